@@ -1,0 +1,547 @@
+//! The per-process cache (DESIGN §6): one fetch per TTL, stale values while fetches fail
+//! transiently, values dropped when access is revoked, jittered exponential back-off.
+//!
+//! Time is a monotonic tick in milliseconds passed in by the caller, so that the PHP layer can use
+//! a cheap coarse clock and tests can move time without sleeping. The hit path ([`Cache::read`])
+//! takes a read lock only; a fetch holds the fetch mutex for its I/O and the state lock only to
+//! swap in its result, so other threads keep serving the previous values meanwhile.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::backend::{self, Backend, FailureKind, FetchError};
+use crate::config::{BackendSpec, Config};
+use crate::document::Document;
+use crate::resolve::{resolve, WEB};
+use crate::snapshot::{NameHash, Snapshot};
+
+/// The first pause after a failure; it doubles with each failure up to `backoff_max`.
+pub const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
+
+/// Makes the backend for a configuration (see [`backend::open`]).
+pub type Opener =
+    Box<dyn Fn(&Config) -> Result<Option<Box<dyn Backend>>, FetchError> + Send + Sync>;
+
+/// Secrets of one process, shared by its threads.
+pub struct Cache {
+    hash: NameHash,
+    opener: Opener,
+    config_generation: AtomicU64,
+    state: RwLock<State>,
+    fetcher: Mutex<Fetcher>,
+}
+
+#[derive(Default)]
+struct State {
+    config: Option<Arc<Config>>,
+    snapshot: Option<Arc<Snapshot>>,
+    /// Calls before this tick are answered from what is held.
+    next_check: u64,
+    /// No fetch is attempted before this tick (back-off, Retry-After).
+    retry_at: u64,
+    /// Tick of the last good fetch.
+    good_at: Option<u64>,
+    fetched_at_unix: Option<f64>,
+    fetch_count: u64,
+    failures: u32,
+    last_error: Option<String>,
+    last_status: Option<u16>,
+    stale: bool,
+}
+
+struct Fetcher {
+    backend: Option<Box<dyn Backend>>,
+    opened_for: Option<Arc<Config>>,
+    rng: u64,
+}
+
+/// What the cache holds and how it got there. Never a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    /// The backend, as named in messages.
+    pub backend: String,
+    /// The environment values are resolved for.
+    pub environment: String,
+    /// This process.
+    pub pid: u32,
+    /// Fetch attempts made by this process.
+    pub fetch_count: u64,
+    /// Wall-clock time of the last good fetch, in Unix seconds.
+    pub fetched_at: Option<f64>,
+    /// Seconds since the last good fetch.
+    pub age: Option<f64>,
+    /// Secrets held.
+    pub count: usize,
+    /// The latest failure, if any.
+    pub last_error: Option<String>,
+    /// The HTTP status of the latest response, when the backend speaks HTTP.
+    pub last_status: Option<u16>,
+    /// Failures since the last good fetch.
+    pub failures: u32,
+    /// Whether the values held are kept past their TTL because fetches fail.
+    pub stale: bool,
+    /// Seconds until the next fetch may be attempted, while backing off.
+    pub retry_in: Option<f64>,
+    /// Seconds a good fetch is served.
+    pub ttl: u64,
+}
+
+impl Cache {
+    /// An empty cache that fetches through [`backend::open`].
+    pub fn new(hash: NameHash) -> Cache {
+        Cache::with_opener(hash, Box::new(backend::open))
+    }
+
+    /// An empty cache that makes its backends with `opener`.
+    pub fn with_opener(hash: NameHash, opener: Opener) -> Cache {
+        let seed = u64::from(std::process::id()) ^ now_unix().to_bits() ^ 0x9e37_79b9_7f4a_7c15;
+        Cache {
+            hash,
+            opener,
+            config_generation: AtomicU64::new(u64::MAX),
+            state: RwLock::new(State::default()),
+            fetcher: Mutex::new(Fetcher {
+                backend: None,
+                opened_for: None,
+                rng: seed | 1,
+            }),
+        }
+    }
+
+    /// Whether configuration generation `generation` has been applied already.
+    #[inline]
+    pub fn configured(&self, generation: u64) -> bool {
+        self.config_generation.load(Ordering::Acquire) == generation
+    }
+
+    /// Applies a configuration read at `generation`. A configuration that differs from the one held
+    /// drops the values, so the next call fetches from the new backend.
+    pub fn configure(&self, generation: u64, config: Config) {
+        let mut state = self.state.write();
+        if state.config.as_deref() != Some(&config) {
+            *state = State {
+                config: Some(Arc::new(config)),
+                fetch_count: state.fetch_count,
+                ..State::default()
+            };
+        }
+        self.config_generation.store(generation, Ordering::Release);
+    }
+
+    /// The hit path: answers from what is held when no fetch is due at `now`, else `None`
+    /// (then call [`Cache::update`] and read again with [`Cache::held`]).
+    #[inline]
+    pub fn read<R>(&self, now: u64, f: impl FnOnce(Option<&Snapshot>) -> R) -> Option<R> {
+        let state = self.state.read();
+        (now < state.next_check).then(|| f(state.snapshot.as_deref()))
+    }
+
+    /// Answers from what is held, due or not.
+    pub fn held<R>(&self, f: impl FnOnce(Option<&Snapshot>) -> R) -> R {
+        f(self.state.read().snapshot.as_deref())
+    }
+
+    /// The values held, to keep past later refreshes.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.state.read().snapshot.clone()
+    }
+
+    /// Fetches when one is due at `now` and no other thread is fetching. Returns the warning of a
+    /// failed attempt: one per attempt, never one per call.
+    pub fn update(&self, now: u64) -> Option<String> {
+        let mut fetcher = self.fetcher.try_lock()?;
+        let config = {
+            let mut state = self.state.write();
+            if now < state.next_check {
+                return None;
+            }
+            if now < state.retry_at {
+                // Only the stale limit brought us here: drop what is too old, keep backing off.
+                state.expire_stale(now);
+                state.next_check = state.retry_at;
+                return None;
+            }
+            state.config.clone()
+        };
+        self.fetch_locked(&mut fetcher, now, config).err()
+    }
+
+    /// Fetches now, whatever the TTL and back-off say; waits for a fetch under way in another thread.
+    pub fn refresh(&self, now: u64) -> Result<(), String> {
+        let mut fetcher = self.fetcher.lock();
+        let config = self.state.read().config.clone();
+        self.fetch_locked(&mut fetcher, now, config)
+    }
+
+    fn fetch_locked(
+        &self,
+        fetcher: &mut Fetcher,
+        now: u64,
+        config: Option<Arc<Config>>,
+    ) -> Result<(), String> {
+        let Some(config) = config.filter(|c| c.backend != BackendSpec::None) else {
+            let mut state = self.state.write();
+            state.snapshot = None;
+            state.next_check = u64::MAX;
+            return Ok(());
+        };
+        if fetcher.opened_for.as_ref() != Some(&config) {
+            fetcher.backend = None;
+            fetcher.opened_for = Some(config.clone());
+        }
+        let fetched = match fetcher.backend.as_mut() {
+            Some(backend) => backend.fetch(),
+            None => (self.opener)(&config).and_then(|opened| {
+                let backend = fetcher
+                    .backend
+                    .insert(opened.ok_or_else(|| FetchError::revoked("no backend"))?);
+                backend.fetch()
+            }),
+        };
+        let parsed = fetched.and_then(|bytes| {
+            let doc = Document::parse(&bytes).map_err(|e| FetchError::transient(e.to_string()))?;
+            Ok(Snapshot::new(
+                resolve(&doc, &config.environment, WEB),
+                self.hash,
+            ))
+        });
+        let mut state = self.state.write();
+        state.fetch_count += 1;
+        match parsed {
+            Ok(snapshot) => {
+                state.snapshot = Some(Arc::new(snapshot));
+                state.good_at = Some(now);
+                state.fetched_at_unix = Some(now_unix());
+                state.failures = 0;
+                state.stale = false;
+                state.retry_at = 0;
+                state.next_check = now.saturating_add(millis(config.ttl));
+                Ok(())
+            }
+            Err(error) => {
+                state.failures = state.failures.saturating_add(1);
+                state.last_status = error.status;
+                let delay = match error.kind {
+                    FailureKind::Revoked => {
+                        state.snapshot = None;
+                        backoff(state.failures, config.backoff_max, &mut fetcher.rng)
+                    }
+                    FailureKind::Transient => {
+                        backoff(state.failures, config.backoff_max, &mut fetcher.rng)
+                    }
+                    FailureKind::RetryAfter(wait) => {
+                        wait.min(config.backoff_max.max(BACKOFF_INITIAL))
+                    }
+                };
+                state.retry_at = now.saturating_add(millis(delay));
+                state.expire_stale(now);
+                state.next_check = match (state.stale, state.good_at) {
+                    (true, Some(good)) => state
+                        .retry_at
+                        .min(good.saturating_add(millis(config.stale_limit))),
+                    _ => state.retry_at,
+                };
+                let message = format!(
+                    "cannot fetch secrets from {}: {}",
+                    config.backend.describe(),
+                    error.message
+                );
+                state.last_error = Some(message.clone());
+                Err(message)
+            }
+        }
+    }
+
+    /// What the cache holds, at `now`.
+    pub fn status(&self, now: u64) -> Status {
+        let state = self.state.read();
+        let config = state.config.as_deref();
+        Status {
+            backend: config.map_or("none".into(), |c| c.backend.describe()),
+            environment: config.map_or_else(String::new, |c| c.environment.clone()),
+            pid: std::process::id(),
+            fetch_count: state.fetch_count,
+            fetched_at: state.fetched_at_unix,
+            age: state
+                .good_at
+                .map(|good| now.saturating_sub(good) as f64 / 1000.0),
+            count: state.snapshot.as_ref().map_or(0, |s| s.len()),
+            last_error: state.last_error.clone(),
+            last_status: state.last_status,
+            failures: state.failures,
+            stale: state.stale,
+            retry_in: (state.retry_at > now).then(|| (state.retry_at - now) as f64 / 1000.0),
+            ttl: config.map_or(0, |c| c.ttl.as_secs()),
+        }
+    }
+}
+
+impl State {
+    /// Marks held values stale, or drops them once they are older than the stale limit.
+    fn expire_stale(&mut self, now: u64) {
+        let limit = self.config.as_ref().map_or(0, |c| millis(c.stale_limit));
+        match self.good_at {
+            Some(good) if self.snapshot.is_some() && now < good.saturating_add(limit) => {
+                self.stale = true
+            }
+            _ => {
+                self.snapshot = None;
+                self.stale = false;
+            }
+        }
+    }
+}
+
+/// The pause after `failures` consecutive failures: doubling from [`BACKOFF_INITIAL`], capped at
+/// `max`, then jittered into its upper half so that workers started together spread out.
+fn backoff(failures: u32, max: Duration, rng: &mut u64) -> Duration {
+    let doubled = BACKOFF_INITIAL.saturating_mul(1u32 << failures.saturating_sub(1).min(20));
+    let base = doubled.min(max);
+    // xorshift64: enough to decorrelate processes; nothing secret depends on it.
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    let fraction = 0.5 + (*rng % 1000) as f64 / 2000.0;
+    base.mul_f64(fraction)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn now_unix() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use zeroize::Zeroizing;
+
+    use super::*;
+    use crate::config::ini;
+    use crate::snapshot::zend_hash;
+
+    type Script = Arc<Mutex<VecDeque<Result<&'static str, FetchError>>>>;
+
+    /// A backend that plays back a script of answers, counting fetches: the transport is the only
+    /// thing replaced, every rule under test is the real one.
+    struct Played(Script, Arc<AtomicU64>);
+
+    impl Backend for Played {
+        fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError> {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            let next = self
+                .0
+                .lock()
+                .pop_front()
+                .unwrap_or(Err(FetchError::transient("script ended")));
+            next.map(|s| Zeroizing::new(s.as_bytes().to_vec()))
+        }
+    }
+
+    const ONE: &str = r#"{"Secrets": {"A": {"Value": "one", "Scopes": ["web"]}}}"#;
+    const TWO: &str = r#"{"Secrets": {"A": {"Value": "two", "Scopes": ["web"]}}}"#;
+
+    fn cache_with(
+        script: Vec<Result<&'static str, FetchError>>,
+        settings: &[(&str, &str)],
+    ) -> (Cache, Arc<AtomicU64>) {
+        let script: Script = Arc::new(Mutex::new(script.into()));
+        let count = Arc::new(AtomicU64::new(0));
+        let (s, c) = (script.clone(), count.clone());
+        let cache = Cache::with_opener(
+            zend_hash,
+            Box::new(move |_| {
+                Ok(Some(
+                    Box::new(Played(s.clone(), c.clone())) as Box<dyn Backend>
+                ))
+            }),
+        );
+        let mut all = vec![
+            (ini::BACKEND, "file:///played.json"),
+            (ini::TTL, "10"),
+            (ini::STALE_LIMIT, "100"),
+            (ini::BACKOFF_MAX, "8"),
+        ];
+        all.extend_from_slice(settings);
+        let config = Config::read(
+            |n| {
+                all.iter()
+                    .rev()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            },
+            |_| None,
+        );
+        cache.configure(1, config);
+        (cache, count)
+    }
+
+    /// One call as the PHP layer makes it: read, else update and read what is held.
+    fn get(cache: &Cache, now: u64) -> (Option<String>, Option<String>) {
+        let value = |s: Option<&Snapshot>| s.and_then(|s| s.get("A")).map(|e| e.value.to_string());
+        match cache.read(now, value) {
+            Some(v) => (v, None),
+            None => {
+                let warning = cache.update(now);
+                (cache.held(value), warning)
+            }
+        }
+    }
+
+    #[test]
+    fn cache_read_fetches_once_per_ttl() {
+        let (cache, fetches) = cache_with(vec![Ok(ONE), Ok(TWO)], &[]);
+        for now in 0..9_999 {
+            assert_eq!(get(&cache, now).0.as_deref(), Some("one"));
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        assert_eq!(get(&cache, 10_000).0.as_deref(), Some("two"));
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn cache_ttl_zero_fetches_every_call() {
+        let (cache, fetches) = cache_with(vec![Ok(ONE), Ok(TWO)], &[(ini::TTL, "0")]);
+        assert_eq!(get(&cache, 5).0.as_deref(), Some("one"));
+        assert_eq!(get(&cache, 5).0.as_deref(), Some("two"));
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn cache_refresh_fetches_now() {
+        let (cache, fetches) = cache_with(vec![Ok(ONE), Ok(TWO)], &[]);
+        assert_eq!(get(&cache, 0).0.as_deref(), Some("one"));
+        cache.refresh(1).unwrap();
+        assert_eq!(get(&cache, 2).0.as_deref(), Some("two"));
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn cache_transient_failure_serves_stale_and_warns_once() {
+        let (cache, fetches) = cache_with(
+            vec![Ok(ONE), Err(FetchError::transient("connection refused"))],
+            &[],
+        );
+        get(&cache, 0);
+        let (value, warning) = get(&cache, 10_000);
+        assert_eq!(value.as_deref(), Some("one"));
+        assert!(warning.unwrap().contains("connection refused"));
+        for now in 10_001..10_400 {
+            assert_eq!(
+                get(&cache, now),
+                (Some("one".into()), None),
+                "no new attempt inside the back-off"
+            );
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+        assert!(cache.status(10_400).stale);
+    }
+
+    #[test]
+    fn cache_stale_values_dropped_after_stale_limit() {
+        let script = (0..200)
+            .map(|_| Err(FetchError::transient("down")))
+            .collect::<Vec<_>>();
+        let (cache, _) = cache_with([vec![Ok(ONE)], script].concat(), &[]);
+        get(&cache, 0);
+        let mut now = 10_000;
+        while now < 99_000 {
+            assert_eq!(get(&cache, now).0.as_deref(), Some("one"), "at {now}");
+            now += 500;
+        }
+        assert_eq!(
+            get(&cache, 100_000).0,
+            None,
+            "past the stale limit of 100 s"
+        );
+        assert!(!cache.status(100_000).stale);
+    }
+
+    #[test]
+    fn cache_revoked_drops_values() {
+        let (cache, _) = cache_with(
+            vec![
+                Ok(ONE),
+                Err(FetchError {
+                    status: Some(403),
+                    ..FetchError::revoked("HTTP 403")
+                }),
+            ],
+            &[],
+        );
+        get(&cache, 0);
+        let (value, warning) = get(&cache, 10_000);
+        assert_eq!(value, None);
+        assert!(warning.unwrap().contains("HTTP 403"));
+        assert_eq!(cache.status(10_000).last_status, Some(403));
+    }
+
+    #[test]
+    fn cache_retry_after_waits() {
+        let wait = FetchError {
+            kind: FailureKind::RetryAfter(Duration::from_secs(2)),
+            message: "HTTP 429".into(),
+            status: Some(429),
+        };
+        let (cache, fetches) = cache_with(vec![Err(wait), Ok(ONE)], &[]);
+        assert_eq!(get(&cache, 0).0, None);
+        assert_eq!(get(&cache, 1_999).0, None);
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        assert_eq!(get(&cache, 2_000).0.as_deref(), Some("one"));
+    }
+
+    #[test]
+    fn cache_backoff_bounds_attempts_while_down() {
+        let script = (0..100)
+            .map(|_| Err(FetchError::transient("down")))
+            .collect::<Vec<_>>();
+        let (cache, fetches) = cache_with(script, &[]);
+        for now in (0..60_000).step_by(10) {
+            get(&cache, now);
+        }
+        // 1, 2, 4, 8, 8, ... seconds (halved at worst by jitter): at most ~14 attempts in 60 s.
+        let attempts = fetches.load(Ordering::SeqCst);
+        assert!((5..=16).contains(&attempts), "{attempts} attempts");
+        assert_eq!(cache.status(60_000).failures as u64, attempts);
+    }
+
+    #[test]
+    fn cache_malformed_document_is_transient() {
+        let (cache, _) = cache_with(
+            vec![Ok(ONE), Ok("{\"Secrets\": {\"A\": {\"Value\": 5}}}")],
+            &[],
+        );
+        get(&cache, 0);
+        let (value, warning) = get(&cache, 10_000);
+        assert_eq!(value.as_deref(), Some("one"));
+        assert!(warning.unwrap().contains("Secrets.A.Value"));
+    }
+
+    #[test]
+    fn cache_reconfigure_drops_values_and_unset_backend_is_silent() {
+        let (cache, _) = cache_with(vec![Ok(ONE)], &[]);
+        get(&cache, 0);
+        assert!(cache.configured(1) && !cache.configured(2));
+        cache.configure(2, Config::read(|_| None, |_| None));
+        assert_eq!(get(&cache, 1), (None, None));
+        assert_eq!(cache.status(1).backend, "none");
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let mut rng = 12345;
+        for (failures, cap) in [(1, 1_000), (2, 2_000), (3, 4_000), (9, 8_000)] {
+            let d = backoff(failures, Duration::from_secs(8), &mut rng).as_millis() as u64;
+            assert!(d >= cap / 2 && d <= cap, "{failures}: {d}");
+        }
+        assert_eq!(backoff(3, Duration::ZERO, &mut rng), Duration::ZERO);
+    }
+}

@@ -1,0 +1,380 @@
+//! The secrets document (DESIGN §3): the one JSON shape used by the service, the local file and
+//! test fixtures. Parsing is strict about types and limits and names the offending field; it is
+//! lenient about what is absent (`null` and missing optional fields are normal, as Go's encoder
+//! writes them) and ignores unknown fields.
+
+use std::collections::BTreeMap;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use zeroize::Zeroizing;
+
+use crate::validate::{check_env_name, check_name, check_value};
+
+/// A secret value. Its memory is zeroed when dropped.
+pub type Value = Zeroizing<String>;
+
+/// The type every secret without a `Type` has.
+pub const DEFAULT_TYPE: &str = "runtime";
+
+/// A whole secrets document.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Document {
+    /// The site the document belongs to.
+    #[serde(rename = "SiteID", default, deserialize_with = "null_as_default")]
+    pub site_id: String,
+    /// The secrets by name.
+    #[serde(rename = "Secrets", deserialize_with = "secrets_map")]
+    pub secrets: BTreeMap<String, Secret>,
+    /// The number of secrets, as the producer counted them (informative only).
+    #[serde(rename = "Count", default, deserialize_with = "null_as_default")]
+    pub count: u64,
+    /// The producer's version string.
+    #[serde(rename = "Version", default, deserialize_with = "null_as_default")]
+    pub version: String,
+    /// The scopes the producer was asked for.
+    #[serde(rename = "Scopes", default, deserialize_with = "null_as_default")]
+    pub scopes: Vec<String>,
+}
+
+/// One secret of a document.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Secret {
+    /// `runtime`, `env`, `composer`, or another type that is kept as it is.
+    #[serde(
+        rename = "Type",
+        default = "default_type",
+        deserialize_with = "type_or_default"
+    )]
+    pub kind: String,
+    /// The site's value; `None` when absent, inherited or not readable by this caller.
+    #[serde(rename = "Value", default)]
+    pub value: Option<Value>,
+    /// Where the secret may be read: `web`, `ic`, `user`.
+    #[serde(rename = "Scopes", default, deserialize_with = "null_as_default")]
+    pub scopes: Vec<String>,
+    /// The site's per-environment overrides.
+    #[serde(
+        rename = "EnvValues",
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub env_values: BTreeMap<String, Option<Value>>,
+    /// The owner organization's values: `default`, then per environment.
+    #[serde(
+        rename = "OrgValues",
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub org_values: BTreeMap<String, Option<Value>>,
+}
+
+impl Secret {
+    /// Whether the secret carries this scope.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+/// Why a document was refused. Messages name the field and never carry a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    /// Nothing but whitespace.
+    #[error("the secrets document is empty")]
+    Empty,
+    /// Not JSON, or JSON of the wrong shape.
+    #[error("malformed secrets document: {path}: {message}")]
+    Malformed {
+        /// Where in the document, e.g. `Secrets.STRIPE_KEY.Value` (`.` for the top).
+        path: String,
+        /// What is wrong, without the offending content.
+        message: String,
+    },
+    /// A secret's name breaks the naming rules.
+    #[error("invalid secret name {name:?} in Secrets: {reason}")]
+    BadName {
+        /// The name, as found.
+        name: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+    /// A value is over the size limit.
+    #[error("{path}: {reason}")]
+    BadValue {
+        /// Where the value is, e.g. `Secrets.BIG.EnvValues.live`.
+        path: String,
+        /// The rule it breaks.
+        reason: String,
+    },
+}
+
+impl Document {
+    /// Parses and validates a document. The error names the field at fault.
+    pub fn parse(bytes: &[u8]) -> Result<Document, DocumentError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(DocumentError::Empty);
+        }
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(DocumentError::Malformed {
+                path: ".".into(),
+                message: "expected a JSON object".into(),
+            });
+        }
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let doc: Document =
+            serde_path_to_error::deserialize(&mut de).map_err(|e| DocumentError::Malformed {
+                path: e.path().to_string(),
+                message: without_content(&e.inner().to_string()),
+            })?;
+        de.end().map_err(|e| DocumentError::Malformed {
+            path: ".".into(),
+            message: without_content(&e.to_string()),
+        })?;
+        doc.validate()?;
+        Ok(doc)
+    }
+
+    /// Checks names and value sizes of every secret.
+    pub fn validate(&self) -> Result<(), DocumentError> {
+        for (name, secret) in &self.secrets {
+            let named = if secret.kind == "env" {
+                check_env_name(name.as_bytes())
+            } else {
+                check_name(name.as_bytes())
+            };
+            named.map_err(|reason| DocumentError::BadName {
+                name: name.clone(),
+                reason: reason.to_string(),
+            })?;
+            let values = secret.value.iter().map(|v| ("Value".to_string(), v));
+            let env = secret
+                .env_values
+                .iter()
+                .filter_map(|(e, v)| Some((format!("EnvValues.{e}"), v.as_ref()?)));
+            let org = secret
+                .org_values
+                .iter()
+                .filter_map(|(e, v)| Some((format!("OrgValues.{e}"), v.as_ref()?)));
+            for (field, value) in values.chain(env).chain(org) {
+                check_value(value).map_err(|reason| DocumentError::BadValue {
+                    path: format!("Secrets.{name}.{field}"),
+                    reason,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Serializes the document, with `Count` set to the number of secrets.
+    pub fn to_json(&self) -> Zeroizing<String> {
+        let mut counted = self.clone();
+        counted.count = self.secrets.len() as u64;
+        // Serializing maps of strings cannot fail.
+        Zeroizing::new(serde_json::to_string_pretty(&counted).unwrap_or_default())
+    }
+}
+
+/// Rewrites a serde message so that it keeps the kind of what was found but not its content:
+/// `invalid type: string "sk_live", expected a map` becomes `invalid type: string, expected a map`.
+fn without_content(message: &str) -> String {
+    for marker in ["invalid type: ", "invalid value: "] {
+        if let Some(start) = message.find(marker) {
+            let after = &message[start + marker.len()..];
+            let kind: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic() || *c == ' ')
+                .collect();
+            let kind = kind.split(' ').next().unwrap_or("value");
+            let rest = after.rfind(", expected").map_or("", |at| &after[at..]);
+            return format!("{}{marker}{kind}{rest}", &message[..start]);
+        }
+    }
+    message.to_string()
+}
+
+fn null_as_default<'de, D, T>(de: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(de)?.unwrap_or_default())
+}
+
+/// The `Secrets` map: `null` is empty, and every secret must be a JSON object (serde would
+/// otherwise take an array for a struct).
+fn secrets_map<'de, D: Deserializer<'de>>(de: D) -> Result<BTreeMap<String, Secret>, D::Error> {
+    struct ObjectOnly(Secret);
+
+    impl<'de> Deserialize<'de> for ObjectOnly {
+        fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+            struct Fields;
+            impl<'de> Visitor<'de> for Fields {
+                type Value = Secret;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Secret, A::Error> {
+                    Secret::deserialize(MapAccessDeserializer::new(map))
+                }
+            }
+            de.deserialize_map(Fields).map(ObjectOnly)
+        }
+    }
+
+    let map: Option<BTreeMap<String, ObjectOnly>> = Option::deserialize(de)?;
+    Ok(map
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, secret)| (name, secret.0))
+        .collect())
+}
+
+fn default_type() -> String {
+    DEFAULT_TYPE.to_string()
+}
+
+fn type_or_default<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(de)?.unwrap_or_else(default_type))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{
+      "SiteID": "3f6c2c5e", "Version": "", "Count": 2, "Scopes": ["web", "user", "ic"],
+      "Secrets": {
+        "STRIPE_KEY": {"Type": "runtime", "Value": "sk_site", "Scopes": ["web", "user"],
+                       "EnvValues": {"live": "sk_live"}, "OrgValues": {"default": "sk_org", "test": "sk_org_test"}},
+        "GITHUB": {"Type": "composer", "Value": null, "Scopes": ["ic"]},
+        "CERT": {"Type": "file", "Value": "x", "Scopes": ["web"], "Unknown": 1}
+      }
+    }"#;
+
+    #[test]
+    fn parse_sample_reads_every_field() {
+        let doc = Document::parse(SAMPLE.as_bytes()).unwrap();
+        assert_eq!(doc.site_id, "3f6c2c5e");
+        let stripe = &doc.secrets["STRIPE_KEY"];
+        assert_eq!(stripe.value.as_deref().map(String::as_str), Some("sk_site"));
+        assert_eq!(
+            stripe.env_values["live"].as_deref().map(String::as_str),
+            Some("sk_live")
+        );
+        assert_eq!(
+            stripe.org_values["test"].as_deref().map(String::as_str),
+            Some("sk_org_test")
+        );
+        assert!(stripe.has_scope("web") && !stripe.has_scope("ic"));
+        assert_eq!(doc.secrets["GITHUB"].value, None);
+        assert_eq!(doc.secrets["CERT"].kind, "file", "unknown types are kept");
+    }
+
+    #[test]
+    fn parse_nulls_and_missing_fields_are_normal() {
+        let doc = Document::parse(br#"{"Secrets": {"A": {"Value": "a", "Scopes": null, "EnvValues": null, "Type": null}}}"#).unwrap();
+        assert_eq!(doc.secrets["A"].kind, DEFAULT_TYPE);
+        assert!(doc.secrets["A"].scopes.is_empty());
+        assert!(Document::parse(br#"{"Secrets": null, "SiteID": null}"#)
+            .unwrap()
+            .secrets
+            .is_empty());
+    }
+
+    #[test]
+    fn parse_empty_input_refused() {
+        assert_eq!(Document::parse(b"  \n").unwrap_err(), DocumentError::Empty);
+    }
+
+    #[test]
+    fn parse_wrong_shapes_name_the_field() {
+        let cases: &[(&str, &str)] = &[
+            (r#"[1, 2]"#, "."),
+            (r#"{"SiteID": "x"}"#, "."),
+            (r#"{"Secrets": {"A": {"Value": 5}}}"#, "Secrets.A.Value"),
+            (
+                r#"{"Secrets": {"A": {"Scopes": "web"}}}"#,
+                "Secrets.A.Scopes",
+            ),
+            (
+                r#"{"Secrets": {"A": {"EnvValues": {"live": ["x"]}}}}"#,
+                "Secrets.A.EnvValues.live",
+            ),
+            (r#"{"Secrets": {"A": []}}"#, "Secrets.A"),
+        ];
+        for (json, path) in cases {
+            match Document::parse(json.as_bytes()) {
+                Err(DocumentError::Malformed { path: p, .. }) => assert_eq!(&p, path, "{json}"),
+                other => panic!("{json}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn parse_type_error_never_carries_the_value() {
+        let err =
+            Document::parse(br#"{"Secrets": {"A": {"EnvValues": "sk_live_leak, expected x"}}}"#)
+                .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("Secrets.A.EnvValues"), "{text}");
+        assert!(text.contains("invalid type: string"), "{text}");
+        assert!(!text.contains("sk_live_leak"), "{text}");
+    }
+
+    #[test]
+    fn parse_syntax_error_refused() {
+        let err = Document::parse(br#"{"Secrets": {"A": {"Value": "x"}"#).unwrap_err();
+        assert!(matches!(err, DocumentError::Malformed { .. }), "{err}");
+        let err = Document::parse(br#"{"Secrets": {}} trailing"#).unwrap_err();
+        assert!(matches!(err, DocumentError::Malformed { .. }), "{err}");
+    }
+
+    #[test]
+    fn parse_bad_names_refused() {
+        let err = Document::parse(br#"{"Secrets": {"two words": {"Value": "x"}}}"#).unwrap_err();
+        assert!(
+            matches!(&err, DocumentError::BadName { name, .. } if name == "two words"),
+            "{err}"
+        );
+        assert!(Document::parse(br#"{"Secrets": {"": {"Value": "x"}}}"#).is_err());
+        let err =
+            Document::parse(br#"{"Secrets": {"A-B": {"Type": "env", "Value": "x"}}}"#).unwrap_err();
+        assert!(err.to_string().contains("env-type"), "{err}");
+    }
+
+    #[test]
+    fn parse_value_limit_checked_everywhere() {
+        let ok = "v".repeat(16_384);
+        let big = "v".repeat(16_385);
+        let doc = format!(r#"{{"Secrets": {{"A": {{"Value": "{ok}"}}}}}}"#);
+        assert!(Document::parse(doc.as_bytes()).is_ok());
+        for field in ["Value", "EnvValues.live", "OrgValues.default"] {
+            let json = match field {
+                "Value" => format!(r#"{{"Secrets": {{"A": {{"Value": "{big}"}}}}}}"#),
+                "EnvValues.live" => {
+                    format!(r#"{{"Secrets": {{"A": {{"EnvValues": {{"live": "{big}"}}}}}}}}"#)
+                }
+                _ => format!(r#"{{"Secrets": {{"A": {{"OrgValues": {{"default": "{big}"}}}}}}}}"#),
+            };
+            let err = Document::parse(json.as_bytes()).unwrap_err();
+            assert_eq!(
+                err,
+                DocumentError::BadValue {
+                    path: format!("Secrets.A.{field}"),
+                    reason: "a value is at most 16384 bytes, this one is 16385".into(),
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn to_json_round_trips_and_counts() {
+        let doc = Document::parse(SAMPLE.as_bytes()).unwrap();
+        let again = Document::parse(doc.to_json().as_bytes()).unwrap();
+        assert_eq!(again.secrets, doc.secrets);
+        assert_eq!(again.count, 3);
+    }
+}

@@ -1,0 +1,179 @@
+//! Resolution (DESIGN §3): which value a secret has in one environment.
+//!
+//! `EnvValues[E]` → `Value` → `OrgValues[E]` → `OrgValues.default`; the first string wins, an empty
+//! string included. Site values replace organization values, environment overrides win over both.
+
+use std::collections::BTreeMap;
+
+use crate::document::{Document, Secret, Value};
+use crate::snapshot::Entry;
+
+/// The scope `pantheon_get_secret()` reads.
+pub const WEB: &str = "web";
+/// The scope of Integrated Composer builds.
+pub const IC: &str = "ic";
+/// The key of an organization's value that applies in every environment.
+pub const ORG_DEFAULT: &str = "default";
+
+/// The value `secret` has in environment `env`, or `None` when it has none there.
+pub fn resolve_value<'a>(secret: &'a Secret, env: &str) -> Option<&'a Value> {
+    let from =
+        |map: &'a BTreeMap<String, Option<Value>>, key: &str| map.get(key).and_then(Option::as_ref);
+    from(&secret.env_values, env)
+        .or(secret.value.as_ref())
+        .or_else(|| from(&secret.org_values, env))
+        .or_else(|| from(&secret.org_values, ORG_DEFAULT))
+}
+
+/// Every secret of `doc` that carries `scope` and has a value in `env`, resolved, in name order.
+pub fn resolve(doc: &Document, env: &str, scope: &str) -> Vec<Entry> {
+    doc.secrets
+        .iter()
+        .filter(|(_, secret)| secret.has_scope(scope))
+        .filter_map(|(name, secret)| {
+            let value = resolve_value(secret, env)?;
+            Some(Entry {
+                name: name.clone(),
+                value: value.clone(),
+                kind: secret.kind.clone(),
+                scopes: secret.scopes.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The document one runtime of `env` may see: only secrets with `scope` and a value in `env`,
+/// each holding its resolved value alone, with no trace of other environments or the organization.
+pub fn resolve_document(doc: &Document, env: &str, scope: &str) -> Document {
+    let secrets: BTreeMap<String, Secret> = resolve(doc, env, scope)
+        .into_iter()
+        .map(|entry| {
+            let secret = Secret {
+                kind: entry.kind.clone(),
+                value: Some(entry.value.clone()),
+                scopes: entry.scopes.clone(),
+                ..Secret::default()
+            };
+            (entry.name.clone(), secret)
+        })
+        .collect();
+    Document {
+        site_id: doc.site_id.clone(),
+        count: secrets.len() as u64,
+        secrets,
+        version: doc.version.clone(),
+        scopes: vec![scope.to_string()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Option<Value> {
+        Some(Value::new(s.to_string()))
+    }
+
+    fn secret(site: Option<&str>, env: &[(&str, &str)], org: &[(&str, &str)]) -> Secret {
+        Secret {
+            kind: "runtime".into(),
+            value: site.and_then(v),
+            scopes: vec!["web".into()],
+            env_values: env.iter().map(|(k, x)| (k.to_string(), v(x))).collect(),
+            org_values: org.iter().map(|(k, x)| (k.to_string(), v(x))).collect(),
+        }
+    }
+
+    fn value_in(s: &Secret, env: &str) -> Option<String> {
+        resolve_value(s, env).map(|x| x.to_string())
+    }
+
+    #[test]
+    fn resolve_value_env_override_beats_site() {
+        let s = secret(
+            Some("site"),
+            &[("live", "site_live")],
+            &[("live", "org_live"), ("default", "org")],
+        );
+        assert_eq!(value_in(&s, "live").as_deref(), Some("site_live"));
+        assert_eq!(value_in(&s, "dev").as_deref(), Some("site"));
+    }
+
+    #[test]
+    fn resolve_value_site_beats_org_env() {
+        let s = secret(
+            Some("site"),
+            &[],
+            &[("test", "org_test"), ("default", "org")],
+        );
+        assert_eq!(value_in(&s, "test").as_deref(), Some("site"));
+    }
+
+    #[test]
+    fn resolve_value_org_env_beats_org_default() {
+        let s = secret(None, &[], &[("test", "org_test"), ("default", "org")]);
+        assert_eq!(value_in(&s, "test").as_deref(), Some("org_test"));
+        assert_eq!(value_in(&s, "live").as_deref(), Some("org"));
+    }
+
+    #[test]
+    fn resolve_value_empty_string_is_a_value() {
+        let s = secret(Some(""), &[], &[("default", "org")]);
+        assert_eq!(value_in(&s, "dev").as_deref(), Some(""));
+        let s = secret(Some("site"), &[("dev", "")], &[]);
+        assert_eq!(value_in(&s, "dev").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn resolve_value_null_everywhere_is_absent() {
+        let mut s = secret(None, &[], &[]);
+        s.env_values.insert("dev".into(), None);
+        s.org_values.insert("default".into(), None);
+        assert_eq!(value_in(&s, "dev"), None);
+    }
+
+    #[test]
+    fn resolve_web_only_and_valueless_left_out() {
+        let doc = Document::parse(
+            br#"{"Secrets": {
+            "A": {"Value": "a", "Scopes": ["web"]},
+            "B": {"Value": "b", "Scopes": ["ic", "user"]},
+            "C": {"Value": null, "Scopes": ["web"]},
+            "D": {"Type": "vcs", "OrgValues": {"default": "d"}, "Scopes": ["user", "web"]}
+        }}"#,
+        )
+        .unwrap();
+        let names: Vec<_> = resolve(&doc, "dev", WEB)
+            .into_iter()
+            .map(|e| (e.name.clone(), e.kind.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("A".to_string(), "runtime".to_string()),
+                ("D".into(), "vcs".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn resolve_document_keeps_no_other_environment() {
+        let doc = Document::parse(br#"{"SiteID": "s", "Secrets": {
+            "K": {"Value": "site", "Scopes": ["web"], "EnvValues": {"live": "LIVE"}, "OrgValues": {"default": "ORG"}}
+        }}"#).unwrap();
+        let dev = resolve_document(&doc, "dev", WEB);
+        let json = dev.to_json();
+        assert!(
+            json.contains("site") && !json.contains("LIVE") && !json.contains("ORG"),
+            "{}",
+            *json
+        );
+        assert_eq!(
+            resolve_document(&doc, "live", WEB).secrets["K"]
+                .value
+                .as_deref()
+                .map(String::as_str),
+            Some("LIVE")
+        );
+    }
+}
