@@ -2,15 +2,16 @@
 //! transiently, values dropped when access is revoked, jittered exponential back-off.
 //!
 //! Time is a monotonic tick in milliseconds passed in by the caller, so that the PHP layer can use
-//! a cheap coarse clock and tests can move time without sleeping. The hit path ([`Cache::read`])
-//! takes a read lock only; a fetch holds the fetch mutex for its I/O and the state lock only to
-//! swap in its result, so other threads keep serving the previous values meanwhile.
+//! a cheap coarse clock and tests can move time without sleeping. The hit path takes no lock at
+//! all: each thread answers from its own [`crate::reader::Reader`] copy, which it compares with
+//! the cache's publication counter. A fetch holds the fetch mutex for its I/O and the state lock
+//! only to swap in its result, so other threads keep serving the previous values meanwhile.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 
 use crate::backend::{self, Backend, FailureKind, FetchError};
 use crate::config::{BackendSpec, Config};
@@ -30,6 +31,8 @@ pub struct Cache {
     hash: NameHash,
     opener: Opener,
     config_generation: AtomicU64,
+    /// Bumped, under the state lock, by every change of the state.
+    publication: AtomicU64,
     state: RwLock<State>,
     fetcher: Mutex<Fetcher>,
 }
@@ -102,6 +105,7 @@ impl Cache {
             hash,
             opener,
             config_generation: AtomicU64::new(u64::MAX),
+            publication: AtomicU64::new(0),
             state: RwLock::new(State::default()),
             fetcher: Mutex::new(Fetcher {
                 backend: None,
@@ -120,7 +124,7 @@ impl Cache {
     /// Applies a configuration read at `generation`. A configuration that differs from the one held
     /// drops the values, so the next call fetches from the new backend.
     pub fn configure(&self, generation: u64, config: Config) {
-        let mut state = self.state.write();
+        let mut state = self.write();
         if state.config.as_deref() != Some(&config) {
             *state = State {
                 config: Some(Arc::new(config)),
@@ -131,12 +135,29 @@ impl Cache {
         self.config_generation.store(generation, Ordering::Release);
     }
 
-    /// The hit path: answers from what is held when no fetch is due at `now`, else `None`
-    /// (then call [`Cache::update`] and read again with [`Cache::held`]).
+    /// The publication counter: it changes whenever what the cache serves does.
     #[inline]
-    pub fn read<R>(&self, now: u64, f: impl FnOnce(Option<&Snapshot>) -> R) -> Option<R> {
+    pub fn publication(&self) -> u64 {
+        self.publication.load(Ordering::Acquire)
+    }
+
+    /// What the cache serves now: the values, the tick before which they need no check, and the
+    /// publication they belong to, read together.
+    pub fn view(&self) -> (Option<Arc<Snapshot>>, u64, u64) {
         let state = self.state.read();
-        (now < state.next_check).then(|| f(state.snapshot.as_deref()))
+        (
+            state.snapshot.clone(),
+            state.next_check,
+            self.publication.load(Ordering::Acquire),
+        )
+    }
+
+    /// The state, for writing; the publication counter moves when the guard is released.
+    fn write(&self) -> Publishing<'_> {
+        Publishing {
+            guard: self.state.write(),
+            publication: &self.publication,
+        }
     }
 
     /// Answers from what is held, due or not.
@@ -149,12 +170,18 @@ impl Cache {
         self.state.read().snapshot.clone()
     }
 
-    /// Fetches when one is due at `now` and no other thread is fetching. Returns the warning of a
+    /// Fetches when one is due at `now` and no other thread is fetching (while one is, the values
+    /// held are served; with none held yet, this waits for that fetch). Returns the warning of a
     /// failed attempt: one per attempt, never one per call.
     pub fn update(&self, now: u64) -> Option<String> {
-        let mut fetcher = self.fetcher.try_lock()?;
+        let mut fetcher = match self.fetcher.try_lock() {
+            Some(fetcher) => fetcher,
+            // Another thread is fetching: serve the previous values, or wait for the first ones.
+            None if self.state.read().snapshot.is_some() => return None,
+            None => self.fetcher.lock(),
+        };
         let config = {
-            let mut state = self.state.write();
+            let mut state = self.write();
             if now < state.next_check {
                 return None;
             }
@@ -183,7 +210,7 @@ impl Cache {
         config: Option<Arc<Config>>,
     ) -> Result<(), String> {
         let Some(config) = config.filter(|c| c.backend != BackendSpec::None) else {
-            let mut state = self.state.write();
+            let mut state = self.write();
             state.snapshot = None;
             state.next_check = u64::MAX;
             return Ok(());
@@ -208,7 +235,7 @@ impl Cache {
                 self.hash,
             ))
         });
-        let mut state = self.state.write();
+        let mut state = self.write();
         state.fetch_count += 1;
         match parsed {
             Ok(snapshot) => {
@@ -279,6 +306,31 @@ impl Cache {
     }
 }
 
+/// A write guard that bumps the publication counter while the lock is still held.
+struct Publishing<'a> {
+    guard: RwLockWriteGuard<'a, State>,
+    publication: &'a AtomicU64,
+}
+
+impl Drop for Publishing<'_> {
+    fn drop(&mut self) {
+        self.publication.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl std::ops::Deref for Publishing<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Publishing<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
 impl State {
     /// Marks held values stale, or drops them once they are older than the stale limit.
     fn expire_stale(&mut self, now: u64) {
@@ -326,6 +378,7 @@ mod tests {
 
     use super::*;
     use crate::config::ini;
+    use crate::reader::Reader;
     use crate::snapshot::zend_hash;
 
     type Script = Arc<Mutex<VecDeque<Result<&'static str, FetchError>>>>;
@@ -384,16 +437,23 @@ mod tests {
         (cache, count)
     }
 
-    /// One call as the PHP layer makes it: read, else update and read what is held.
+    /// One call as the PHP layer makes it, through a thread's reader.
     fn get(cache: &Cache, now: u64) -> (Option<String>, Option<String>) {
-        let value = |s: Option<&Snapshot>| s.and_then(|s| s.get("A")).map(|e| e.value.to_string());
-        match cache.read(now, value) {
-            Some(v) => (v, None),
-            None => {
-                let warning = cache.update(now);
-                (cache.held(value), warning)
-            }
-        }
+        thread_local!(static READER: std::cell::RefCell<Reader> = std::cell::RefCell::new(Reader::default()));
+        READER.with_borrow_mut(|reader| {
+            let warning = if reader.is_current(cache, now) {
+                None
+            } else {
+                reader.catch_up(cache, now)
+            };
+            (
+                reader
+                    .snapshot()
+                    .and_then(|s| s.get("A"))
+                    .map(|e| e.value.to_string()),
+                warning,
+            )
+        })
     }
 
     #[test]

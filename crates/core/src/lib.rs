@@ -10,6 +10,7 @@ pub mod cache;
 pub mod config;
 pub mod document;
 pub mod process;
+pub mod reader;
 pub mod resolve;
 pub mod snapshot;
 pub mod validate;

@@ -52,9 +52,20 @@ impl Snapshot {
         }
     }
 
-    /// Finds `name`, whose hash under this table's function is `h`.
+    /// The position in [`Snapshot::entries`] of `name`, whose hash under this table's function is `h`.
     #[inline]
-    pub fn get_hashed(&self, h: u64, name: &[u8]) -> Option<&Entry> {
+    pub fn position_hashed(&self, h: u64, name: &[u8]) -> Option<usize> {
+        self.position_by(h, |_, entry| entry.as_bytes() == name)
+    }
+
+    /// The position of the entry with hash `h` for which `is_name(position, name)` holds; the
+    /// caller may know a cheaper test than comparing bytes (PHP compares interned pointers).
+    #[inline]
+    pub fn position_by(
+        &self,
+        h: u64,
+        mut is_name: impl FnMut(usize, &str) -> bool,
+    ) -> Option<usize> {
         let mask = self.slots.len() - 1;
         let mut at = (h as usize) & mask;
         loop {
@@ -62,14 +73,17 @@ impl Snapshot {
             if slot == 0 {
                 return None;
             }
-            if self.hashes[slot - 1] == h {
-                let entry = &self.entries[slot - 1];
-                if entry.name.as_bytes() == name {
-                    return Some(entry);
-                }
+            if self.hashes[slot - 1] == h && is_name(slot - 1, &self.entries[slot - 1].name) {
+                return Some(slot - 1);
             }
             at = (at + 1) & mask;
         }
+    }
+
+    /// Finds `name`, whose hash under this table's function is `h`.
+    #[inline]
+    pub fn get_hashed(&self, h: u64, name: &[u8]) -> Option<&Entry> {
+        self.position_hashed(h, name).map(|at| &self.entries[at])
     }
 
     /// Finds `name`.
@@ -101,7 +115,9 @@ impl Snapshot {
     }
 }
 
-/// PHP's string hash (DJBX33A with the top bit set, as `zend_inline_hash_func` on 64-bit).
+/// PHP's string hash (DJBX33A with the top bit set, as `zend_inline_hash_func` on 64-bit) for
+/// ASCII. PHP treats bytes above 0x7f as signed on x86-64 and unsigned on aarch64; names are
+/// printable ASCII, so a name with such a byte is never in a snapshot whatever its hash.
 pub fn zend_hash(bytes: &[u8]) -> u64 {
     let h = bytes.iter().fold(5381u64, |h, b| {
         h.wrapping_mul(33).wrapping_add(u64::from(*b))
