@@ -1,12 +1,17 @@
 //! phpinfo(): the version, the settings and the cache state. Never a value.
 
 use ext_php_rs::zend::ModuleEntry;
-use ext_php_rs::{info_table_end, info_table_header, info_table_row, info_table_start};
+use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
-use crate::{clock, ini, runtime};
+use crate::{clock, runtime};
+
+extern "C" {
+    // main/php_ini.h: the standard "Directive / Local Value / Master Value" table.
+    fn display_ini_entries(module: *mut ModuleEntry);
+}
 
 /// The `phpinfo()` section of the extension.
-pub extern "C" fn php_info(_module: *mut ModuleEntry) {
+pub extern "C" fn php_info(module: *mut ModuleEntry) {
     runtime::guard((), || {
         info_table_start!();
         info_table_row!("pantheon_secrets support", "enabled");
@@ -26,11 +31,7 @@ pub extern "C" fn php_info(_module: *mut ModuleEntry) {
         info_table_row!("stale", if s.stale { "yes" } else { "no" });
         info_table_row!("last error", s.last_error.as_deref().unwrap_or("-"));
         info_table_end!();
-        info_table_start!();
-        info_table_header!("Directive", "Value");
-        for (name, value) in ini::all() {
-            info_table_row!(name, value.as_str());
-        }
-        info_table_end!();
+        // SAFETY: PHP passes this module's own entry to its info function.
+        unsafe { display_ini_entries(module) };
     });
 }

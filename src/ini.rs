@@ -10,7 +10,7 @@ use ext_php_rs::ffi::{zend_ini_entry, zend_string};
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
 use parking_lot::Mutex;
-use secrets_core::config::{ini as names, valid_setting, Config};
+use secrets_core::config::{valid_setting, Config};
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 static VALUES: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
@@ -91,13 +91,6 @@ pub fn config() -> Config {
     Config::read(|name| Some(value(name)), |var| std::env::var(var).ok())
 }
 
-/// Every setting with its current value, in table order.
-pub fn all() -> Vec<(&'static str, String)> {
-    names::DEFAULTS
-        .iter()
-        .map(|(name, _)| (*name, value(name)))
-        .collect()
-}
 
 /// PHP's `on_modify` handler for every setting: refuse a bad number, keep the value, bump the
 /// generation.

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{MapAccess, Visitor};
+use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::Zeroizing;
 
@@ -58,7 +58,7 @@ pub struct Secret {
     #[serde(
         rename = "EnvValues",
         default,
-        deserialize_with = "null_as_default",
+        deserialize_with = "map_or_empty",
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub env_values: BTreeMap<String, Option<Value>>,
@@ -66,7 +66,7 @@ pub struct Secret {
     #[serde(
         rename = "OrgValues",
         default,
-        deserialize_with = "null_as_default",
+        deserialize_with = "map_or_empty",
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub org_values: BTreeMap<String, Option<Value>>,
@@ -224,12 +224,45 @@ fn secrets_map<'de, D: Deserializer<'de>>(de: D) -> Result<BTreeMap<String, Secr
         }
     }
 
-    let map: Option<BTreeMap<String, ObjectOnly>> = Option::deserialize(de)?;
-    Ok(map
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(name, secret)| (name, secret.0))
-        .collect())
+    let map: BTreeMap<String, ObjectOnly> = map_or_empty(de)?;
+    Ok(map.into_iter().map(|(name, secret)| (name, secret.0)).collect())
+}
+
+/// A JSON object as a map; `null` and `[]` (what PHP's json_encode writes for an empty array)
+/// are the empty map.
+fn map_or_empty<'de, D, V>(de: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct MapOrEmpty<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for MapOrEmpty<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+            de.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            match seq.next_element::<serde::de::IgnoredAny>()? {
+                None => Ok(BTreeMap::new()),
+                Some(_) => Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &self)),
+            }
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            BTreeMap::deserialize(MapAccessDeserializer::new(map))
+        }
+    }
+
+    de.deserialize_option(MapOrEmpty(std::marker::PhantomData))
 }
 
 fn default_type() -> String {
@@ -282,6 +315,15 @@ mod tests {
             .unwrap()
             .secrets
             .is_empty());
+    }
+
+    #[test]
+    fn parse_empty_arrays_are_empty_maps() {
+        let doc = Document::parse(br#"{"Secrets": {"A": {"Value": "a", "EnvValues": [], "OrgValues": []}}}"#).unwrap();
+        assert!(doc.secrets["A"].env_values.is_empty() && doc.secrets["A"].org_values.is_empty());
+        assert!(Document::parse(br#"{"Secrets": []}"#).unwrap().secrets.is_empty());
+        assert!(Document::parse(br#"{"Secrets": ["x"]}"#).is_err());
+        assert!(Document::parse(br#"{"Secrets": {"A": {"EnvValues": ["x"]}}}"#).is_err());
     }
 
     #[test]
