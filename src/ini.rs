@@ -91,7 +91,6 @@ pub fn config() -> Config {
     Config::read(|name| Some(value(name)), |var| std::env::var(var).ok())
 }
 
-
 /// PHP's `on_modify` handler for every setting: refuse a bad number, keep the value, bump the
 /// generation.
 unsafe extern "C" fn on_modify(

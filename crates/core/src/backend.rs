@@ -70,7 +70,7 @@ pub fn open(config: &Config) -> Result<Option<Box<dyn Backend>>, FetchError> {
         BackendSpec::Https(_) => Err(FetchError::revoked(
             "https:// backends are not supported by this build",
         )),
-        BackendSpec::Invalid(why) => Err(FetchError::revoked(why.clone())),
+        BackendSpec::Invalid { reason, .. } => Err(FetchError::revoked(*reason)),
     }
 }
 
@@ -139,6 +139,7 @@ mod tests {
         );
         let err = open(&bad).err().unwrap();
         assert_eq!(err.kind, FailureKind::Revoked);
-        assert!(err.message.contains("ftp://x"));
+        assert!(err.message.contains("must be https://"), "{}", err.message);
+        assert_eq!(bad.backend.describe(), "ftp://x");
     }
 }

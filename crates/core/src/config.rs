@@ -22,8 +22,13 @@ pub enum BackendSpec {
     File(PathBuf),
     /// The service's runtime endpoint (the full URL, path included).
     Https(String),
-    /// A setting that names no usable backend; the message says why.
-    Invalid(String),
+    /// A setting that names no usable backend.
+    Invalid {
+        /// The setting as written.
+        setting: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 impl BackendSpec {
@@ -40,9 +45,7 @@ impl BackendSpec {
             return if path.starts_with('/') {
                 BackendSpec::File(PathBuf::from(path))
             } else {
-                BackendSpec::Invalid(format!(
-                    "pantheon_secrets.backend {setting:?} must be file:///absolute/path"
-                ))
+                invalid(setting, "a file backend must be file:///absolute/path")
             };
         }
         if setting.starts_with('/') {
@@ -51,7 +54,7 @@ impl BackendSpec {
         if let Some(rest) = setting.strip_prefix("https://") {
             let has_path = rest.find('/').is_some_and(|at| at + 1 < rest.len());
             return if rest.is_empty() || rest.starts_with('/') {
-                BackendSpec::Invalid(format!("pantheon_secrets.backend {setting:?} has no host"))
+                invalid(setting, "the URL has no host")
             } else if has_path {
                 BackendSpec::Https(setting.to_string())
             } else {
@@ -61,9 +64,10 @@ impl BackendSpec {
                 ))
             };
         }
-        BackendSpec::Invalid(format!(
-            "pantheon_secrets.backend {setting:?} is not https://host[:port][/path] nor file:///path"
-        ))
+        invalid(
+            setting,
+            "pantheon_secrets.backend must be https://host[:port][/path] or file:///absolute/path",
+        )
     }
 
     /// How the backend is named in messages and status: never a credential.
@@ -72,8 +76,15 @@ impl BackendSpec {
             BackendSpec::None => "none".into(),
             BackendSpec::File(path) => format!("file://{}", path.display()),
             BackendSpec::Https(url) => without_userinfo(url),
-            BackendSpec::Invalid(_) => "invalid".into(),
+            BackendSpec::Invalid { setting, .. } => without_userinfo(setting),
         }
+    }
+}
+
+fn invalid(setting: &str, reason: &'static str) -> BackendSpec {
+    BackendSpec::Invalid {
+        setting: setting.to_string(),
+        reason,
     }
 }
 
@@ -232,7 +243,7 @@ mod tests {
         );
         assert!(matches!(
             BackendSpec::parse("file://tmp/s.json", None),
-            BackendSpec::Invalid(_)
+            BackendSpec::Invalid { .. }
         ));
     }
 
@@ -251,11 +262,14 @@ mod tests {
             BackendSpec::Https("https://h/x/y".into())
         );
         assert!(
-            matches!(BackendSpec::parse("http://h", None), BackendSpec::Invalid(m) if m.contains("http://h"))
+            matches!(BackendSpec::parse("http://h", None), BackendSpec::Invalid { setting, .. } if setting == "http://h")
         );
         assert!(matches!(
             BackendSpec::parse("https://", None),
-            BackendSpec::Invalid(_)
+            BackendSpec::Invalid {
+                reason: "the URL has no host",
+                ..
+            }
         ));
     }
 

@@ -225,7 +225,10 @@ fn secrets_map<'de, D: Deserializer<'de>>(de: D) -> Result<BTreeMap<String, Secr
     }
 
     let map: BTreeMap<String, ObjectOnly> = map_or_empty(de)?;
-    Ok(map.into_iter().map(|(name, secret)| (name, secret.0)).collect())
+    Ok(map
+        .into_iter()
+        .map(|(name, secret)| (name, secret.0))
+        .collect())
 }
 
 /// A JSON object as a map; `null` and `[]` (what PHP's json_encode writes for an empty array)
@@ -254,7 +257,10 @@ where
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
             match seq.next_element::<serde::de::IgnoredAny>()? {
                 None => Ok(BTreeMap::new()),
-                Some(_) => Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &self)),
+                Some(_) => Err(serde::de::Error::invalid_type(
+                    serde::de::Unexpected::Seq,
+                    &self,
+                )),
             }
         }
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -319,9 +325,15 @@ mod tests {
 
     #[test]
     fn parse_empty_arrays_are_empty_maps() {
-        let doc = Document::parse(br#"{"Secrets": {"A": {"Value": "a", "EnvValues": [], "OrgValues": []}}}"#).unwrap();
+        let doc = Document::parse(
+            br#"{"Secrets": {"A": {"Value": "a", "EnvValues": [], "OrgValues": []}}}"#,
+        )
+        .unwrap();
         assert!(doc.secrets["A"].env_values.is_empty() && doc.secrets["A"].org_values.is_empty());
-        assert!(Document::parse(br#"{"Secrets": []}"#).unwrap().secrets.is_empty());
+        assert!(Document::parse(br#"{"Secrets": []}"#)
+            .unwrap()
+            .secrets
+            .is_empty());
         assert!(Document::parse(br#"{"Secrets": ["x"]}"#).is_err());
         assert!(Document::parse(br#"{"Secrets": {"A": {"EnvValues": ["x"]}}}"#).is_err());
     }
