@@ -27,7 +27,7 @@ const fn entry(
 }
 
 /// The table PHP reads; names and defaults match `secrets_core::config::ini::DEFAULTS`.
-static ENTRIES: IniEntryDefs<11> = IniEntryDefs::new([
+static ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([
     entry(c"pantheon_secrets.backend", c"", IniEntryPermission::All),
     entry(
         c"pantheon_secrets.environment",
@@ -66,6 +66,11 @@ static ENTRIES: IniEntryDefs<11> = IniEntryDefs::new([
         c"3000",
         IniEntryPermission::All,
     ),
+    entry(
+        c"pantheon_secrets.allow_mock",
+        c"0",
+        IniEntryPermission::System,
+    ),
     IniEntryDef::end(),
 ]);
 
@@ -84,6 +89,14 @@ pub fn generation() -> u64 {
 /// The current value of a setting.
 pub fn value(name: &str) -> String {
     VALUES.lock().get(name).cloned().unwrap_or_default()
+}
+
+/// A boolean setting, read as PHP reads one ("1", "on", "yes", "true").
+pub fn flag(name: &str) -> bool {
+    matches!(
+        value(name).trim().to_ascii_lowercase().as_str(),
+        "1" | "on" | "yes" | "true"
+    )
 }
 
 /// The settings and environment, read into a configuration.

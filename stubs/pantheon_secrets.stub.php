@@ -56,4 +56,70 @@ function refresh(): bool {}
  */
 function status(): array {}
 
+/**
+ * Serves `$secrets` instead of the backend's, for the rest of the process or until unmock():
+ * for PHPUnit suites, to say "this secret is missing" or "this one has this value" without files
+ * or a server. Allowed only when `pantheon_secrets.allow_mock=1` is set at system level
+ * (php.ini or `php -d`); production leaves it off.
+ *
+ * ```php
+ * Pantheon\Secrets\mock([
+ *     'STRIPE_KEY' => 'sk_test_123',                                   // a web secret
+ *     'SMTP_PASSWORD' => ['Value' => 'dev', 'EnvValues' => ['live' => 'live']],
+ *     'REMOVED' => null,                                               // missing
+ * ]);
+ * ```
+ *
+ * @param array<string, string|array|null> $secrets name => value, or name => fields of a
+ *        secrets document (Value, EnvValues, OrgValues, Type, Scopes; defaults runtime and ["web"]).
+ * @throws SecretsException when the mock is not allowed, or a secret is malformed (the message
+ *         names the field, never the value).
+ */
+function mock(array $secrets): void {}
+
+/** Serves the backend's secrets again after mock(). */
+function unmock(): void {}
+
+/**
+ * Thrown by mock() when the mock is disabled or given a malformed secret. Thrown by the
+ * extension only: it cannot be instantiated from PHP.
+ */
+class SecretsException extends \RuntimeException
+{
+    /** @throws \Exception always: only the extension makes these. */
+    public function __construct() {}
+}
+
+}
+
+namespace Pantheon\Internal\CustomerSecrets {
+
+/**
+ * The platform-internal client interface that Pantheon's PHP SDK looks for. Mock it in PHPUnit
+ * with `$this->createMock(CustomerSecretsClientInterface::class)`.
+ */
+interface CustomerSecretsClientInterface
+{
+    /**
+     * The secrets document of this site for this environment: `SiteID`, `Secrets` (name =>
+     * `Type`, `Value`, `Scopes`), `Count`, `Version`, `Scopes`. Only web secrets with a value here.
+     */
+    public function get(): array;
+}
+
+/**
+ * The client Pantheon's SDK uses when it exists: `CustomerSecretsClient::create(['version' => '1'])->get()`.
+ * Backed by the same per-process cache as pantheon_get_secret(). Made with create(), not `new`.
+ */
+class CustomerSecretsClient implements CustomerSecretsClientInterface
+{
+    /** @param array|null $args accepted for the SDK's sake (`['version' => '1']`); none changes get(). */
+    public static function create(?array $args = null): CustomerSecretsClient {}
+
+    /** @throws \Exception always: use create(). */
+    public function __construct() {}
+
+    public function get(): array {}
+}
+
 }

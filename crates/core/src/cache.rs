@@ -41,6 +41,8 @@ pub struct Cache {
 struct State {
     config: Option<Arc<Config>>,
     snapshot: Option<Arc<Snapshot>>,
+    /// Secrets set in-process by a test ([`Cache::mock`]); while set, they are served instead.
+    mock: Option<(Arc<Document>, Arc<Snapshot>)>,
     /// Calls before this tick are answered from what is held.
     next_check: u64,
     /// No fetch is attempted before this tick (back-off, Retry-After).
@@ -126,9 +128,14 @@ impl Cache {
     pub fn configure(&self, generation: u64, config: Config) {
         let mut state = self.write();
         if state.config.as_deref() != Some(&config) {
+            let mock = state.mock.take().map(|(doc, _)| {
+                let snapshot = self.snapshot_of(&doc, &config.environment);
+                (doc, Arc::new(snapshot))
+            });
             *state = State {
                 config: Some(Arc::new(config)),
                 fetch_count: state.fetch_count,
+                mock,
                 ..State::default()
             };
         }
@@ -145,11 +152,41 @@ impl Cache {
     /// publication they belong to, read together.
     pub fn view(&self) -> (Option<Arc<Snapshot>>, u64, u64) {
         let state = self.state.read();
+        let next_check = if state.mock.is_some() {
+            u64::MAX
+        } else {
+            state.next_check
+        };
         (
-            state.snapshot.clone(),
-            state.next_check,
+            state.served().cloned(),
+            next_check,
             self.publication.load(Ordering::Acquire),
         )
+    }
+
+    /// Serves the secrets of `doc`, resolved for the configured environment, instead of the
+    /// backend's, until [`Cache::unmock`]: PHPUnit suites say "this secret is missing" or "this
+    /// one has this value" without files or a server. The document is validated as a fetched one is.
+    pub fn mock(&self, doc: Document) {
+        let mut state = self.write();
+        let environment = state
+            .config
+            .as_ref()
+            .map_or(crate::config::DEFAULT_ENVIRONMENT.to_string(), |c| {
+                c.environment.clone()
+            });
+        let snapshot = self.snapshot_of(&doc, &environment);
+        state.mock = Some((Arc::new(doc), Arc::new(snapshot)));
+    }
+
+    /// Serves the backend's secrets again.
+    pub fn unmock(&self) {
+        self.write().mock = None;
+    }
+
+    fn snapshot_of(&self, doc: &Document, environment: &str) -> Snapshot {
+        Snapshot::new(resolve(doc, environment, WEB), self.hash)
+            .from_document(&doc.site_id, &doc.version)
     }
 
     /// The state, for writing; the publication counter moves when the guard is released.
@@ -162,12 +199,12 @@ impl Cache {
 
     /// Answers from what is held, due or not.
     pub fn held<R>(&self, f: impl FnOnce(Option<&Snapshot>) -> R) -> R {
-        f(self.state.read().snapshot.as_deref())
+        f(self.state.read().served().map(|s| &**s))
     }
 
     /// The values held, to keep past later refreshes.
     pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
-        self.state.read().snapshot.clone()
+        self.state.read().served().cloned()
     }
 
     /// Fetches when one is due at `now` and no other thread is fetching (while one is, the values
@@ -182,7 +219,7 @@ impl Cache {
         };
         let config = {
             let mut state = self.write();
-            if now < state.next_check {
+            if now < state.next_check || state.mock.is_some() {
                 return None;
             }
             if now < state.retry_at {
@@ -199,7 +236,13 @@ impl Cache {
     /// Fetches now, whatever the TTL and back-off say; waits for a fetch under way in another thread.
     pub fn refresh(&self, now: u64) -> Result<(), String> {
         let mut fetcher = self.fetcher.lock();
-        let config = self.state.read().config.clone();
+        let config = {
+            let state = self.state.read();
+            if state.mock.is_some() {
+                return Ok(()); // the mock stays until unmock()
+            }
+            state.config.clone()
+        };
         self.fetch_locked(&mut fetcher, now, config)
     }
 
@@ -230,10 +273,7 @@ impl Cache {
         };
         let parsed = fetched.and_then(|bytes| {
             let doc = Document::parse(&bytes).map_err(|e| FetchError::transient(e.to_string()))?;
-            Ok(Snapshot::new(
-                resolve(&doc, &config.environment, WEB),
-                self.hash,
-            ))
+            Ok(self.snapshot_of(&doc, &config.environment))
         });
         let mut state = self.write();
         state.fetch_count += 1;
@@ -287,7 +327,10 @@ impl Cache {
         let state = self.state.read();
         let config = state.config.as_deref();
         Status {
-            backend: config.map_or("none".into(), |c| c.backend.describe()),
+            backend: match (&state.mock, config) {
+                (Some(_), _) => "mock".into(),
+                (None, config) => config.map_or("none".into(), |c| c.backend.describe()),
+            },
             environment: config.map_or_else(String::new, |c| c.environment.clone()),
             pid: std::process::id(),
             fetch_count: state.fetch_count,
@@ -295,7 +338,7 @@ impl Cache {
             age: state
                 .good_at
                 .map(|good| now.saturating_sub(good) as f64 / 1000.0),
-            count: state.snapshot.as_ref().map_or(0, |s| s.len()),
+            count: state.served().map_or(0, |s| s.len()),
             last_error: state.last_error.clone(),
             last_status: state.last_status,
             failures: state.failures,
@@ -332,6 +375,14 @@ impl std::ops::DerefMut for Publishing<'_> {
 }
 
 impl State {
+    /// What calls are answered from: the mock when one is set, else the fetched values.
+    fn served(&self) -> Option<&Arc<Snapshot>> {
+        self.mock
+            .as_ref()
+            .map(|(_, s)| s)
+            .or(self.snapshot.as_ref())
+    }
+
     /// Marks held values stale, or drops them once they are older than the stale limit.
     fn expire_stale(&mut self, now: u64) {
         let limit = self.config.as_ref().map_or(0, |c| millis(c.stale_limit));
@@ -593,6 +644,36 @@ mod tests {
         cache.configure(2, Config::read(|_| None, |_| None));
         assert_eq!(get(&cache, 1), (None, None));
         assert_eq!(cache.status(1).backend, "none");
+    }
+
+    #[test]
+    fn cache_mock_replaces_until_unmock_and_follows_the_environment() {
+        let (cache, fetches) = cache_with(vec![Ok(ONE), Ok(TWO)], &[]);
+        assert_eq!(get(&cache, 0).0.as_deref(), Some("one"));
+        let doc = Document::parse(br#"{"SiteID": "m", "Secrets": {"A": {"Value": "mocked", "EnvValues": {"live": "mocked-live"}, "Scopes": ["web"]}}}"#).unwrap();
+        cache.mock(doc);
+        assert_eq!(get(&cache, 1).0.as_deref(), Some("mocked"));
+        assert_eq!(
+            get(&cache, 50_000).0.as_deref(),
+            Some("mocked"),
+            "no fetch while mocked, TTL or not"
+        );
+        cache.refresh(50_001).unwrap();
+        assert_eq!(cache.status(50_001).backend, "mock");
+        assert_eq!(cache.snapshot().unwrap().site_id(), "m");
+        let live = Config::read(
+            |n| match n {
+                ini::BACKEND => Some("file:///played.json".into()),
+                ini::ENVIRONMENT => Some("live".into()),
+                _ => None,
+            },
+            |_| None,
+        );
+        cache.configure(2, live);
+        assert_eq!(get(&cache, 50_002).0.as_deref(), Some("mocked-live"));
+        cache.unmock();
+        assert_eq!(get(&cache, 50_003).0.as_deref(), Some("two"));
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
     }
 
     #[test]

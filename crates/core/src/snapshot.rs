@@ -29,6 +29,8 @@ pub struct Snapshot {
     /// Index + 1 into `entries`; 0 marks an empty slot. Its length is a power of two.
     slots: Vec<u32>,
     hash: NameHash,
+    site_id: String,
+    version: String,
 }
 
 impl Snapshot {
@@ -49,6 +51,8 @@ impl Snapshot {
             hashes,
             slots,
             hash,
+            site_id: String::new(),
+            version: String::new(),
         }
     }
 
@@ -89,6 +93,23 @@ impl Snapshot {
     /// Finds `name`.
     pub fn get(&self, name: &str) -> Option<&Entry> {
         self.get_hashed((self.hash)(name.as_bytes()), name.as_bytes())
+    }
+
+    /// The same snapshot, labelled with the site and version of the document it came from.
+    pub fn from_document(mut self, site_id: &str, version: &str) -> Snapshot {
+        self.site_id = site_id.to_string();
+        self.version = version.to_string();
+        self
+    }
+
+    /// The site the values belong to (the document's `SiteID`).
+    pub fn site_id(&self) -> &str {
+        &self.site_id
+    }
+
+    /// The document's `Version`.
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     /// Every entry, in name order.
