@@ -38,7 +38,7 @@ count "phpt" "$log/phpt" "${p:-0}" "${f:-0}" "${s:-0}"
 for suite in php-tests/phpunit/*/phpunit.xml; do
   [ -f "$suite" ] || continue
   echo "== phpunit $(dirname "$suite")"
-  "$PHP" -d "extension=$EXT" "$(command -v phpunit)" -c "$suite" > "$log/phpunit" 2>&1
+  "$PHP" -d "extension=$EXT" -d pantheon_secrets.allow_mock=1 "$(command -v phpunit)" -c "$suite" > "$log/phpunit" 2>&1
   rc=$?
   tail -n 30 "$log/phpunit"
   read -r p f s < <(awk '/^OK \(/ { gsub(/[(,]/, " "); print $2, 0, 0; found = 1 }
