@@ -8,10 +8,7 @@ use crate::{clock, runtime};
 
 /// Registers the functions of this file.
 pub fn register(module: ModuleBuilder) -> ModuleBuilder {
-    module
-        .function(wrap_function!(all))
-        .function(wrap_function!(refresh))
-        .function(wrap_function!(status))
+    module.function(wrap_function!(all)).function(wrap_function!(refresh)).function(wrap_function!(status))
 }
 
 /// All web secrets readable in this environment, name => value.

@@ -34,9 +34,11 @@ const Z_EXPECTED_STRING: c_int = 4;
 
 /// The function as PHP sees it.
 pub fn function() -> FunctionBuilder<'static> {
-    FunctionBuilder::new("pantheon_get_secret", handler)
-        .arg(Arg::new("name", DataType::String))
-        .returns(DataType::String, false, true)
+    FunctionBuilder::new("pantheon_get_secret", handler).arg(Arg::new("name", DataType::String)).returns(
+        DataType::String,
+        false,
+        true,
+    )
 }
 
 extern "C" fn handler(ex: &mut ExecuteData, retval: &mut Zval) {
@@ -54,10 +56,7 @@ fn get(ex: &mut ExecuteData, retval: &mut Zval) {
             0 => zend_string_hash_func(name),
             h => h,
         };
-        (
-            hash,
-            std::slice::from_raw_parts((*name).val.as_ptr().cast::<u8>(), (*name).len),
-        )
+        (hash, std::slice::from_raw_parts((*name).val.as_ptr().cast::<u8>(), (*name).len))
     };
     let cache = runtime::cache();
     // SAFETY: the borrow ends before the warning, which may re-enter PHP.
@@ -75,19 +74,14 @@ fn get(ex: &mut ExecuteData, retval: &mut Zval) {
         }
         Found::Copy(ptr, len) => {
             // SAFETY: the value lives in the reader's snapshot for the whole call.
-            retval.set_zend_string(ZendStr::new(
-                unsafe { std::slice::from_raw_parts(ptr, len) },
-                false,
-            ));
+            retval.set_zend_string(ZendStr::new(unsafe { std::slice::from_raw_parts(ptr, len) }, false));
             true
         }
         Found::Missing => false,
     };
     if !found {
         if let Err(reason) = check_name(bytes) {
-            runtime::warn(&format!(
-                "Argument #1 ($name) is not a valid secret name: {reason}"
-            ));
+            runtime::warn(&format!("Argument #1 ($name) is not a valid secret name: {reason}"));
         }
     }
 }
@@ -117,13 +111,7 @@ fn argument(ex: &mut ExecuteData) -> Option<*mut zend_string> {
     }
     // SAFETY: reports the wrong type for argument 1, as zpp does; raises TypeError.
     unsafe {
-        zend_wrong_parameter_error(
-            ZPP_ERROR_WRONG_ARG,
-            1,
-            std::ptr::null_mut(),
-            Z_EXPECTED_STRING,
-            arg,
-        )
+        zend_wrong_parameter_error(ZPP_ERROR_WRONG_ARG, 1, std::ptr::null_mut(), Z_EXPECTED_STRING, arg)
     };
     None
 }

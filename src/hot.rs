@@ -61,8 +61,7 @@ impl Hot {
     fn slow_catch_up(&mut self, cache: &Cache, now: u64) -> Option<String> {
         let warning = self.reader.catch_up(cache, now);
         let current = self.reader.snapshot();
-        if !matches!((&self.values, current), (Some(values), Some(snapshot)) if values.belongs_to(snapshot))
-        {
+        if !matches!((&self.values, current), (Some(values), Some(snapshot)) if values.belongs_to(snapshot)) {
             self.retired.extend(self.values.take());
             if self.retired.len() < MAX_RETIRED {
                 self.values = current.map(PhpValues::new);

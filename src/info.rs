@@ -20,14 +20,8 @@ pub extern "C" fn php_info(module: *mut ModuleEntry) {
         info_table_row!("backend", s.backend.as_str());
         info_table_row!("environment", s.environment.as_str());
         info_table_row!("secrets held", s.count.to_string().as_str());
-        info_table_row!(
-            "fetches by this process",
-            s.fetch_count.to_string().as_str()
-        );
-        info_table_row!(
-            "age of values (s)",
-            s.age.map_or("-".into(), |a| format!("{a:.1}")).as_str()
-        );
+        info_table_row!("fetches by this process", s.fetch_count.to_string().as_str());
+        info_table_row!("age of values (s)", s.age.map_or("-".into(), |a| format!("{a:.1}")).as_str());
         info_table_row!("stale", if s.stale { "yes" } else { "no" });
         info_table_row!("last error", s.last_error.as_deref().unwrap_or("-"));
         info_table_end!();

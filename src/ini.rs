@@ -15,62 +15,23 @@ use secrets_core::config::{valid_setting, Config};
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 static VALUES: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
 
-const fn entry(
-    name: &'static CStr,
-    default: &'static CStr,
-    permission: IniEntryPermission,
-) -> IniEntryDef {
-    IniEntryDef {
-        on_modify: Some(on_modify),
-        ..IniEntryDef::new(name, default, permission)
-    }
+const fn entry(name: &'static CStr, default: &'static CStr, permission: IniEntryPermission) -> IniEntryDef {
+    IniEntryDef { on_modify: Some(on_modify), ..IniEntryDef::new(name, default, permission) }
 }
 
 /// The table PHP reads; names and defaults match `secrets_core::config::ini::DEFAULTS`.
 static ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([
     entry(c"pantheon_secrets.backend", c"", IniEntryPermission::All),
-    entry(
-        c"pantheon_secrets.environment",
-        c"",
-        IniEntryPermission::All,
-    ),
+    entry(c"pantheon_secrets.environment", c"", IniEntryPermission::All),
     entry(c"pantheon_secrets.ttl", c"900", IniEntryPermission::All),
-    entry(
-        c"pantheon_secrets.stale_limit",
-        c"86400",
-        IniEntryPermission::All,
-    ),
-    entry(
-        c"pantheon_secrets.backoff_max",
-        c"300",
-        IniEntryPermission::All,
-    ),
-    entry(
-        c"pantheon_secrets.client_cert",
-        c"",
-        IniEntryPermission::System,
-    ),
-    entry(
-        c"pantheon_secrets.client_key",
-        c"",
-        IniEntryPermission::System,
-    ),
+    entry(c"pantheon_secrets.stale_limit", c"86400", IniEntryPermission::All),
+    entry(c"pantheon_secrets.backoff_max", c"300", IniEntryPermission::All),
+    entry(c"pantheon_secrets.client_cert", c"", IniEntryPermission::System),
+    entry(c"pantheon_secrets.client_key", c"", IniEntryPermission::System),
     entry(c"pantheon_secrets.ca_file", c"", IniEntryPermission::System),
-    entry(
-        c"pantheon_secrets.connect_timeout_ms",
-        c"1000",
-        IniEntryPermission::All,
-    ),
-    entry(
-        c"pantheon_secrets.timeout_ms",
-        c"3000",
-        IniEntryPermission::All,
-    ),
-    entry(
-        c"pantheon_secrets.allow_mock",
-        c"0",
-        IniEntryPermission::System,
-    ),
+    entry(c"pantheon_secrets.connect_timeout_ms", c"1000", IniEntryPermission::All),
+    entry(c"pantheon_secrets.timeout_ms", c"3000", IniEntryPermission::All),
+    entry(c"pantheon_secrets.allow_mock", c"0", IniEntryPermission::System),
     IniEntryDef::end(),
 ]);
 
@@ -93,10 +54,7 @@ pub fn value(name: &str) -> String {
 
 /// A boolean setting, read as PHP reads one ("1", "on", "yes", "true").
 pub fn flag(name: &str) -> bool {
-    matches!(
-        value(name).trim().to_ascii_lowercase().as_str(),
-        "1" | "on" | "yes" | "true"
-    )
+    matches!(value(name).trim().to_ascii_lowercase().as_str(), "1" | "on" | "yes" | "true")
 }
 
 /// The settings and environment, read into a configuration.
@@ -115,12 +73,8 @@ unsafe extern "C" fn on_modify(
     _stage: c_int,
 ) -> c_int {
     // SAFETY: PHP passes its live ini entry and the new value (or null); both outlive this call.
-    let (name, value) = unsafe {
-        (
-            zend_str(entry.as_ref().map_or(std::ptr::null_mut(), |e| e.name)),
-            zend_str(new_value),
-        )
-    };
+    let (name, value) =
+        unsafe { (zend_str(entry.as_ref().map_or(std::ptr::null_mut(), |e| e.name)), zend_str(new_value)) };
     if !valid_setting(&name, &value) {
         return -1; // FAILURE: PHP keeps the old value and ini_set() returns false.
     }

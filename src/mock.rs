@@ -30,9 +30,7 @@ fn runtime_exception() -> &'static ext_php_rs::zend::ClassEntry {
 
 /// Registers the functions of this file.
 pub fn register(module: ModuleBuilder) -> ModuleBuilder {
-    module
-        .function(wrap_function!(mock))
-        .function(wrap_function!(unmock))
+    module.function(wrap_function!(mock)).function(wrap_function!(unmock))
 }
 
 fn error(message: String) -> PhpException {
@@ -74,9 +72,7 @@ fn document(secrets: &ZendHashTable) -> Result<Document, String> {
         let fields = if value.is_null() {
             continue;
         } else if value.is_string() {
-            let text = value
-                .str()
-                .ok_or_else(|| format!("Secrets.{name}.Value: not valid UTF-8"))?;
+            let text = value.str().ok_or_else(|| format!("Secrets.{name}.Value: not valid UTF-8"))?;
             json!({"Type": "runtime", "Value": text, "Scopes": ["web"]})
         } else if let Some(fields) = value.array() {
             let mut fields = to_json(fields, &format!("Secrets.{name}"))?;
@@ -86,14 +82,11 @@ fn document(secrets: &ZendHashTable) -> Result<Document, String> {
             }
             fields
         } else {
-            return Err(format!(
-                "Secrets.{name}: expected a string, an array of fields or null"
-            ));
+            return Err(format!("Secrets.{name}: expected a string, an array of fields or null"));
         };
         map.insert(name, fields);
     }
-    let bytes = serde_json::to_vec(&json!({"SiteID": "mock", "Secrets": map}))
-        .map_err(|e| e.to_string())?;
+    let bytes = serde_json::to_vec(&json!({"SiteID": "mock", "Secrets": map})).map_err(|e| e.to_string())?;
     Document::parse(&bytes).map_err(|e| e.to_string())
 }
 
@@ -113,21 +106,14 @@ fn to_json(table: &ZendHashTable, path: &str) -> Result<Value, String> {
             object.insert(key, json);
         }
     }
-    Ok(if list && !table.is_empty() {
-        Value::Array(items)
-    } else {
-        Value::Object(object)
-    })
+    Ok(if list && !table.is_empty() { Value::Array(items) } else { Value::Object(object) })
 }
 
 fn scalar(value: &Zval, path: &str) -> Result<Value, String> {
     if value.is_null() {
         Ok(Value::Null)
     } else if value.is_string() {
-        value
-            .str()
-            .map(|s| json!(s))
-            .ok_or_else(|| format!("{path}: not valid UTF-8"))
+        value.str().map(|s| json!(s)).ok_or_else(|| format!("{path}: not valid UTF-8"))
     } else if let Some(table) = value.array() {
         to_json(table, path)
     } else if let Some(n) = value.long() {

@@ -35,17 +35,10 @@ pub struct PhpValues {
 impl PhpValues {
     /// Makes a string for every entry of `snapshot`.
     pub fn new(snapshot: &Arc<Snapshot>) -> PhpValues {
-        let strings: Vec<_> = snapshot
-            .entries()
-            .iter()
-            .map(|entry| interned(entry.value.as_bytes()))
-            .collect();
+        let strings: Vec<_> =
+            snapshot.entries().iter().map(|entry| interned(entry.value.as_bytes())).collect();
         let known_names = vec![Cell::new(std::ptr::null()); strings.len()];
-        PhpValues {
-            snapshot: snapshot.clone(),
-            strings,
-            known_names,
-        }
+        PhpValues { snapshot: snapshot.clone(), strings, known_names }
     }
 
     /// Whether these are the values of `snapshot`.
@@ -74,9 +67,7 @@ impl PhpValues {
     /// Forgets the names seen during the request: the next request's interned strings may reuse
     /// the addresses of this one's.
     pub fn forget_names(&self) {
-        self.known_names
-            .iter()
-            .for_each(|known| known.set(std::ptr::null()));
+        self.known_names.iter().for_each(|known| known.set(std::ptr::null()));
     }
 
     /// The string of the entry at `position`.

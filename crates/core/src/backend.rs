@@ -39,20 +39,12 @@ pub struct FetchError {
 impl FetchError {
     /// A failure that keeps stale values.
     pub fn transient(message: impl Into<String>) -> FetchError {
-        FetchError {
-            kind: FailureKind::Transient,
-            message: message.into(),
-            status: None,
-        }
+        FetchError { kind: FailureKind::Transient, message: message.into(), status: None }
     }
 
     /// A failure that drops values.
     pub fn revoked(message: impl Into<String>) -> FetchError {
-        FetchError {
-            kind: FailureKind::Revoked,
-            message: message.into(),
-            status: None,
-        }
+        FetchError { kind: FailureKind::Revoked, message: message.into(), status: None }
     }
 }
 
@@ -67,9 +59,9 @@ pub fn open(config: &Config) -> Result<Option<Box<dyn Backend>>, FetchError> {
     match &config.backend {
         BackendSpec::None => Ok(None),
         BackendSpec::File(path) => Ok(Some(Box::new(FileBackend { path: path.clone() }))),
-        BackendSpec::Https(_) => Err(FetchError::revoked(
-            "https:// backends are not supported by this build",
-        )),
+        BackendSpec::Https(_) => {
+            Err(FetchError::revoked("https:// backends are not supported by this build"))
+        }
         BackendSpec::Invalid { reason, .. } => Err(FetchError::revoked(*reason)),
     }
 }
@@ -87,16 +79,12 @@ impl Backend for FileBackend {
             _ => FetchError::transient(format!("cannot open: {e}")),
         })?;
         let mut bytes = Zeroizing::new(Vec::new());
-        file.take(MAX_DOCUMENT_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| match e.kind() {
-                ErrorKind::IsADirectory => FetchError::revoked("is a directory"),
-                _ => FetchError::transient(format!("cannot read: {e}")),
-            })?;
+        file.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes).map_err(|e| match e.kind() {
+            ErrorKind::IsADirectory => FetchError::revoked("is a directory"),
+            _ => FetchError::transient(format!("cannot read: {e}")),
+        })?;
         if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-            return Err(FetchError::transient(format!(
-                "larger than {MAX_DOCUMENT_BYTES} bytes"
-            )));
+            return Err(FetchError::transient(format!("larger than {MAX_DOCUMENT_BYTES} bytes")));
         }
         Ok(bytes)
     }
@@ -107,10 +95,7 @@ mod tests {
     use super::*;
 
     fn file_config(path: &str) -> Config {
-        Config::read(
-            |n| (n == crate::config::ini::BACKEND).then(|| format!("file://{path}")),
-            |_| None,
-        )
+        Config::read(|n| (n == crate::config::ini::BACKEND).then(|| format!("file://{path}")), |_| None)
     }
 
     #[test]
@@ -122,10 +107,7 @@ mod tests {
         let mut backend = open(&file_config(path.to_str().unwrap())).unwrap().unwrap();
         assert_eq!(&backend.fetch().unwrap()[..], b"{\"Secrets\":{}}");
         std::fs::remove_file(&path).unwrap();
-        assert_eq!(
-            backend.fetch().unwrap_err(),
-            FetchError::revoked("no such file")
-        );
+        assert_eq!(backend.fetch().unwrap_err(), FetchError::revoked("no such file"));
         let mut directory = FileBackend { path: dir.clone() };
         assert_eq!(directory.fetch().unwrap_err().kind, FailureKind::Revoked);
     }
@@ -133,10 +115,8 @@ mod tests {
     #[test]
     fn open_none_and_invalid() {
         assert!(open(&Config::read(|_| None, |_| None)).unwrap().is_none());
-        let bad = Config::read(
-            |n| (n == crate::config::ini::BACKEND).then(|| "ftp://x".to_string()),
-            |_| None,
-        );
+        let bad =
+            Config::read(|n| (n == crate::config::ini::BACKEND).then(|| "ftp://x".to_string()), |_| None);
         let err = open(&bad).err().unwrap();
         assert_eq!(err.kind, FailureKind::Revoked);
         assert!(err.message.contains("must be https://"), "{}", err.message);

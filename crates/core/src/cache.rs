@@ -23,8 +23,7 @@ use crate::snapshot::{NameHash, Snapshot};
 pub const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
 
 /// Makes the backend for a configuration (see [`backend::open`]).
-pub type Opener =
-    Box<dyn Fn(&Config) -> Result<Option<Box<dyn Backend>>, FetchError> + Send + Sync>;
+pub type Opener = Box<dyn Fn(&Config) -> Result<Option<Box<dyn Backend>>, FetchError> + Send + Sync>;
 
 /// Secrets of one process, shared by its threads.
 pub struct Cache {
@@ -109,11 +108,7 @@ impl Cache {
             config_generation: AtomicU64::new(u64::MAX),
             publication: AtomicU64::new(0),
             state: RwLock::new(State::default()),
-            fetcher: Mutex::new(Fetcher {
-                backend: None,
-                opened_for: None,
-                rng: seed | 1,
-            }),
+            fetcher: Mutex::new(Fetcher { backend: None, opened_for: None, rng: seed | 1 }),
         }
     }
 
@@ -152,16 +147,8 @@ impl Cache {
     /// publication they belong to, read together.
     pub fn view(&self) -> (Option<Arc<Snapshot>>, u64, u64) {
         let state = self.state.read();
-        let next_check = if state.mock.is_some() {
-            u64::MAX
-        } else {
-            state.next_check
-        };
-        (
-            state.served().cloned(),
-            next_check,
-            self.publication.load(Ordering::Acquire),
-        )
+        let next_check = if state.mock.is_some() { u64::MAX } else { state.next_check };
+        (state.served().cloned(), next_check, self.publication.load(Ordering::Acquire))
     }
 
     /// Serves the secrets of `doc`, resolved for the configured environment, instead of the
@@ -172,9 +159,7 @@ impl Cache {
         let environment = state
             .config
             .as_ref()
-            .map_or(crate::config::DEFAULT_ENVIRONMENT.to_string(), |c| {
-                c.environment.clone()
-            });
+            .map_or(crate::config::DEFAULT_ENVIRONMENT.to_string(), |c| c.environment.clone());
         let snapshot = self.snapshot_of(&doc, &environment);
         state.mock = Some((Arc::new(doc), Arc::new(snapshot)));
     }
@@ -185,16 +170,12 @@ impl Cache {
     }
 
     fn snapshot_of(&self, doc: &Document, environment: &str) -> Snapshot {
-        Snapshot::new(resolve(doc, environment, WEB), self.hash)
-            .from_document(&doc.site_id, &doc.version)
+        Snapshot::new(resolve(doc, environment, WEB), self.hash).from_document(&doc.site_id, &doc.version)
     }
 
     /// The state, for writing; the publication counter moves when the guard is released.
     fn write(&self) -> Publishing<'_> {
-        Publishing {
-            guard: self.state.write(),
-            publication: &self.publication,
-        }
+        Publishing { guard: self.state.write(), publication: &self.publication }
     }
 
     /// Answers from what is held, due or not.
@@ -265,9 +246,8 @@ impl Cache {
         let fetched = match fetcher.backend.as_mut() {
             Some(backend) => backend.fetch(),
             None => (self.opener)(&config).and_then(|opened| {
-                let backend = fetcher
-                    .backend
-                    .insert(opened.ok_or_else(|| FetchError::revoked("no backend"))?);
+                let backend =
+                    fetcher.backend.insert(opened.ok_or_else(|| FetchError::revoked("no backend"))?);
                 backend.fetch()
             }),
         };
@@ -296,26 +276,17 @@ impl Cache {
                         state.snapshot = None;
                         backoff(state.failures, config.backoff_max, &mut fetcher.rng)
                     }
-                    FailureKind::Transient => {
-                        backoff(state.failures, config.backoff_max, &mut fetcher.rng)
-                    }
-                    FailureKind::RetryAfter(wait) => {
-                        wait.min(config.backoff_max.max(BACKOFF_INITIAL))
-                    }
+                    FailureKind::Transient => backoff(state.failures, config.backoff_max, &mut fetcher.rng),
+                    FailureKind::RetryAfter(wait) => wait.min(config.backoff_max.max(BACKOFF_INITIAL)),
                 };
                 state.retry_at = now.saturating_add(millis(delay));
                 state.expire_stale(now);
                 state.next_check = match (state.stale, state.good_at) {
-                    (true, Some(good)) => state
-                        .retry_at
-                        .min(good.saturating_add(millis(config.stale_limit))),
+                    (true, Some(good)) => state.retry_at.min(good.saturating_add(millis(config.stale_limit))),
                     _ => state.retry_at,
                 };
-                let message = format!(
-                    "cannot fetch secrets from {}: {}",
-                    config.backend.describe(),
-                    error.message
-                );
+                let message =
+                    format!("cannot fetch secrets from {}: {}", config.backend.describe(), error.message);
                 state.last_error = Some(message.clone());
                 Err(message)
             }
@@ -335,9 +306,7 @@ impl Cache {
             pid: std::process::id(),
             fetch_count: state.fetch_count,
             fetched_at: state.fetched_at_unix,
-            age: state
-                .good_at
-                .map(|good| now.saturating_sub(good) as f64 / 1000.0),
+            age: state.good_at.map(|good| now.saturating_sub(good) as f64 / 1000.0),
             count: state.served().map_or(0, |s| s.len()),
             last_error: state.last_error.clone(),
             last_status: state.last_status,
@@ -377,19 +346,14 @@ impl std::ops::DerefMut for Publishing<'_> {
 impl State {
     /// What calls are answered from: the mock when one is set, else the fetched values.
     fn served(&self) -> Option<&Arc<Snapshot>> {
-        self.mock
-            .as_ref()
-            .map(|(_, s)| s)
-            .or(self.snapshot.as_ref())
+        self.mock.as_ref().map(|(_, s)| s).or(self.snapshot.as_ref())
     }
 
     /// Marks held values stale, or drops them once they are older than the stale limit.
     fn expire_stale(&mut self, now: u64) {
         let limit = self.config.as_ref().map_or(0, |c| millis(c.stale_limit));
         match self.good_at {
-            Some(good) if self.snapshot.is_some() && now < good.saturating_add(limit) => {
-                self.stale = true
-            }
+            Some(good) if self.snapshot.is_some() && now < good.saturating_add(limit) => self.stale = true,
             _ => {
                 self.snapshot = None;
                 self.stale = false;
@@ -416,9 +380,7 @@ fn millis(d: Duration) -> u64 {
 }
 
 fn now_unix() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 #[cfg(test)]
@@ -441,11 +403,7 @@ mod tests {
     impl Backend for Played {
         fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError> {
             self.1.fetch_add(1, Ordering::SeqCst);
-            let next = self
-                .0
-                .lock()
-                .pop_front()
-                .unwrap_or(Err(FetchError::transient("script ended")));
+            let next = self.0.lock().pop_front().unwrap_or(Err(FetchError::transient("script ended")));
             next.map(|s| Zeroizing::new(s.as_bytes().to_vec()))
         }
     }
@@ -462,11 +420,7 @@ mod tests {
         let (s, c) = (script.clone(), count.clone());
         let cache = Cache::with_opener(
             zend_hash,
-            Box::new(move |_| {
-                Ok(Some(
-                    Box::new(Played(s.clone(), c.clone())) as Box<dyn Backend>
-                ))
-            }),
+            Box::new(move |_| Ok(Some(Box::new(Played(s.clone(), c.clone())) as Box<dyn Backend>))),
         );
         let mut all = vec![
             (ini::BACKEND, "file:///played.json"),
@@ -475,15 +429,8 @@ mod tests {
             (ini::BACKOFF_MAX, "8"),
         ];
         all.extend_from_slice(settings);
-        let config = Config::read(
-            |n| {
-                all.iter()
-                    .rev()
-                    .find(|(k, _)| *k == n)
-                    .map(|(_, v)| v.to_string())
-            },
-            |_| None,
-        );
+        let config =
+            Config::read(|n| all.iter().rev().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()), |_| None);
         cache.configure(1, config);
         (cache, count)
     }
@@ -492,18 +439,8 @@ mod tests {
     fn get(cache: &Cache, now: u64) -> (Option<String>, Option<String>) {
         thread_local!(static READER: std::cell::RefCell<Reader> = std::cell::RefCell::new(Reader::default()));
         READER.with_borrow_mut(|reader| {
-            let warning = if reader.is_current(cache, now) {
-                None
-            } else {
-                reader.catch_up(cache, now)
-            };
-            (
-                reader
-                    .snapshot()
-                    .and_then(|s| s.get("A"))
-                    .map(|e| e.value.to_string()),
-                warning,
-            )
+            let warning = if reader.is_current(cache, now) { None } else { reader.catch_up(cache, now) };
+            (reader.snapshot().and_then(|s| s.get("A")).map(|e| e.value.to_string()), warning)
         })
     }
 
@@ -537,20 +474,14 @@ mod tests {
 
     #[test]
     fn cache_transient_failure_serves_stale_and_warns_once() {
-        let (cache, fetches) = cache_with(
-            vec![Ok(ONE), Err(FetchError::transient("connection refused"))],
-            &[],
-        );
+        let (cache, fetches) =
+            cache_with(vec![Ok(ONE), Err(FetchError::transient("connection refused"))], &[]);
         get(&cache, 0);
         let (value, warning) = get(&cache, 10_000);
         assert_eq!(value.as_deref(), Some("one"));
         assert!(warning.unwrap().contains("connection refused"));
         for now in 10_001..10_400 {
-            assert_eq!(
-                get(&cache, now),
-                (Some("one".into()), None),
-                "no new attempt inside the back-off"
-            );
+            assert_eq!(get(&cache, now), (Some("one".into()), None), "no new attempt inside the back-off");
         }
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
         assert!(cache.status(10_400).stale);
@@ -558,9 +489,7 @@ mod tests {
 
     #[test]
     fn cache_stale_values_dropped_after_stale_limit() {
-        let script = (0..200)
-            .map(|_| Err(FetchError::transient("down")))
-            .collect::<Vec<_>>();
+        let script = (0..200).map(|_| Err(FetchError::transient("down"))).collect::<Vec<_>>();
         let (cache, _) = cache_with([vec![Ok(ONE)], script].concat(), &[]);
         get(&cache, 0);
         let mut now = 10_000;
@@ -568,24 +497,14 @@ mod tests {
             assert_eq!(get(&cache, now).0.as_deref(), Some("one"), "at {now}");
             now += 500;
         }
-        assert_eq!(
-            get(&cache, 100_000).0,
-            None,
-            "past the stale limit of 100 s"
-        );
+        assert_eq!(get(&cache, 100_000).0, None, "past the stale limit of 100 s");
         assert!(!cache.status(100_000).stale);
     }
 
     #[test]
     fn cache_revoked_drops_values() {
         let (cache, _) = cache_with(
-            vec![
-                Ok(ONE),
-                Err(FetchError {
-                    status: Some(403),
-                    ..FetchError::revoked("HTTP 403")
-                }),
-            ],
+            vec![Ok(ONE), Err(FetchError { status: Some(403), ..FetchError::revoked("HTTP 403") })],
             &[],
         );
         get(&cache, 0);
@@ -611,9 +530,7 @@ mod tests {
 
     #[test]
     fn cache_backoff_bounds_attempts_while_down() {
-        let script = (0..100)
-            .map(|_| Err(FetchError::transient("down")))
-            .collect::<Vec<_>>();
+        let script = (0..100).map(|_| Err(FetchError::transient("down"))).collect::<Vec<_>>();
         let (cache, fetches) = cache_with(script, &[]);
         for now in (0..60_000).step_by(10) {
             get(&cache, now);
@@ -626,10 +543,7 @@ mod tests {
 
     #[test]
     fn cache_malformed_document_is_transient() {
-        let (cache, _) = cache_with(
-            vec![Ok(ONE), Ok("{\"Secrets\": {\"A\": {\"Value\": 5}}}")],
-            &[],
-        );
+        let (cache, _) = cache_with(vec![Ok(ONE), Ok("{\"Secrets\": {\"A\": {\"Value\": 5}}}")], &[]);
         get(&cache, 0);
         let (value, warning) = get(&cache, 10_000);
         assert_eq!(value.as_deref(), Some("one"));
@@ -653,11 +567,7 @@ mod tests {
         let doc = Document::parse(br#"{"SiteID": "m", "Secrets": {"A": {"Value": "mocked", "EnvValues": {"live": "mocked-live"}, "Scopes": ["web"]}}}"#).unwrap();
         cache.mock(doc);
         assert_eq!(get(&cache, 1).0.as_deref(), Some("mocked"));
-        assert_eq!(
-            get(&cache, 50_000).0.as_deref(),
-            Some("mocked"),
-            "no fetch while mocked, TTL or not"
-        );
+        assert_eq!(get(&cache, 50_000).0.as_deref(), Some("mocked"), "no fetch while mocked, TTL or not");
         cache.refresh(50_001).unwrap();
         assert_eq!(cache.status(50_001).backend, "mock");
         assert_eq!(cache.snapshot().unwrap().site_id(), "m");

@@ -42,11 +42,7 @@ pub struct Document {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Secret {
     /// `runtime`, `env`, `composer`, or another type that is kept as it is.
-    #[serde(
-        rename = "Type",
-        default = "default_type",
-        deserialize_with = "type_or_default"
-    )]
+    #[serde(rename = "Type", default = "default_type", deserialize_with = "type_or_default")]
     pub kind: String,
     /// The site's value; `None` when absent, inherited or not readable by this caller.
     #[serde(rename = "Value", default)]
@@ -150,14 +146,10 @@ impl Document {
                 reason: reason.to_string(),
             })?;
             let values = secret.value.iter().map(|v| ("Value".to_string(), v));
-            let env = secret
-                .env_values
-                .iter()
-                .filter_map(|(e, v)| Some((format!("EnvValues.{e}"), v.as_ref()?)));
-            let org = secret
-                .org_values
-                .iter()
-                .filter_map(|(e, v)| Some((format!("OrgValues.{e}"), v.as_ref()?)));
+            let env =
+                secret.env_values.iter().filter_map(|(e, v)| Some((format!("EnvValues.{e}"), v.as_ref()?)));
+            let org =
+                secret.org_values.iter().filter_map(|(e, v)| Some((format!("OrgValues.{e}"), v.as_ref()?)));
             for (field, value) in values.chain(env).chain(org) {
                 check_value(value).map_err(|reason| DocumentError::BadValue {
                     path: format!("Secrets.{name}.{field}"),
@@ -183,10 +175,7 @@ fn without_content(message: &str) -> String {
     for marker in ["invalid type: ", "invalid value: "] {
         if let Some(start) = message.find(marker) {
             let after = &message[start + marker.len()..];
-            let kind: String = after
-                .chars()
-                .take_while(|c| c.is_ascii_alphabetic() || *c == ' ')
-                .collect();
+            let kind: String = after.chars().take_while(|c| c.is_ascii_alphabetic() || *c == ' ').collect();
             let kind = kind.split(' ').next().unwrap_or("value");
             let rest = after.rfind(", expected").map_or("", |at| &after[at..]);
             return format!("{}{marker}{kind}{rest}", &message[..start]);
@@ -225,10 +214,7 @@ fn secrets_map<'de, D: Deserializer<'de>>(de: D) -> Result<BTreeMap<String, Secr
     }
 
     let map: BTreeMap<String, ObjectOnly> = map_or_empty(de)?;
-    Ok(map
-        .into_iter()
-        .map(|(name, secret)| (name, secret.0))
-        .collect())
+    Ok(map.into_iter().map(|(name, secret)| (name, secret.0)).collect())
 }
 
 /// A JSON object as a map; `null` and `[]` (what PHP's json_encode writes for an empty array)
@@ -257,10 +243,7 @@ where
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
             match seq.next_element::<serde::de::IgnoredAny>()? {
                 None => Ok(BTreeMap::new()),
-                Some(_) => Err(serde::de::Error::invalid_type(
-                    serde::de::Unexpected::Seq,
-                    &self,
-                )),
+                Some(_) => Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &self)),
             }
         }
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -299,14 +282,8 @@ mod tests {
         assert_eq!(doc.site_id, "3f6c2c5e");
         let stripe = &doc.secrets["STRIPE_KEY"];
         assert_eq!(stripe.value.as_deref().map(String::as_str), Some("sk_site"));
-        assert_eq!(
-            stripe.env_values["live"].as_deref().map(String::as_str),
-            Some("sk_live")
-        );
-        assert_eq!(
-            stripe.org_values["test"].as_deref().map(String::as_str),
-            Some("sk_org_test")
-        );
+        assert_eq!(stripe.env_values["live"].as_deref().map(String::as_str), Some("sk_live"));
+        assert_eq!(stripe.org_values["test"].as_deref().map(String::as_str), Some("sk_org_test"));
         assert!(stripe.has_scope("web") && !stripe.has_scope("ic"));
         assert_eq!(doc.secrets["GITHUB"].value, None);
         assert_eq!(doc.secrets["CERT"].kind, "file", "unknown types are kept");
@@ -314,26 +291,21 @@ mod tests {
 
     #[test]
     fn parse_nulls_and_missing_fields_are_normal() {
-        let doc = Document::parse(br#"{"Secrets": {"A": {"Value": "a", "Scopes": null, "EnvValues": null, "Type": null}}}"#).unwrap();
+        let doc = Document::parse(
+            br#"{"Secrets": {"A": {"Value": "a", "Scopes": null, "EnvValues": null, "Type": null}}}"#,
+        )
+        .unwrap();
         assert_eq!(doc.secrets["A"].kind, DEFAULT_TYPE);
         assert!(doc.secrets["A"].scopes.is_empty());
-        assert!(Document::parse(br#"{"Secrets": null, "SiteID": null}"#)
-            .unwrap()
-            .secrets
-            .is_empty());
+        assert!(Document::parse(br#"{"Secrets": null, "SiteID": null}"#).unwrap().secrets.is_empty());
     }
 
     #[test]
     fn parse_empty_arrays_are_empty_maps() {
-        let doc = Document::parse(
-            br#"{"Secrets": {"A": {"Value": "a", "EnvValues": [], "OrgValues": []}}}"#,
-        )
-        .unwrap();
+        let doc = Document::parse(br#"{"Secrets": {"A": {"Value": "a", "EnvValues": [], "OrgValues": []}}}"#)
+            .unwrap();
         assert!(doc.secrets["A"].env_values.is_empty() && doc.secrets["A"].org_values.is_empty());
-        assert!(Document::parse(br#"{"Secrets": []}"#)
-            .unwrap()
-            .secrets
-            .is_empty());
+        assert!(Document::parse(br#"{"Secrets": []}"#).unwrap().secrets.is_empty());
         assert!(Document::parse(br#"{"Secrets": ["x"]}"#).is_err());
         assert!(Document::parse(br#"{"Secrets": {"A": {"EnvValues": ["x"]}}}"#).is_err());
     }
@@ -349,14 +321,8 @@ mod tests {
             (r#"[1, 2]"#, "."),
             (r#"{"SiteID": "x"}"#, "."),
             (r#"{"Secrets": {"A": {"Value": 5}}}"#, "Secrets.A.Value"),
-            (
-                r#"{"Secrets": {"A": {"Scopes": "web"}}}"#,
-                "Secrets.A.Scopes",
-            ),
-            (
-                r#"{"Secrets": {"A": {"EnvValues": {"live": ["x"]}}}}"#,
-                "Secrets.A.EnvValues.live",
-            ),
+            (r#"{"Secrets": {"A": {"Scopes": "web"}}}"#, "Secrets.A.Scopes"),
+            (r#"{"Secrets": {"A": {"EnvValues": {"live": ["x"]}}}}"#, "Secrets.A.EnvValues.live"),
             (r#"{"Secrets": {"A": []}}"#, "Secrets.A"),
         ];
         for (json, path) in cases {
@@ -370,8 +336,7 @@ mod tests {
     #[test]
     fn parse_type_error_never_carries_the_value() {
         let err =
-            Document::parse(br#"{"Secrets": {"A": {"EnvValues": "sk_live_leak, expected x"}}}"#)
-                .unwrap_err();
+            Document::parse(br#"{"Secrets": {"A": {"EnvValues": "sk_live_leak, expected x"}}}"#).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("Secrets.A.EnvValues"), "{text}");
         assert!(text.contains("invalid type: string"), "{text}");
@@ -389,13 +354,9 @@ mod tests {
     #[test]
     fn parse_bad_names_refused() {
         let err = Document::parse(br#"{"Secrets": {"two words": {"Value": "x"}}}"#).unwrap_err();
-        assert!(
-            matches!(&err, DocumentError::BadName { name, .. } if name == "two words"),
-            "{err}"
-        );
+        assert!(matches!(&err, DocumentError::BadName { name, .. } if name == "two words"), "{err}");
         assert!(Document::parse(br#"{"Secrets": {"": {"Value": "x"}}}"#).is_err());
-        let err =
-            Document::parse(br#"{"Secrets": {"A-B": {"Type": "env", "Value": "x"}}}"#).unwrap_err();
+        let err = Document::parse(br#"{"Secrets": {"A-B": {"Type": "env", "Value": "x"}}}"#).unwrap_err();
         assert!(err.to_string().contains("env-type"), "{err}");
     }
 

@@ -23,9 +23,7 @@ impl Reader {
     /// Whether the copy may answer at `now`: same cache, nothing published since, no fetch due.
     #[inline]
     pub fn is_current(&self, cache: &Cache, now: u64) -> bool {
-        self.cache == address(cache)
-            && now < self.next_check
-            && self.publication == cache.publication()
+        self.cache == address(cache) && now < self.next_check && self.publication == cache.publication()
     }
 
     /// Brings the copy up to date, fetching first when one is due. Returns the warning of a failed
@@ -48,12 +46,7 @@ impl Reader {
 
     fn copy(&mut self, cache: &Cache) {
         let (snapshot, next_check, publication) = cache.view();
-        *self = Reader {
-            cache: address(cache),
-            snapshot,
-            next_check,
-            publication,
-        };
+        *self = Reader { cache: address(cache), snapshot, next_check, publication };
     }
 }
 
@@ -67,64 +60,48 @@ mod tests {
     use crate::config::{ini, Config};
     use crate::snapshot::zend_hash;
 
+    /// Writes a document holding secret A = `value` at a path of this test's own.
+    fn document(tag: &str, value: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("secrets-core-{tag}-{}.json", std::process::id()));
+        rewrite(&path, value);
+        path
+    }
+
+    fn rewrite(path: &std::path::Path, value: &str) {
+        let doc = format!(r#"{{"Secrets": {{"A": {{"Value": "{value}", "Scopes": ["web"]}}}}}}"#);
+        std::fs::write(path, doc).unwrap();
+    }
+
     fn file_cache(path: &std::path::Path) -> Cache {
         let cache = Cache::new(zend_hash);
         let backend = format!("file://{}", path.display());
-        cache.configure(
-            1,
-            Config::read(|n| (n == ini::BACKEND).then(|| backend.clone()), |_| None),
-        );
+        cache.configure(1, Config::read(|n| (n == ini::BACKEND).then(|| backend.clone()), |_| None));
         cache
     }
 
     #[test]
     fn reader_sees_another_readers_refresh() {
-        let path =
-            std::env::temp_dir().join(format!("secrets-core-reader-{}.json", std::process::id()));
-        std::fs::write(
-            &path,
-            r#"{"Secrets": {"A": {"Value": "one", "Scopes": ["web"]}}}"#,
-        )
-        .unwrap();
+        let path = document("reader", "one");
         let cache = file_cache(&path);
         let (mut first, mut second) = (Reader::default(), Reader::default());
         assert!(!first.is_current(&cache, 1));
         assert_eq!(first.catch_up(&cache, 1), None);
         assert!(first.is_current(&cache, 2));
-        assert_eq!(
-            first.snapshot().unwrap().get("A").unwrap().value.as_str(),
-            "one"
-        );
+        assert_eq!(first.snapshot().unwrap().get("A").unwrap().value.as_str(), "one");
 
-        std::fs::write(
-            &path,
-            r#"{"Secrets": {"A": {"Value": "two", "Scopes": ["web"]}}}"#,
-        )
-        .unwrap();
+        rewrite(&path, "two");
         second.catch_up(&cache, 3);
         cache.refresh(3).unwrap();
-        assert!(
-            !first.is_current(&cache, 4),
-            "a refresh elsewhere must be noticed"
-        );
+        assert!(!first.is_current(&cache, 4), "a refresh elsewhere must be noticed");
         first.catch_up(&cache, 4);
-        assert_eq!(
-            first.snapshot().unwrap().get("A").unwrap().value.as_str(),
-            "two"
-        );
+        assert_eq!(first.snapshot().unwrap().get("A").unwrap().value.as_str(), "two");
         assert_eq!(cache.status(4).fetch_count, 2);
         std::fs::remove_file(&path).unwrap();
     }
 
     #[test]
     fn reader_threads_share_one_fetch() {
-        let path =
-            std::env::temp_dir().join(format!("secrets-core-threads-{}.json", std::process::id()));
-        std::fs::write(
-            &path,
-            r#"{"Secrets": {"A": {"Value": "one", "Scopes": ["web"]}}}"#,
-        )
-        .unwrap();
+        let path = document("threads", "one");
         let cache = Arc::new(file_cache(&path));
         let threads: Vec<_> = (0..8)
             .map(|_| {
@@ -135,10 +112,7 @@ mod tests {
                         if !reader.is_current(&cache, 10 + i / 100) {
                             reader.catch_up(&cache, 10 + i / 100);
                         }
-                        reader
-                            .snapshot()
-                            .and_then(|s| s.get("A"))
-                            .is_some_and(|e| e.value.as_str() == "one")
+                        reader.snapshot().and_then(|s| s.get("A")).is_some_and(|e| e.value.as_str() == "one")
                     })
                 })
             })
@@ -146,11 +120,7 @@ mod tests {
         for t in threads {
             assert!(t.join().unwrap(), "every thread answers every call");
         }
-        assert_eq!(
-            cache.status(200).fetch_count,
-            1,
-            "threads share one cache and one fetch"
-        );
+        assert_eq!(cache.status(200).fetch_count, 1, "threads share one cache and one fetch");
         std::fs::remove_file(&path).unwrap();
     }
 }

@@ -46,14 +46,7 @@ impl Snapshot {
             }
             slots[at] = i as u32 + 1;
         }
-        Snapshot {
-            entries,
-            hashes,
-            slots,
-            hash,
-            site_id: String::new(),
-            version: String::new(),
-        }
+        Snapshot { entries, hashes, slots, hash, site_id: String::new(), version: String::new() }
     }
 
     /// The position in [`Snapshot::entries`] of `name`, whose hash under this table's function is `h`.
@@ -65,11 +58,7 @@ impl Snapshot {
     /// The position of the entry with hash `h` for which `is_name(position, name)` holds; the
     /// caller may know a cheaper test than comparing bytes (PHP compares interned pointers).
     #[inline]
-    pub fn position_by(
-        &self,
-        h: u64,
-        mut is_name: impl FnMut(usize, &str) -> bool,
-    ) -> Option<usize> {
+    pub fn position_by(&self, h: u64, mut is_name: impl FnMut(usize, &str) -> bool) -> Option<usize> {
         let mask = self.slots.len() - 1;
         let mut at = (h as usize) & mask;
         loop {
@@ -129,10 +118,7 @@ impl Snapshot {
 
     /// The bytes held in names and values (for status and memory figures).
     pub fn bytes_held(&self) -> usize {
-        self.entries
-            .iter()
-            .map(|e| e.name.len() + e.value.len())
-            .sum()
+        self.entries.iter().map(|e| e.name.len() + e.value.len()).sum()
     }
 }
 
@@ -140,9 +126,7 @@ impl Snapshot {
 /// ASCII. PHP treats bytes above 0x7f as signed on x86-64 and unsigned on aarch64; names are
 /// printable ASCII, so a name with such a byte is never in a snapshot whatever its hash.
 pub fn zend_hash(bytes: &[u8]) -> u64 {
-    let h = bytes.iter().fold(5381u64, |h, b| {
-        h.wrapping_mul(33).wrapping_add(u64::from(*b))
-    });
+    let h = bytes.iter().fold(5381u64, |h, b| h.wrapping_mul(33).wrapping_add(u64::from(*b)));
     h | 0x8000_0000_0000_0000
 }
 
@@ -161,15 +145,10 @@ mod tests {
 
     #[test]
     fn snapshot_get_finds_every_entry_and_nothing_else() {
-        let entries: Vec<Entry> = (0..1000)
-            .map(|i| entry(&format!("K{i}"), &format!("v{i}")))
-            .collect();
+        let entries: Vec<Entry> = (0..1000).map(|i| entry(&format!("K{i}"), &format!("v{i}"))).collect();
         let snap = Snapshot::new(entries, zend_hash);
         for i in 0..1000 {
-            assert_eq!(
-                snap.get(&format!("K{i}")).map(|e| e.value.as_str()),
-                Some(format!("v{i}").as_str())
-            );
+            assert_eq!(snap.get(&format!("K{i}")).map(|e| e.value.as_str()), Some(format!("v{i}").as_str()));
         }
         assert!(snap.get("K1000").is_none());
         assert!(snap.get("").is_none());
@@ -181,10 +160,7 @@ mod tests {
         fn constant(_: &[u8]) -> u64 {
             7
         }
-        let snap = Snapshot::new(
-            vec![entry("A", "a"), entry("B", "b"), entry("C", "c")],
-            constant,
-        );
+        let snap = Snapshot::new(vec![entry("A", "a"), entry("B", "b"), entry("C", "c")], constant);
         assert_eq!(snap.get("B").map(|e| e.value.as_str()), Some("b"));
         assert_eq!(snap.get("C").map(|e| e.value.as_str()), Some("c"));
         assert!(snap.get("D").is_none());
