@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod cache;
+pub mod composer;
 pub mod config;
 pub mod document;
 pub mod process;
