@@ -9,8 +9,11 @@ use zeroize::Zeroizing;
 
 use crate::config::{BackendSpec, Config};
 
-/// The largest document a backend accepts, in bytes.
-pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
+pub mod https;
+
+/// The largest document a backend accepts, in bytes: room for a thousand values of the largest
+/// size, resolved (a runtime answer carries one value per secret).
+pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What a failure means for the values already held (DESIGN §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +55,11 @@ impl FetchError {
 pub trait Backend: Send {
     /// Fetches the document's bytes.
     fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError>;
+
+    /// The HTTP status of the last answer, for backends that speak HTTP.
+    fn last_status(&self) -> Option<u16> {
+        None
+    }
 }
 
 /// Makes the backend `config` names, or says why it cannot. `BackendSpec::None` has no backend.
@@ -59,9 +67,7 @@ pub fn open(config: &Config) -> Result<Option<Box<dyn Backend>>, FetchError> {
     match &config.backend {
         BackendSpec::None => Ok(None),
         BackendSpec::File(path) => Ok(Some(Box::new(FileBackend { path: path.clone() }))),
-        BackendSpec::Https(_) => {
-            Err(FetchError::revoked("https:// backends are not supported by this build"))
-        }
+        BackendSpec::Https(url) => Ok(Some(Box::new(https::HttpsBackend::new(config, url)?))),
         BackendSpec::Invalid { reason, .. } => Err(FetchError::revoked(*reason)),
     }
 }

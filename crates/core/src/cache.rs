@@ -251,6 +251,7 @@ impl Cache {
                 backend.fetch()
             }),
         };
+        let http_status = fetcher.backend.as_ref().and_then(|b| b.last_status());
         let parsed = fetched.and_then(|bytes| {
             let doc = Document::parse(&bytes).map_err(|e| FetchError::transient(e.to_string()))?;
             Ok(self.snapshot_of(&doc, &config.environment))
@@ -260,6 +261,7 @@ impl Cache {
         match parsed {
             Ok(snapshot) => {
                 state.snapshot = Some(Arc::new(snapshot));
+                state.last_status = http_status;
                 state.good_at = Some(now);
                 state.fetched_at_unix = Some(now_unix());
                 state.failures = 0;
@@ -270,7 +272,7 @@ impl Cache {
             }
             Err(error) => {
                 state.failures = state.failures.saturating_add(1);
-                state.last_status = error.status;
+                state.last_status = error.status.or(http_status);
                 let delay = match error.kind {
                     FailureKind::Revoked => {
                         state.snapshot = None;
