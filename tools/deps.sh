@@ -11,6 +11,8 @@ have php-config || need+=(php8.2-dev)
 have php-fpm8.2 || [ -x /usr/sbin/php-fpm8.2 ] || need+=(php8.2-fpm)
 have cgi-fcgi || need+=(libfcgi-bin)
 have phpunit || need+=(phpunit)
+have openssl || need+=(openssl)
+[ -x /usr/bin/python3 ] || have python3 || need+=(python3)
 php -m 2>/dev/null | grep -qx posix || need+=(php8.2-common)
 php -m 2>/dev/null | grep -qx pcntl || need+=(php8.2-cli)
 

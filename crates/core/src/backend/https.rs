@@ -114,6 +114,8 @@ fn cause(e: &ureq::Error, timeout: Duration) -> String {
         ureq::Error::Timeout(_) => format!("timed out after {} ms", timeout.as_millis()),
         ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => "connection refused".into(),
         ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => format!("timed out after {} ms", timeout.as_millis()),
+        // rustls reports certificate and handshake failures as invalid data.
+        ureq::Error::Io(io) if io.kind() == ErrorKind::InvalidData => format!("TLS: {io}"),
         ureq::Error::Io(io) => format!("connection error: {io}"),
         ureq::Error::ConnectionFailed => "connection failed".into(),
         ureq::Error::HostNotFound => "host not found".into(),
