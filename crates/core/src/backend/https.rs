@@ -75,13 +75,17 @@ impl Backend for HttpsBackend {
             };
             let status = response.status().as_u16();
             self.last_status = Some(status);
-            let with_status = |kind: FailureKind, message: String| FetchError { kind, message, status: Some(status) };
+            let with_status =
+                |kind: FailureKind, message: String| FetchError { kind, message, status: Some(status) };
             return match status {
                 200 => {
                     let body = response.body_mut().with_config().limit(MAX_DOCUMENT_BYTES).read_to_vec();
-                    body.map(Zeroizing::new).map_err(|e| with_status(FailureKind::Transient, cause(&e, self.timeout)))
+                    body.map(Zeroizing::new)
+                        .map_err(|e| with_status(FailureKind::Transient, cause(&e, self.timeout)))
                 }
-                401 | 403 | 404 => Err(with_status(FailureKind::Revoked, format!("HTTP {status}: access refused"))),
+                401 | 403 | 404 => {
+                    Err(with_status(FailureKind::Revoked, format!("HTTP {status}: access refused")))
+                }
                 429 => {
                     let wait = response
                         .headers()
@@ -94,7 +98,9 @@ impl Backend for HttpsBackend {
                         format!("HTTP 429: too many requests, retrying after {} s", wait.as_secs()),
                     ))
                 }
-                300..=399 => Err(with_status(FailureKind::Transient, format!("HTTP {status}: redirects are refused"))),
+                300..=399 => {
+                    Err(with_status(FailureKind::Transient, format!("HTTP {status}: redirects are refused")))
+                }
                 _ => Err(with_status(FailureKind::Transient, format!("HTTP {status}"))),
             };
         }
@@ -103,7 +109,13 @@ impl Backend for HttpsBackend {
 
 fn retryable(e: &ureq::Error) -> bool {
     match e {
-        ureq::Error::Io(io) => matches!(io.kind(), ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof),
+        ureq::Error::Io(io) => matches!(
+            io.kind(),
+            ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe
+                | ErrorKind::UnexpectedEof
+        ),
         _ => false,
     }
 }
@@ -113,7 +125,9 @@ fn cause(e: &ureq::Error, timeout: Duration) -> String {
     match e {
         ureq::Error::Timeout(_) => format!("timed out after {} ms", timeout.as_millis()),
         ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => "connection refused".into(),
-        ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => format!("timed out after {} ms", timeout.as_millis()),
+        ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => {
+            format!("timed out after {} ms", timeout.as_millis())
+        }
         // rustls reports certificate and handshake failures as invalid data.
         ureq::Error::Io(io) if io.kind() == ErrorKind::InvalidData => format!("TLS: {io}"),
         ureq::Error::Io(io) => format!("connection error: {io}"),
@@ -130,7 +144,8 @@ fn cause(e: &ureq::Error, timeout: Duration) -> String {
 fn roots(ca_file: &str) -> Result<RootCerts, FetchError> {
     if ca_file.is_empty() {
         let system = rustls_native_certs::load_native_certs();
-        let certs: Vec<Certificate<'static>> = system.certs.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect();
+        let certs: Vec<Certificate<'static>> =
+            system.certs.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect();
         return Ok(if certs.is_empty() { RootCerts::WebPki } else { RootCerts::Specific(Arc::new(certs)) });
     }
     let pem = read(ca_file, "pantheon_secrets.ca_file")?;
@@ -157,7 +172,9 @@ fn identity(cert_file: &str, key_file: &str) -> Result<ClientCert, FetchError> {
         })
         .collect();
     if certs.is_empty() {
-        return Err(FetchError::revoked(format!("pantheon_secrets.client_cert {cert_file}: no certificate in it")));
+        return Err(FetchError::revoked(format!(
+            "pantheon_secrets.client_cert {cert_file}: no certificate in it"
+        )));
     }
     let (key_pem, key_setting, key_path) = if key_file.is_empty() {
         (pem, "pantheon_secrets.client_cert", cert_file)
@@ -169,11 +186,78 @@ fn identity(cert_file: &str, key_file: &str) -> Result<ClientCert, FetchError> {
         _ => None,
     });
     let key = key.ok_or_else(|| {
-        FetchError::revoked(format!("{key_setting} {key_path}: no private key in it (set pantheon_secrets.client_key)"))
+        FetchError::revoked(format!(
+            "{key_setting} {key_path}: no private key in it (set pantheon_secrets.client_key)"
+        ))
     })?;
     Ok(ClientCert::new_with_certs(&certs, key))
 }
 
 fn read(path: &str, setting: &str) -> Result<Zeroizing<Vec<u8>>, FetchError> {
-    fs::read(path).map(Zeroizing::new).map_err(|e| FetchError::revoked(format!("{setting} {path}: cannot read: {e}")))
+    fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(|e| FetchError::revoked(format!("{setting} {path}: cannot read: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::open;
+    use crate::config::ini;
+
+    fn config(settings: &[(&str, &str)]) -> Config {
+        Config::read(|n| settings.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()), |_| None)
+    }
+
+    fn open_error(settings: &[(&str, &str)]) -> FetchError {
+        match open(&config(settings)) {
+            Err(e) => e,
+            Ok(_) => panic!("opened"),
+        }
+    }
+
+    #[test]
+    fn https_open_names_a_missing_identity_or_ca_file() {
+        let err = open_error(&[
+            (ini::BACKEND, "https://127.0.0.1:1"),
+            (ini::CLIENT_CERT, "/nonexistent/binding.pem"),
+        ]);
+        assert_eq!(err.kind, FailureKind::Revoked);
+        assert!(
+            err.message.starts_with("pantheon_secrets.client_cert /nonexistent/binding.pem: cannot read"),
+            "{}",
+            err.message
+        );
+        let err = open_error(&[(ini::BACKEND, "https://127.0.0.1:1"), (ini::CA_FILE, "/nonexistent/ca.pem")]);
+        assert!(
+            err.message.starts_with("pantheon_secrets.ca_file /nonexistent/ca.pem: cannot read"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn https_open_refuses_a_file_without_certificates() {
+        let path = std::env::temp_dir().join(format!("secrets-core-not-pem-{}", std::process::id()));
+        std::fs::write(&path, "not a certificate, and not to be echoed").unwrap();
+        let file = path.to_str().unwrap();
+        let err = open_error(&[(ini::BACKEND, "https://127.0.0.1:1"), (ini::CA_FILE, file)]);
+        assert_eq!(err.message, format!("pantheon_secrets.ca_file {file}: no certificate in it"));
+        let err = open_error(&[(ini::BACKEND, "https://127.0.0.1:1"), (ini::CLIENT_CERT, file)]);
+        assert_eq!(err.message, format!("pantheon_secrets.client_cert {file}: no certificate in it"));
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn https_fetch_connection_refused_is_transient() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let mut backend =
+            open(&config(&[(ini::BACKEND, &format!("https://127.0.0.1:{port}"))])).unwrap().unwrap();
+        let err = backend.fetch().unwrap_err();
+        assert_eq!(err.kind, FailureKind::Transient);
+        assert_eq!(err.message, "connection refused");
+        assert_eq!(backend.last_status(), None);
+    }
 }
