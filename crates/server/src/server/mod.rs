@@ -1,0 +1,150 @@
+//! The HTTPS service: one TLS listener, the management API (bearer tokens) and the runtime API
+//! (client certificates) on one router.
+
+mod audit;
+mod auth;
+mod error;
+mod manage;
+mod runtime;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::Request;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+pub use audit::AuditSink;
+pub use auth::{PeerCert, RateLimiter};
+pub use error::{ApiError, ErrorBody};
+
+use crate::crypto;
+use crate::pki;
+use crate::store::{DataDir, Store, StoreError};
+
+/// The base path of every endpoint, as on Pantheon.
+pub const BASE: &str = "/customer-secrets/v1";
+
+/// What every handler shares.
+pub struct AppState {
+    /// The database and keys.
+    pub store: Arc<Store>,
+    /// The management API's per-user limit.
+    pub limiter: RateLimiter,
+    /// The audit trail.
+    pub audit: AuditSink,
+}
+
+/// The shared state as handlers receive it.
+pub type Shared = Arc<AppState>;
+
+/// Options of `serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Management API requests per second per user (also the burst); 0 disables the limit.
+    pub rate_limit: f64,
+}
+
+/// Runs a store call on the blocking pool.
+pub async fn blocking<T, F>(state: &Shared, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+{
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| ApiError::Internal(format!("store task: {e}")))?
+        .map_err(ApiError::from)
+}
+
+/// The router of both APIs.
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .merge(manage::routes())
+        .merge(runtime::routes())
+        .fallback(|| async {
+            ApiError::Store(StoreError::NotFound {
+                code: "not_found",
+                message: "No such endpoint.".into(),
+            })
+        })
+        .with_state(state)
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The certificates.
+    #[error(transparent)]
+    Pki(#[from] pki::PkiError),
+    /// The listener.
+    #[error("listen on {0}: {1}")]
+    Listen(SocketAddr, std::io::Error),
+}
+
+/// Opens the data directory, binds `listen`, prints `listening on https://ADDR` (the actual
+/// address, so port 0 works) and serves until the process ends.
+pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Result<(), ServeError> {
+    let store = Arc::new(Store::open(&dir)?);
+    let acceptor = TlsAcceptor::from(pki::server_config(&dir)?);
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| ServeError::Listen(listen, e))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| ServeError::Listen(listen, e))?;
+    let state = Arc::new(AppState {
+        audit: AuditSink::start(store.clone()),
+        store,
+        limiter: RateLimiter::new(opts.rate_limit),
+    });
+    let app = router(state);
+    println!("listening on https://{local}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    loop {
+        let (tcp, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                eprintln!("error: accept: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        tokio::spawn(async move {
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => tls,
+                    // A failed handshake (a foreign or expired certificate among others) gets nothing.
+                    _ => return,
+                };
+            let peer = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(|cert| PeerCert(crypto::sha256(cert.as_ref())));
+            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+                if let Some(peer) = peer {
+                    req.extensions_mut().insert(peer);
+                }
+                app.clone().oneshot(req)
+            });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+        });
+    }
+}
