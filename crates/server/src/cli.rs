@@ -282,11 +282,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .enable_all()
                 .build()
                 .map_err(|e| CliError::Io(format!("tokio runtime: {e}")))?;
-            runtime.block_on(server::serve(
+            let writer = runtime.block_on(server::serve(
                 DataDir(dir.data_dir),
                 listen,
                 ServeOptions { rate_limit },
             ))?;
+            // Dropping the open connections drops the last audit sinks; then the queue drains.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+            writer.finish();
             Ok(())
         }
         Command::OrgCreate { dir, org } => {

@@ -11,10 +11,10 @@ use crate::store::{AuditEvent, Store};
 pub struct AuditSink(mpsc::Sender<AuditEvent>);
 
 impl AuditSink {
-    /// Starts the writer thread.
-    pub fn start(store: Arc<Store>) -> AuditSink {
+    /// Starts the writer thread. It ends once every sink is dropped and the queue is written.
+    pub fn start(store: Arc<Store>) -> (AuditSink, AuditWriter) {
         let (tx, rx) = mpsc::channel::<AuditEvent>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("audit".into())
             .spawn(move || {
                 while let Ok(first) = rx.recv() {
@@ -31,11 +31,21 @@ impl AuditSink {
                 }
             })
             .expect("spawning the audit thread");
-        AuditSink(tx)
+        (AuditSink(tx), AuditWriter(thread))
     }
 
     /// Records an event (never blocks on the database).
     pub fn record(&self, event: AuditEvent) {
         let _ = self.0.send(event);
+    }
+}
+
+/// The writer thread, to wait for when the service stops so no event is lost.
+pub struct AuditWriter(std::thread::JoinHandle<()>);
+
+impl AuditWriter {
+    /// Waits until every queued event is written (call after all sinks are dropped).
+    pub fn finish(self) {
+        let _ = self.0.join();
     }
 }

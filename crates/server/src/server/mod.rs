@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-pub use audit::AuditSink;
+pub use audit::{AuditSink, AuditWriter};
 pub use auth::{PeerCert, RateLimiter};
 pub use error::{ApiError, ErrorBody};
 
@@ -92,8 +92,13 @@ pub enum ServeError {
 }
 
 /// Opens the data directory, binds `listen`, prints `listening on https://ADDR` (the actual
-/// address, so port 0 works) and serves until the process ends.
-pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Result<(), ServeError> {
+/// address, so port 0 works) and serves until SIGINT or SIGTERM. Returns the audit writer: the
+/// caller shuts the runtime down (dropping open connections) and then waits for it.
+pub async fn serve(
+    dir: DataDir,
+    listen: SocketAddr,
+    opts: ServeOptions,
+) -> Result<AuditWriter, ServeError> {
     let store = Arc::new(Store::open(&dir)?);
     let acceptor = TlsAcceptor::from(pki::server_config(&dir)?);
     let listener = TcpListener::bind(listen)
@@ -102,8 +107,9 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
     let local = listener
         .local_addr()
         .map_err(|e| ServeError::Listen(listen, e))?;
+    let (audit, writer) = AuditSink::start(store.clone());
     let state = Arc::new(AppState {
-        audit: AuditSink::start(store.clone()),
+        audit,
         store,
         limiter: RateLimiter::new(opts.rate_limit),
     });
@@ -111,8 +117,14 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
     println!("listening on https://{local}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
     loop {
-        let (tcp, _) = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let (tcp, _) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
                 eprintln!("error: accept: {e}");
@@ -146,5 +158,23 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
                 .serve_connection(TokioIo::new(tls), service)
                 .await;
         });
+    }
+    eprintln!("shutting down");
+    Ok(writer)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
     }
 }
