@@ -85,6 +85,25 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT
     );
     "#,
+    // 2: a generation number that every change to a secret or value bumps, in the database
+    // itself (triggers), so caches see changes made by any process or tool.
+    r#"
+    INSERT INTO meta (key, value) VALUES ('generation', '0');
+    CREATE TRIGGER secrets_ins AFTER INSERT ON secrets BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+    CREATE TRIGGER secrets_upd AFTER UPDATE ON secrets BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+    CREATE TRIGGER secrets_del AFTER DELETE ON secrets BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+    CREATE TRIGGER values_ins AFTER INSERT ON secret_values BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+    CREATE TRIGGER values_upd AFTER UPDATE ON secret_values BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+    CREATE TRIGGER values_del AFTER DELETE ON secret_values BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+    CREATE TRIGGER sites_upd AFTER UPDATE ON sites BEGIN
+        UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+    "#,
 ];
 
 /// The key of `meta` naming the master key new values are sealed with.
@@ -459,7 +478,7 @@ impl Store {
             let conn = store.conn()?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?1, '1')",
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, '1')",
                 [CURRENT_KEY],
             )?;
         }
@@ -498,6 +517,18 @@ impl Store {
             conn: Some(conn),
             store: self,
         })
+    }
+
+    /// A number that changes whenever any secret, value or site changes, by any process:
+    /// what the runtime cache compares to know whether a document it holds is current.
+    pub fn generation(&self) -> Result<u64> {
+        let conn = self.conn()?;
+        let value: String = conn
+            .prepare_cached("SELECT value FROM meta WHERE key = 'generation'")?
+            .query_row([], |r| r.get(0))?;
+        value
+            .parse()
+            .map_err(|_| StoreError::invalid("corrupt_meta", "meta.generation is not a number"))
     }
 
     /// The database file.
@@ -1267,6 +1298,27 @@ mod tests {
             .put_secret(&owner, "A", "3", Some("env"), None)
             .unwrap_err();
         assert_eq!(err.to_string(), messages::secret_exists("A"));
+    }
+
+    #[test]
+    fn generation_changes_with_any_write() {
+        let s = store();
+        s.create_site("s1", None, &[]).unwrap();
+        let owner = Owner::Site("s1".into());
+        let g0 = s.generation().unwrap();
+        s.put_secret(&owner, "A", "1", None, None).unwrap();
+        let g1 = s.generation().unwrap();
+        assert!(g1 > g0);
+        s.set_override(&owner, "A", "live", Some("L")).unwrap();
+        let g2 = s.generation().unwrap();
+        assert!(g2 > g1);
+        // Another connection, as another process or tool would.
+        let other = Connection::open(s.path()).unwrap();
+        other
+            .execute("DELETE FROM secret_values WHERE env = 'live'", [])
+            .unwrap();
+        assert!(s.generation().unwrap() > g2);
+        assert_eq!(s.generation().unwrap(), s.generation().unwrap());
     }
 
     #[test]

@@ -242,3 +242,26 @@ fn local_generate_file_backend_answers_like_runtime_api() {
         assert_eq!(from_api.len(), 3, "{env}: A, B and EMPTY");
     }
 }
+
+#[test]
+fn runtime_answers_follow_every_change() {
+    let svc = Service::start_with_rate(0.0);
+    svc.op(&["org:create", "acme"]);
+    svc.op(&["site:create", "s1", "--org", "acme"]);
+    svc.admin_cli(&["secret:site:set", "s1", "K", "one", "--scope=web"]);
+    let pem = svc.binding("s1.live", &[]);
+    assert_eq!(value(&svc.runtime(&pem), "K"), Some("one"));
+    assert_eq!(
+        value(&svc.runtime(&pem), "K"),
+        Some("one"),
+        "served again, unchanged"
+    );
+    svc.admin_cli(&["secret:site:set", "s1.live", "K", "live-two"]);
+    assert_eq!(value(&svc.runtime(&pem), "K"), Some("live-two"));
+    svc.admin_cli(&["secret:org:set", "acme", "O", "org", "--scope=web"]);
+    assert_eq!(value(&svc.runtime(&pem), "O"), Some("org"));
+    svc.admin_cli(&["secret:site:delete", "s1.live", "K"]);
+    assert_eq!(value(&svc.runtime(&pem), "K"), Some("one"));
+    svc.admin_cli(&["secret:site:delete", "s1", "K"]);
+    assert_eq!(value(&svc.runtime(&pem), "K"), None);
+}

@@ -55,6 +55,8 @@ pub struct Runtime {
     pub binding: BindingRow,
     /// Its site.
     pub site: Site,
+    /// The store's generation, read before anything else of this request.
+    pub generation: u64,
 }
 
 impl FromRequestParts<Shared> for Runtime {
@@ -71,18 +73,19 @@ impl FromRequestParts<Shared> for Runtime {
                     message: "The runtime API requires a client certificate (a binding).".into(),
                 })?;
         let found = blocking(state, move |store| {
+            let generation = store.generation()?;
             let Some(binding) = store.binding_by_fingerprint(&peer.0)? else {
                 return Ok(None);
             };
             let site = store.site(&binding.site)?;
-            Ok(site.map(|site| (binding, site)))
+            Ok(site.map(|site| (binding, site, generation)))
         })
         .await?;
         let forbidden = |code, message: &str| ApiError::Forbidden {
             code,
             message: message.to_string(),
         };
-        let Some((binding, site)) = found else {
+        let Some((binding, site, generation)) = found else {
             return Err(forbidden(
                 "unknown_binding",
                 "This client certificate is not a binding of this service.",
@@ -100,7 +103,11 @@ impl FromRequestParts<Shared> for Runtime {
                 "Build identities exist only for dev and multidev environments.",
             ));
         }
-        Ok(Runtime { binding, site })
+        Ok(Runtime {
+            binding,
+            site,
+            generation,
+        })
     }
 }
 

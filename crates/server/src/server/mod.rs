@@ -38,6 +38,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// The audit trail.
     pub audit: AuditSink,
+    /// Runtime answers, valid while the store's generation is unchanged.
+    pub runtime_cache: runtime::RuntimeCache,
 }
 
 /// The shared state as handlers receive it.
@@ -112,6 +114,7 @@ pub async fn serve(
         audit,
         store,
         limiter: RateLimiter::new(opts.rate_limit),
+        runtime_cache: runtime::RuntimeCache::default(),
     });
     let app = router(state);
     println!("listening on https://{local}");
