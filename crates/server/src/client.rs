@@ -1,8 +1,7 @@
 //! The Terminus commands (`secret:site:*`, `secret:org:*`): a small blocking client of the
 //! management API, and the tables users know.
 
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -324,15 +323,9 @@ pub fn local_generate(args: &ApiArgs, site: &str, filepath: &Path) -> Result<(),
     let doc = api.document(&["sites", site, "secrets", "showall"])?;
     let json = doc.to_json();
     let io = |e: std::io::Error| CliError::Io(format!("{}: {e}", filepath.display()));
-    let _ = std::fs::remove_file(filepath);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(filepath)
-        .map_err(io)?;
-    file.write_all(json.as_bytes()).map_err(io)?;
-    file.write_all(b"\n").map_err(io)?;
+    let mut bytes = zeroize::Zeroizing::new(json.as_bytes().to_vec());
+    bytes.push(b'\n');
+    crate::pki::write_private(filepath, &bytes).map_err(io)?;
     let redacted = doc
         .secrets
         .values()

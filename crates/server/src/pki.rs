@@ -208,10 +208,26 @@ pub fn issue_binding(
     })
 }
 
-/// Writes a binding PEM with mode 0600, replacing any file there.
+/// Writes a binding PEM, creating it with mode 0600 or truncating the file there (which is then
+/// made 0600 too, when it is a regular file).
 pub fn write_binding(path: &Path, pem: &str) -> Result<(), PkiError> {
-    let _ = fs::remove_file(path);
-    write_new(path, pem, 0o600)
+    write_private(path, pem.as_bytes()).map_err(io_err(path))
+}
+
+/// Creates or truncates `path` with mode 0600 and writes `contents`. An existing regular file
+/// is narrowed to 0600 before anything secret is written to it.
+pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    if file.metadata()?.is_file() {
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(contents)
 }
 
 /// The server's TLS configuration: its certificate, HTTP/2 and HTTP/1.1, and client
@@ -244,4 +260,61 @@ pub fn server_config(dir: &DataDir) -> Result<Arc<ServerConfig>, PkiError> {
         .with_single_cert(chain, key)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn write_private_narrows_an_existing_file() {
+        let dir = std::env::temp_dir().join(format!(
+            "ps-pki-{}",
+            crypto::to_hex(&crypto::random_bytes(6))
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("binding.pem");
+        fs::write(&path, "old, longer content").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, b"new").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn issue_binding_subject_and_record() {
+        let dir = std::env::temp_dir().join(format!(
+            "ps-pki-{}",
+            crypto::to_hex(&crypto::random_bytes(6))
+        ));
+        fs::create_dir_all(&dir).unwrap();
+        let dir = DataDir(dir);
+        let store = Store::create(&dir).unwrap();
+        init(&dir, &[]).unwrap();
+        store.create_site("s1", None, &[]).unwrap();
+        let issued = issue_binding(&dir, &store, "s1", "dev", true, 30).unwrap();
+        assert!(
+            issued.pem.contains("BEGIN CERTIFICATE") && issued.pem.contains("BEGIN PRIVATE KEY")
+        );
+        let der = CertificateDer::from_pem_slice(issued.pem.as_bytes()).unwrap();
+        let found = store
+            .binding_by_fingerprint(&crypto::sha256(der.as_ref()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                found.site.as_str(),
+                found.env.as_str(),
+                found.build,
+                found.revoked
+            ),
+            ("s1", "dev", true, false)
+        );
+        assert_eq!(found.serial, issued.serial);
+        assert!(server_config(&dir).is_ok());
+        fs::remove_dir_all(&dir.0).unwrap();
+    }
 }

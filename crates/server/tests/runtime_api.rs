@@ -184,9 +184,17 @@ fn runtime_build_identity_reads_ic_in_dev_only() {
     let multidev = svc.runtime(&svc.binding("s1.pr-1", &["--build"]));
     assert_eq!(value(&multidev, "NPM_TOKEN"), Some("npm-v"));
     for env in ["s1.live", "s1.test"] {
-        let out = svc.op_output(&["binding:issue", env, "--out", "/dev/null", "--build"]);
+        let pem = svc.dir.join("refused.pem");
+        let out = svc.op_output(&[
+            "binding:issue",
+            env,
+            "--out",
+            pem.to_str().unwrap(),
+            "--build",
+        ]);
         assert!(!out.status.success(), "{}", text(&out));
         assert!(text(&out).contains("dev and multidev"), "{}", text(&out));
+        assert!(!pem.exists());
     }
 }
 

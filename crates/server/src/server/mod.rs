@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::Request;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
@@ -157,9 +157,18 @@ pub async fn serve(
                 }
                 app.clone().oneshot(req)
             });
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tls), service)
-                .await;
+            // With a timer, HTTP/1 connections that send no (next) request headers within 30 s
+            // are closed, so idle or stalled clients do not hold connections forever.
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30));
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(Duration::from_secs(60));
+            let _ = builder.serve_connection(TokioIo::new(tls), service).await;
         });
     }
     eprintln!("shutting down");
