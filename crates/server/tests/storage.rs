@@ -308,6 +308,11 @@ fn audit_list_records_who_did_what_without_values() {
     svc.cli(&alice, &["secret:site:list", "s1"]);
     let pem = svc.binding("s1.live", &[]);
     svc.runtime(&pem);
+    svc.op(&["org:create", "other"]);
+    let (status, _) = svc.api(&alice).get("/organizations/other/secrets");
+    assert_eq!(status, 403);
+    svc.op(&["binding:revoke", "s1.live"]);
+    assert_eq!(svc.runtime_with(Some(&pem)).unwrap().0, 403);
     let mut events = serde_json::Value::Null;
     for _ in 0..50 {
         let text = svc.op(&["audit:list", "--format", "json"]);
@@ -342,6 +347,13 @@ fn audit_list_records_who_did_what_without_values() {
     let read = find("runtime.read");
     assert!(read["actor"].as_str().unwrap().starts_with("binding:"));
     assert_eq!(read["detail"], "AUDITED");
+    let refused = find("access.denied");
+    assert_eq!(
+        (refused["actor"].as_str(), refused["target"].as_str()),
+        (Some("user:alice"), Some("org:other"))
+    );
+    assert_eq!(find("runtime.denied")["detail"], "revoked");
+    assert_eq!(find("binding.revoke")["actor"], "operator");
     assert!(
         !text.contains("audit-secret-v") && !text.contains("audit-live-v"),
         "{text}"

@@ -92,6 +92,14 @@ impl FromRequestParts<Shared> for Runtime {
             ));
         };
         if binding.revoked {
+            state.audit.record(crate::store::AuditEvent {
+                actor: format!("binding:{}", binding.serial),
+                action: "runtime.denied".into(),
+                target: Some(format!("site:{}", binding.site)),
+                env: Some(binding.env.clone()),
+                detail: Some("revoked".into()),
+                ..Default::default()
+            });
             return Err(forbidden(
                 "binding_revoked",
                 "This binding has been revoked.",

@@ -81,10 +81,13 @@ async fn reach_site(state: &Shared, user: &User, site: String) -> Result<Owner, 
     match found {
         Some(s) if user.reaches_site(&s) => Ok(Owner::Site(site)),
         None if user.admin => Err(store::site_not_found(&site).into()),
-        _ => Err(ApiError::Forbidden {
-            code: "forbidden",
-            message: format!("You do not have access to site '{site}'."),
-        }),
+        _ => {
+            denied(state, user, &Owner::Site(site.clone()));
+            Err(ApiError::Forbidden {
+                code: "forbidden",
+                message: format!("You do not have access to site '{site}'."),
+            })
+        }
     }
 }
 
@@ -96,11 +99,21 @@ async fn reach_org(state: &Shared, user: &User, org: String) -> Result<Owner, Ap
     match exists {
         true if user.reaches_org(&org) => Ok(Owner::Org(org)),
         false if user.admin => Err(store::org_not_found(&org).into()),
-        _ => Err(ApiError::Forbidden {
-            code: "forbidden",
-            message: format!("You do not have access to organization '{org}'."),
-        }),
+        _ => {
+            denied(state, user, &Owner::Org(org.clone()));
+            Err(ApiError::Forbidden {
+                code: "forbidden",
+                message: format!("You do not have access to organization '{org}'."),
+            })
+        }
     }
+}
+
+/// Records a refused attempt: who tried to reach what.
+fn denied(state: &Shared, user: &User, owner: &Owner) {
+    state
+        .audit
+        .record(event(user, "access.denied", owner, None, None));
 }
 
 /// Values without the `user` scope are not readable through the management API.
