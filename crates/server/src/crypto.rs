@@ -294,7 +294,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 
 /// Parses hexadecimal; `None` for odd lengths or other characters.
 pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
