@@ -17,7 +17,9 @@ fn main() {
             .unwrap_or(default)
     };
     if positional.len() < 3 {
-        eprintln!("usage: runtime_load URL CA_PEM BINDING_PEM [--workers N] [--seconds S] [--new-connections]");
+        eprintln!(
+            "usage: runtime_load URL CA_PEM BINDING_PEM [--workers N] [--seconds S] [--new-connections]"
+        );
         std::process::exit(2);
     }
     let url = format!("{}/customer-secrets/v1/runtime/secrets", positional[0]);
@@ -27,11 +29,7 @@ fn main() {
     let seconds = flag("--seconds", 10);
     let new_connections = args.iter().any(|a| a == "--new-connections");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let client = |fresh: bool| {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()

@@ -260,12 +260,8 @@ pub enum CliError {
 /// Splits `site.env` (the environment is required).
 pub fn split_site_env(text: &str) -> Result<(String, String), CliError> {
     match text.split_once('.') {
-        Some((site, env)) if !site.is_empty() && !env.is_empty() => {
-            Ok((site.to_string(), env.to_string()))
-        }
-        _ => Err(CliError::Usage(format!(
-            "expected SITE.ENV (for example my-site.dev), got '{text}'"
-        ))),
+        Some((site, env)) if !site.is_empty() && !env.is_empty() => Ok((site.to_string(), env.to_string())),
+        _ => Err(CliError::Usage(format!("expected SITE.ENV (for example my-site.dev), got '{text}'"))),
     }
 }
 
@@ -273,11 +269,7 @@ pub fn split_site_env(text: &str) -> Result<(String, String), CliError> {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Init { dir, hostnames } => init(&DataDir(dir.data_dir), &hostnames),
-        Command::Serve {
-            dir,
-            listen,
-            rate_limit,
-        } => {
+        Command::Serve { dir, listen, rate_limit } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -299,51 +291,22 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             eprintln!("[success] Organization '{org}' created.");
             Ok(())
         }
-        Command::SiteCreate {
-            dir,
-            site,
-            org,
-            supporting_orgs,
-        } => {
+        Command::SiteCreate { dir, site, org, supporting_orgs } => {
             let store = Store::open(&DataDir(dir.data_dir))?;
             store.create_site(&site, org.as_deref(), &supporting_orgs)?;
-            operator_audit(
-                &store,
-                "site.create",
-                Some(format!("site:{site}")),
-                None,
-                org,
-            );
+            operator_audit(&store, "site.create", Some(format!("site:{site}")), None, org);
             eprintln!("[success] Site '{site}' created.");
             Ok(())
         }
-        Command::TokenCreate {
-            dir,
-            user,
-            orgs,
-            sites,
-            admin,
-        } => {
+        Command::TokenCreate { dir, user, orgs, sites, admin } => {
             let store = Store::open(&DataDir(dir.data_dir))?;
             let token = store.create_token(&user, admin, &orgs, &sites)?;
-            operator_audit(
-                &store,
-                "token.create",
-                Some(format!("user:{user}")),
-                None,
-                None,
-            );
+            operator_audit(&store, "token.create", Some(format!("user:{user}")), None, None);
             eprintln!("[notice] Token for '{user}' (shown once; keep it secret):");
             println!("{}", *zeroize::Zeroizing::new(token));
             Ok(())
         }
-        Command::BindingIssue {
-            dir,
-            site_env,
-            out,
-            build,
-            days,
-        } => {
+        Command::BindingIssue { dir, site_env, out, build, days } => {
             let (site, env) = split_site_env(&site_env)?;
             store::check_env(&env)?;
             if build && !store::build_env_allowed(&env) {
@@ -375,18 +338,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             println!("{}", issued.serial);
             Ok(())
         }
-        Command::BindingRevoke {
-            dir,
-            site_env,
-            serial,
-        } => {
+        Command::BindingRevoke { dir, site_env, serial } => {
             let (site, env) = split_site_env(&site_env)?;
             let store = Store::open(&DataDir(dir.data_dir))?;
             let revoked = store.revoke_bindings(&site, &env, serial.as_deref())?;
             if revoked.is_empty() {
-                return Err(CliError::Usage(format!(
-                    "no unrevoked binding of {site_env} matches"
-                )));
+                return Err(CliError::Usage(format!("no unrevoked binding of {site_env} matches")));
             }
             for s in &revoked {
                 operator_audit(
@@ -397,10 +354,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     Some(format!("serial {s}")),
                 );
             }
-            eprintln!(
-                "[success] Revoked {} binding(s) of {site_env}.",
-                revoked.len()
-            );
+            eprintln!("[success] Revoked {} binding(s) of {site_env}.", revoked.len());
             Ok(())
         }
         Command::KeyRotate { dir } => {
@@ -420,10 +374,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let store = Store::open(&DataDir(dir.data_dir))?;
             let events = store.audit_list(limit)?;
             if format == "json" {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&events).unwrap_or_default()
-                );
+                println!("{}", serde_json::to_string_pretty(&events).unwrap_or_default());
             } else {
                 let rows: Vec<Vec<String>> = events
                     .into_iter()
@@ -441,64 +392,29 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     .collect();
                 print!(
                     "{}",
-                    client::table(
-                        &["When", "Who", "Action", "Target", "Secret", "Env", "Detail"],
-                        &rows
-                    )
+                    client::table(&["When", "Who", "Action", "Target", "Secret", "Env", "Detail"], &rows)
                 );
             }
             Ok(())
         }
-        Command::SiteSet {
-            api,
-            site_env,
-            name,
-            value,
-            kind,
-            scope,
-        } => client::site_set(&api, &site_env, &name, value, kind, scope),
-        Command::SiteList {
-            api,
-            site_env,
-            list,
-        } => client::site_list(&api, &site_env, &list),
-        Command::SiteDelete {
-            api,
-            site_env,
-            name,
-        } => client::site_delete(&api, &site_env, &name),
-        Command::LocalGenerate {
-            api,
-            site,
-            filepath,
-        } => client::local_generate(&api, &site, &filepath),
-        Command::OrgSet {
-            api,
-            org,
-            name,
-            value,
-            kind,
-            scope,
-            env,
-        } => client::org_set(&api, &org, &name, value, kind, scope, env),
+        Command::SiteSet { api, site_env, name, value, kind, scope } => {
+            client::site_set(&api, &site_env, &name, value, kind, scope)
+        }
+        Command::SiteList { api, site_env, list } => client::site_list(&api, &site_env, &list),
+        Command::SiteDelete { api, site_env, name } => client::site_delete(&api, &site_env, &name),
+        Command::LocalGenerate { api, site, filepath } => client::local_generate(&api, &site, &filepath),
+        Command::OrgSet { api, org, name, value, kind, scope, env } => {
+            client::org_set(&api, &org, &name, value, kind, scope, env)
+        }
         Command::OrgList { api, org, list } => client::org_list(&api, &org, &list),
-        Command::OrgDelete {
-            api,
-            org,
-            name,
-            env,
-        } => client::org_delete(&api, &org, &name, env),
+        Command::OrgDelete { api, org, name, env } => client::org_delete(&api, &org, &name, env),
     }
 }
 
 fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), CliError> {
-    std::fs::create_dir_all(&dir.0)
-        .map_err(|e| CliError::Io(format!("{}: {e}", dir.0.display())))?;
+    std::fs::create_dir_all(&dir.0).map_err(|e| CliError::Io(format!("{}: {e}", dir.0.display())))?;
     if dir.db().exists() || dir.master_key().exists() {
-        return Err(CliError::Usage(format!(
-            "{} is already initialized",
-            dir.0.display()
-        )));
+        return Err(CliError::Usage(format!("{} is already initialized", dir.0.display())));
     }
     let store = Store::create(dir)?;
     pki::init(dir, hostnames)?;

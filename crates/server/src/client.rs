@@ -70,29 +70,21 @@ struct Api {
 
 impl Api {
     fn new(args: &ApiArgs) -> Result<Api, ClientError> {
-        let mut builder = Client::builder()
-            .use_rustls_tls()
-            .timeout(Duration::from_secs(30));
+        let mut builder = Client::builder().use_rustls_tls().timeout(Duration::from_secs(30));
         if let Some(path) = &args.ca_file {
-            let pem = std::fs::read(path)
-                .map_err(|e| ClientError::Usage(format!("{}: {e}", path.display())))?;
+            let pem =
+                std::fs::read(path).map_err(|e| ClientError::Usage(format!("{}: {e}", path.display())))?;
             let cert = reqwest::Certificate::from_pem(&pem)
                 .map_err(|e| ClientError::Usage(format!("{}: {e}", path.display())))?;
             builder = builder.add_root_certificate(cert);
         }
-        let client = builder
-            .build()
-            .map_err(|e| ClientError::Http(e.to_string()))?;
-        let mut base = Url::parse(&args.url)
-            .map_err(|e| ClientError::Usage(format!("--url {}: {e}", args.url)))?;
+        let client = builder.build().map_err(|e| ClientError::Http(e.to_string()))?;
+        let mut base =
+            Url::parse(&args.url).map_err(|e| ClientError::Usage(format!("--url {}: {e}", args.url)))?;
         if base.path() == "/" || base.path().is_empty() {
             base.set_path(BASE);
         }
-        Ok(Api {
-            client,
-            base,
-            token: zeroize::Zeroizing::new(args.token.clone()),
-        })
+        Ok(Api { client, base, token: zeroize::Zeroizing::new(args.token.clone()) })
     }
 
     fn url(&self, segments: &[&str]) -> Url {
@@ -111,16 +103,11 @@ impl Api {
         body: Option<&serde_json::Value>,
     ) -> Result<Response, ClientError> {
         for attempt in 0.. {
-            let mut request = self
-                .client
-                .request(method.clone(), url.clone())
-                .bearer_auth(&*self.token);
+            let mut request = self.client.request(method.clone(), url.clone()).bearer_auth(&*self.token);
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = request
-                .send()
-                .map_err(|e| ClientError::Http(without_url(&e)))?;
+            let response = request.send().map_err(|e| ClientError::Http(without_url(&e)))?;
             if response.status() == StatusCode::TOO_MANY_REQUESTS && attempt < 5 {
                 let wait = response
                     .headers()
@@ -202,16 +189,11 @@ fn set(
         Some(env) => {
             if kind.is_some() || scope.is_some() {
                 return Err(CliError::Usage(
-                    "type and scopes belong to the secret, not to one environment: omit them"
-                        .into(),
+                    "type and scopes belong to the secret, not to one environment: omit them".into(),
                 ));
             }
             let body = json!({"value": *value, "env": env});
-            api.send(
-                Method::PATCH,
-                api.url(&[owner[0], owner[1], "secrets", name]),
-                Some(&body),
-            )?;
+            api.send(Method::PATCH, api.url(&[owner[0], owner[1], "secrets", name]), Some(&body))?;
         }
         None => {
             let mut body = json!({"name": name, "value": *value});
@@ -222,11 +204,7 @@ fn set(
                 let scopes: Vec<&str> = scope.split(',').map(str::trim).collect();
                 body["scopes"] = json!(scopes);
             }
-            api.send(
-                Method::POST,
-                api.url(&[owner[0], owner[1], "secrets"]),
-                Some(&body),
-            )?;
+            api.send(Method::POST, api.url(&[owner[0], owner[1], "secrets"]), Some(&body))?;
         }
     }
     eprintln!("[success] {}", messages::SECRET_SET);
@@ -253,15 +231,7 @@ pub fn site_set(
     scope: Option<String>,
 ) -> Result<(), CliError> {
     let (site, env) = split_optional_env(site_env);
-    set(
-        &Api::new(args)?,
-        ["sites", &site],
-        name,
-        value,
-        kind,
-        scope,
-        env,
-    )
+    set(&Api::new(args)?, ["sites", &site], name, value, kind, scope, env)
 }
 
 /// `secret:site:delete <site>[.<env>] <name>`.
@@ -280,24 +250,11 @@ pub fn org_set(
     scope: Option<String>,
     env: Option<String>,
 ) -> Result<(), CliError> {
-    set(
-        &Api::new(args)?,
-        ["organizations", org],
-        name,
-        value,
-        kind,
-        scope,
-        env,
-    )
+    set(&Api::new(args)?, ["organizations", org], name, value, kind, scope, env)
 }
 
 /// `secret:org:delete <org> <name> [--env]`.
-pub fn org_delete(
-    args: &ApiArgs,
-    org: &str,
-    name: &str,
-    env: Option<String>,
-) -> Result<(), CliError> {
+pub fn org_delete(args: &ApiArgs, org: &str, name: &str, env: Option<String>) -> Result<(), CliError> {
     delete(&Api::new(args)?, ["organizations", org], name, env)
 }
 
@@ -326,20 +283,11 @@ pub fn local_generate(args: &ApiArgs, site: &str, filepath: &Path) -> Result<(),
     let mut bytes = zeroize::Zeroizing::new(json.as_bytes().to_vec());
     bytes.push(b'\n');
     crate::pki::write_private(filepath, &bytes).map_err(io)?;
-    let redacted = doc
-        .secrets
-        .values()
-        .filter(|s| !s.has_scope("user"))
-        .count();
+    let redacted = doc.secrets.values().filter(|s| !s.has_scope("user")).count();
     if redacted > 0 {
-        eprintln!(
-            "[notice] {redacted} secret(s) without the user scope have no value in the file."
-        );
+        eprintln!("[notice] {redacted} secret(s) without the user scope have no value in the file.");
     }
-    eprintln!(
-        "[success] {}",
-        messages::file_written(&filepath.display().to_string())
-    );
+    eprintln!("[success] {}", messages::file_written(&filepath.display().to_string()));
     Ok(())
 }
 
@@ -370,21 +318,9 @@ fn pairs(
         .join(", ")
 }
 
-fn print_list(
-    doc: &Document,
-    env: Option<&str>,
-    list: &ListArgs,
-    site: bool,
-) -> Result<(), CliError> {
+fn print_list(doc: &Document, env: Option<&str>, list: &ListArgs, site: bool) -> Result<(), CliError> {
     let default_fields: Vec<&str> = match (site, env) {
-        (true, None) => vec![
-            "name",
-            "type",
-            "value",
-            "scopes",
-            "env_values",
-            "org_values",
-        ],
+        (true, None) => vec!["name", "type", "value", "scopes", "env_values", "org_values"],
         (false, _) => vec!["name", "type", "value", "scopes", "env_values"],
         (true, Some(_)) => vec!["name", "type", "value", "scopes"],
     };
@@ -425,25 +361,14 @@ fn print_list(
     if list.format == "json" {
         let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
             .iter()
-            .map(|row| {
-                fields
-                    .iter()
-                    .cloned()
-                    .zip(row.iter().map(|v| json!(v)))
-                    .collect()
-            })
+            .map(|row| fields.iter().cloned().zip(row.iter().map(|v| json!(v))).collect())
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&objects).unwrap_or_default()
-        );
+        println!("{}", serde_json::to_string_pretty(&objects).unwrap_or_default());
     } else if rows.is_empty() {
         eprintln!("[warning] You have no secrets.");
     } else {
-        let headers: Vec<&str> = fields
-            .iter()
-            .map(|f| FIELDS.iter().find(|(k, _)| k == f).map_or("", |(_, h)| *h))
-            .collect();
+        let headers: Vec<&str> =
+            fields.iter().map(|f| FIELDS.iter().find(|(k, _)| k == f).map_or("", |(_, h)| *h)).collect();
         print!("{}", table(&headers, &rows));
     }
     Ok(())
@@ -458,41 +383,16 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         }
     }
     let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
         format!(" {}\n", padded.join("   ").trim_end())
     };
     let mut out = String::new();
-    out.push_str(&format!(
-        " {}\n",
-        widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join(" - ")
-    ));
+    out.push_str(&format!(" {}\n", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join(" - ")));
     out.push_str(&line(headers.to_vec()));
-    out.push_str(&format!(
-        " {}\n",
-        widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join(" - ")
-    ));
+    out.push_str(&format!(" {}\n", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join(" - ")));
     for row in rows {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
-    out.push_str(&format!(
-        " {}\n",
-        widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join(" - ")
-    ));
+    out.push_str(&format!(" {}\n", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join(" - ")));
     out
 }

@@ -99,19 +99,13 @@ impl Keyring {
         let mut keys = BTreeMap::new();
         keys.insert(1, random_key());
         write_key_file(path, &keys, true)?;
-        Ok(Keyring {
-            path: path.to_path_buf(),
-            keys: RwLock::new(keys),
-        })
+        Ok(Keyring { path: path.to_path_buf(), keys: RwLock::new(keys) })
     }
 
     /// Opens an existing key file.
     pub fn open(path: &Path) -> Result<Keyring, CryptoError> {
         let keys = read_key_file(path)?;
-        Ok(Keyring {
-            path: path.to_path_buf(),
-            keys: RwLock::new(keys),
-        })
+        Ok(Keyring { path: path.to_path_buf(), keys: RwLock::new(keys) })
     }
 
     /// The key with this id, re-reading the file once when it is not loaded.
@@ -132,30 +126,14 @@ impl Keyring {
     }
 
     /// Seals `plaintext` under key `key_id`, bound to `binding`.
-    pub fn seal(
-        &self,
-        key_id: u32,
-        binding: Binding<'_>,
-        plaintext: &[u8],
-    ) -> Result<Sealed, CryptoError> {
+    pub fn seal(&self, key_id: u32, binding: Binding<'_>, plaintext: &[u8]) -> Result<Sealed, CryptoError> {
         let key = self.key(key_id)?;
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key[..]));
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let aad = binding.aad();
-        let ciphertext = cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plaintext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| CryptoError::Open)?;
-        Ok(Sealed {
-            key_id,
-            nonce: nonce.to_vec(),
-            ciphertext,
-        })
+        let ciphertext =
+            cipher.encrypt(&nonce, Payload { msg: plaintext, aad: &aad }).map_err(|_| CryptoError::Open)?;
+        Ok(Sealed { key_id, nonce: nonce.to_vec(), ciphertext })
     }
 
     /// Opens a sealed value; fails unless key, nonce, ciphertext and binding all match.
@@ -171,13 +149,7 @@ impl Keyring {
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key[..]));
         let aad = binding.aad();
         cipher
-            .decrypt(
-                Nonce::from_slice(&sealed.nonce),
-                Payload {
-                    msg: &sealed.ciphertext,
-                    aad: &aad,
-                },
-            )
+            .decrypt(Nonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad: &aad })
             .map(Zeroizing::new)
             .map_err(|_| CryptoError::Open)
     }
@@ -216,10 +188,7 @@ fn random_key() -> KeyBytes {
 }
 
 fn read_key_file(path: &Path) -> Result<BTreeMap<u32, KeyBytes>, CryptoError> {
-    let io = |source| CryptoError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| CryptoError::Io { path: path.to_path_buf(), source };
     let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
     let mut keys = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
@@ -227,10 +196,7 @@ fn read_key_file(path: &Path) -> Result<BTreeMap<u32, KeyBytes>, CryptoError> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let bad = || CryptoError::Format {
-            path: path.to_path_buf(),
-            line: n + 1,
-        };
+        let bad = || CryptoError::Format { path: path.to_path_buf(), line: n + 1 };
         let (id, hex) = line.split_once(' ').ok_or_else(bad)?;
         let id: u32 = id.parse().map_err(|_| bad())?;
         let bytes = Zeroizing::new(from_hex(hex.trim()).ok_or_else(bad)?);
@@ -242,25 +208,15 @@ fn read_key_file(path: &Path) -> Result<BTreeMap<u32, KeyBytes>, CryptoError> {
         keys.insert(id, key);
     }
     if keys.is_empty() {
-        return Err(CryptoError::Format {
-            path: path.to_path_buf(),
-            line: 0,
-        });
+        return Err(CryptoError::Format { path: path.to_path_buf(), line: 0 });
     }
     Ok(keys)
 }
 
 /// Writes the key file through a temporary file and a rename, so a reader sees the old or the
 /// new file, never half of one. Both are created with mode 0600.
-fn write_key_file(
-    path: &Path,
-    keys: &BTreeMap<u32, KeyBytes>,
-    create_new: bool,
-) -> Result<(), CryptoError> {
-    let io = |source| CryptoError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+fn write_key_file(path: &Path, keys: &BTreeMap<u32, KeyBytes>, create_new: bool) -> Result<(), CryptoError> {
+    let io = |source| CryptoError::Io { path: path.to_path_buf(), source };
     let mut text = Zeroizing::new(String::from(
         "# pantheon-secrets master keys: <id> <hex>. Keep this file secret and backed up.\n",
     ));
@@ -268,19 +224,11 @@ fn write_key_file(
         text.push_str(&format!("{id} {}\n", to_hex(&key[..])));
     }
     if create_new && path.exists() {
-        return Err(io(std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            "already exists",
-        )));
+        return Err(io(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "already exists")));
     }
     let tmp = path.with_extension("tmp");
     let _ = fs::remove_file(&tmp);
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io)?;
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp).map_err(io)?;
     file.write_all(text.as_bytes()).map_err(io)?;
     file.sync_all().map_err(io)?;
     fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600)).map_err(io)?;
@@ -297,10 +245,7 @@ pub fn from_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 /// SHA-256, as used for token hashes and certificate fingerprints.
@@ -320,12 +265,7 @@ mod tests {
     use super::*;
 
     fn binding<'a>(name: &'a str, env: &'a str) -> Binding<'a> {
-        Binding {
-            owner_kind: "site",
-            owner: "s1",
-            name,
-            env,
-        }
+        Binding { owner_kind: "site", owner: "s1", name, env }
     }
 
     fn keyring() -> (Keyring, PathBuf) {
@@ -339,14 +279,8 @@ mod tests {
     fn keyring_seal_open_round_trips() {
         let (ring, dir) = keyring();
         let sealed = ring.seal(1, binding("A", ""), b"v").unwrap();
-        assert_eq!(
-            &ring.open_sealed(&sealed, binding("A", "")).unwrap()[..],
-            b"v"
-        );
-        let mode = fs::metadata(dir.join("master.key"))
-            .unwrap()
-            .permissions()
-            .mode();
+        assert_eq!(&ring.open_sealed(&sealed, binding("A", "")).unwrap()[..], b"v");
+        let mode = fs::metadata(dir.join("master.key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
@@ -354,14 +288,8 @@ mod tests {
     fn keyring_open_other_binding_fails() {
         let (ring, _dir) = keyring();
         let sealed = ring.seal(1, binding("A", ""), b"v").unwrap();
-        assert!(matches!(
-            ring.open_sealed(&sealed, binding("B", "")),
-            Err(CryptoError::Open)
-        ));
-        assert!(matches!(
-            ring.open_sealed(&sealed, binding("A", "live")),
-            Err(CryptoError::Open)
-        ));
+        assert!(matches!(ring.open_sealed(&sealed, binding("B", "")), Err(CryptoError::Open)));
+        assert!(matches!(ring.open_sealed(&sealed, binding("A", "live")), Err(CryptoError::Open)));
     }
 
     #[test]
@@ -371,17 +299,11 @@ mod tests {
         let id = ring.add_key().unwrap();
         assert_eq!(id, 2);
         let other = Keyring::open(&dir.join("master.key")).unwrap();
-        assert_eq!(
-            &other.open_sealed(&old, binding("A", "")).unwrap()[..],
-            b"v"
-        );
+        assert_eq!(&other.open_sealed(&old, binding("A", "")).unwrap()[..], b"v");
         ring.retire_all_but(2).unwrap();
         let reopened = Keyring::open(&dir.join("master.key")).unwrap();
         assert_eq!(reopened.ids(), vec![2]);
-        assert!(matches!(
-            reopened.open_sealed(&old, binding("A", "")),
-            Err(CryptoError::UnknownKey(1))
-        ));
+        assert!(matches!(reopened.open_sealed(&old, binding("A", "")), Err(CryptoError::UnknownKey(1))));
     }
 
     #[test]

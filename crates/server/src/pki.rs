@@ -15,8 +15,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SerialNumber,
+    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    IsCa, KeyPair, KeyUsagePurpose, SerialNumber,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -66,20 +66,13 @@ pub enum PkiError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> PkiError + '_ {
-    move |source| PkiError::Io {
-        path: path.display().to_string(),
-        source,
-    }
+    move |source| PkiError::Io { path: path.display().to_string(), source }
 }
 
 /// Writes a file that must not exist yet, with the given mode.
 fn write_new(path: &Path, contents: &str, mode: u32) -> Result<(), PkiError> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .map_err(io_err(path))?;
+    let mut file =
+        fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(io_err(path))?;
     file.write_all(contents.as_bytes()).map_err(io_err(path))
 }
 
@@ -92,11 +85,8 @@ fn ca_params() -> Result<CertificateParams, PkiError> {
     dn.push(DnType::CommonName, "pantheon-secrets CA");
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    params.key_usages =
+        vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     let now = OffsetDateTime::now_utc();
     params.not_before = now - Duration::days(1);
     params.not_after = now + Duration::days(3650);
@@ -118,21 +108,12 @@ pub fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), PkiError> {
     write_new(&dir.ca_key(), &ca_key.serialize_pem(), 0o600)?;
     write_new(&dir.ca_cert(), &ca.pem(), 0o644)?;
 
-    let mut names = vec![
-        "localhost".to_string(),
-        "127.0.0.1".to_string(),
-        "::1".to_string(),
-    ];
+    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
     names.extend(hostnames.iter().cloned());
     let mut params = CertificateParams::new(names)?;
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "pantheon-secrets server");
+    params.distinguished_name.push(DnType::CommonName, "pantheon-secrets server");
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     params.serial_number = Some(random_serial().0);
     params.use_authority_key_identifier_extension = true;
     let now = OffsetDateTime::now_utc();
@@ -177,10 +158,7 @@ pub fn issue_binding(
     let mut params = CertificateParams::new(Vec::<String>::new())?;
     let mut dn = DistinguishedName::new();
     dn.push(DnType::OrganizationName, "pantheon-secrets");
-    dn.push(
-        DnType::OrganizationalUnitName,
-        if build { OU_BUILD } else { OU_RUNTIME },
-    );
+    dn.push(DnType::OrganizationalUnitName, if build { OU_BUILD } else { OU_RUNTIME });
     dn.push(DnType::CommonName, format!("{site}.{env}"));
     params.distinguished_name = dn;
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
@@ -195,17 +173,11 @@ pub fn issue_binding(
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, &ca, &ca_key)?;
     let fingerprint = crypto::sha256(cert.der());
-    let not_after = not_after
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let not_after = not_after.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     store.record_binding(&serial_hex, &fingerprint, site, env, build, &not_after)?;
     let mut pem = zeroize::Zeroizing::new(cert.pem());
     pem.push_str(&key.serialize_pem());
-    Ok(IssuedBinding {
-        pem,
-        serial: serial_hex,
-        not_after,
-    })
+    Ok(IssuedBinding { pem, serial: serial_hex, not_after })
 }
 
 /// Writes a binding PEM, creating it with mode 0600 or truncating the file there (which is then
@@ -218,12 +190,7 @@ pub fn write_binding(path: &Path, pem: &str) -> Result<(), PkiError> {
 /// is narrowed to 0600 before anything secret is written to it.
 pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     if file.metadata()?.is_file() {
         file.set_permissions(fs::Permissions::from_mode(0o600))?;
     }
@@ -269,10 +236,7 @@ mod tests {
 
     #[test]
     fn write_private_narrows_an_existing_file() {
-        let dir = std::env::temp_dir().join(format!(
-            "ps-pki-{}",
-            crypto::to_hex(&crypto::random_bytes(6))
-        ));
+        let dir = std::env::temp_dir().join(format!("ps-pki-{}", crypto::to_hex(&crypto::random_bytes(6))));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("binding.pem");
         fs::write(&path, "old, longer content").unwrap();
@@ -286,31 +250,18 @@ mod tests {
 
     #[test]
     fn issue_binding_subject_and_record() {
-        let dir = std::env::temp_dir().join(format!(
-            "ps-pki-{}",
-            crypto::to_hex(&crypto::random_bytes(6))
-        ));
+        let dir = std::env::temp_dir().join(format!("ps-pki-{}", crypto::to_hex(&crypto::random_bytes(6))));
         fs::create_dir_all(&dir).unwrap();
         let dir = DataDir(dir);
         let store = Store::create(&dir).unwrap();
         init(&dir, &[]).unwrap();
         store.create_site("s1", None, &[]).unwrap();
         let issued = issue_binding(&dir, &store, "s1", "dev", true, 30).unwrap();
-        assert!(
-            issued.pem.contains("BEGIN CERTIFICATE") && issued.pem.contains("BEGIN PRIVATE KEY")
-        );
+        assert!(issued.pem.contains("BEGIN CERTIFICATE") && issued.pem.contains("BEGIN PRIVATE KEY"));
         let der = CertificateDer::from_pem_slice(issued.pem.as_bytes()).unwrap();
-        let found = store
-            .binding_by_fingerprint(&crypto::sha256(der.as_ref()))
-            .unwrap()
-            .unwrap();
+        let found = store.binding_by_fingerprint(&crypto::sha256(der.as_ref())).unwrap().unwrap();
         assert_eq!(
-            (
-                found.site.as_str(),
-                found.env.as_str(),
-                found.build,
-                found.revoked
-            ),
+            (found.site.as_str(), found.env.as_str(), found.build, found.revoked),
             ("s1", "dev", true, false)
         );
         assert_eq!(found.serial, issued.serial);

@@ -174,10 +174,7 @@ pub struct DecryptFailure {
 
 impl StoreError {
     fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        StoreError::Invalid {
-            code,
-            message: message.into(),
-        }
+        StoreError::Invalid { code, message: message.into() }
     }
 }
 
@@ -362,17 +359,13 @@ pub struct Conn<'a> {
 impl std::ops::Deref for Conn<'_> {
     type Target = Connection;
     fn deref(&self) -> &Connection {
-        self.conn
-            .as_ref()
-            .expect("a pooled connection is present until drop")
+        self.conn.as_ref().expect("a pooled connection is present until drop")
     }
 }
 
 impl std::ops::DerefMut for Conn<'_> {
     fn deref_mut(&mut self) -> &mut Connection {
-        self.conn
-            .as_mut()
-            .expect("a pooled connection is present until drop")
+        self.conn.as_mut().expect("a pooled connection is present until drop")
     }
 }
 
@@ -391,16 +384,11 @@ impl Drop for Conn<'_> {
 pub fn check_id(what: &str, id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {
-        Err(StoreError::invalid(
-            "invalid_id",
-            format!("a {what} id is 1 to 64 of A-Z a-z 0-9 - _"),
-        ))
+        Err(StoreError::invalid("invalid_id", format!("a {what} id is 1 to 64 of A-Z a-z 0-9 - _")))
     }
 }
 
@@ -410,9 +398,7 @@ pub fn check_env(env: &str) -> Result<()> {
     let ok = !env.is_empty()
         && env.len() <= 63
         && env.as_bytes()[0].is_ascii_alphanumeric()
-        && env
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && env.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && env != secrets_core::resolve::ORG_DEFAULT;
     if ok {
         Ok(())
@@ -430,11 +416,7 @@ pub fn build_env_allowed(env: &str) -> bool {
 }
 
 fn check_secret_name(name: &str, kind: &str) -> Result<()> {
-    let named = if kind == "env" {
-        check_env_name(name.as_bytes())
-    } else {
-        check_name(name.as_bytes())
-    };
+    let named = if kind == "env" { check_env_name(name.as_bytes()) } else { check_name(name.as_bytes()) };
     named.map_err(|reason| StoreError::invalid("invalid_name", reason.to_string()))
 }
 
@@ -457,10 +439,7 @@ pub fn normalize_scopes(scopes: &[String]) -> Result<Vec<String>> {
         }
     }
     if out.is_empty() {
-        return Err(StoreError::invalid(
-            "invalid_scope",
-            "a secret needs at least one scope",
-        ));
+        return Err(StoreError::invalid("invalid_scope", "a secret needs at least one scope"));
     }
     Ok(out)
 }
@@ -469,18 +448,11 @@ impl Store {
     /// Creates the database and the master key file of a new data directory.
     pub fn create(dir: &DataDir) -> Result<Store> {
         let keys = Keyring::create(&dir.master_key())?;
-        let store = Store {
-            path: dir.db(),
-            pool: Mutex::new(Vec::new()),
-            keys,
-        };
+        let store = Store { path: dir.db(), pool: Mutex::new(Vec::new()), keys };
         {
             let conn = store.conn()?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, '1')",
-                [CURRENT_KEY],
-            )?;
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, '1')", [CURRENT_KEY])?;
         }
         Ok(store)
     }
@@ -490,18 +462,11 @@ impl Store {
         if !dir.db().exists() {
             return Err(StoreError::NotFound {
                 code: "not_initialized",
-                message: format!(
-                    "no database in {}: run `pantheon-secrets init` first",
-                    dir.0.display()
-                ),
+                message: format!("no database in {}: run `pantheon-secrets init` first", dir.0.display()),
             });
         }
         let keys = Keyring::open(&dir.master_key())?;
-        let store = Store {
-            path: dir.db(),
-            pool: Mutex::new(Vec::new()),
-            keys,
-        };
+        let store = Store { path: dir.db(), pool: Mutex::new(Vec::new()), keys };
         store.conn()?;
         Ok(store)
     }
@@ -513,10 +478,7 @@ impl Store {
             Some(conn) => conn,
             None => open_connection(&self.path)?,
         };
-        Ok(Conn {
-            conn: Some(conn),
-            store: self,
-        })
+        Ok(Conn { conn: Some(conn), store: self })
     }
 
     /// A number that changes whenever any secret, value or site changes, by any process:
@@ -526,9 +488,7 @@ impl Store {
         let value: String = conn
             .prepare_cached("SELECT value FROM meta WHERE key = 'generation'")?
             .query_row([], |r| r.get(0))?;
-        value
-            .parse()
-            .map_err(|_| StoreError::invalid("corrupt_meta", "meta.generation is not a number"))
+        value.parse().map_err(|_| StoreError::invalid("corrupt_meta", "meta.generation is not a number"))
     }
 
     /// The database file.
@@ -557,19 +517,13 @@ impl Store {
         check_id("site", site)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for o in org
-            .iter()
-            .copied()
-            .chain(supporting.iter().map(String::as_str))
-        {
+        for o in org.iter().copied().chain(supporting.iter().map(String::as_str)) {
             if !org_exists(&tx, o)? {
                 return Err(org_not_found(o));
             }
         }
-        let inserted = tx.execute(
-            "INSERT OR IGNORE INTO sites (name, org) VALUES (?1, ?2)",
-            params![site, org],
-        )?;
+        let inserted =
+            tx.execute("INSERT OR IGNORE INTO sites (name, org) VALUES (?1, ?2)", params![site, org])?;
         if inserted == 0 {
             return Err(StoreError::Conflict {
                 code: "site_exists",
@@ -600,13 +554,7 @@ impl Store {
 
     /// Creates a bearer token for `user` (creating the user if new) and grants it the
     /// organizations and sites given. Returns the token; only its hash is stored.
-    pub fn create_token(
-        &self,
-        user: &str,
-        admin: bool,
-        orgs: &[String],
-        sites: &[String],
-    ) -> Result<String> {
+    pub fn create_token(&self, user: &str, admin: bool, orgs: &[String], sites: &[String]) -> Result<String> {
         check_id("user", user)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -634,10 +582,7 @@ impl Store {
             }
         }
         let token = format!("pss_{}", crypto::to_hex(&crypto::random_bytes(32)));
-        tx.execute(
-            "INSERT INTO tokens (hash, user) VALUES (?1, ?2)",
-            params![token_hash(&token), user],
-        )?;
+        tx.execute("INSERT INTO tokens (hash, user) VALUES (?1, ?2)", params![token_hash(&token), user])?;
         tx.commit()?;
         Ok(token)
     }
@@ -656,15 +601,8 @@ impl Store {
             return Ok(None);
         };
         let mut stmt = conn.prepare_cached("SELECT kind, target FROM grants WHERE user = ?1")?;
-        let mut user = User {
-            name,
-            admin,
-            orgs: Vec::new(),
-            sites: Vec::new(),
-        };
-        let rows = stmt.query_map([&user.name], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
+        let mut user = User { name, admin, orgs: Vec::new(), sites: Vec::new() };
+        let rows = stmt.query_map([&user.name], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
             let (kind, target) = row?;
             if kind == "org" {
@@ -742,13 +680,7 @@ impl Store {
     }
 
     /// Sets (`Some`) or deletes (`None`) the override of an existing secret in `env`.
-    pub fn set_override(
-        &self,
-        owner: &Owner,
-        name: &str,
-        env: &str,
-        value: Option<&str>,
-    ) -> Result<()> {
+    pub fn set_override(&self, owner: &Owner, name: &str, env: &str, value: Option<&str>) -> Result<()> {
         check_env(env)?;
         if let Some(v) = value {
             check_secret_value(v)?;
@@ -809,12 +741,7 @@ impl Store {
         let key_id = current_key(tx)?;
         let sealed = self.keys.seal(
             key_id,
-            Binding {
-                owner_kind: owner.kind(),
-                owner: owner.id(),
-                name,
-                env,
-            },
+            Binding { owner_kind: owner.kind(), owner: owner.id(), name, env },
             value.as_bytes(),
         )?;
         tx.execute(
@@ -823,15 +750,7 @@ impl Store {
              ON CONFLICT(owner_kind, owner, name, env) DO UPDATE SET
                key_id = excluded.key_id, nonce = excluded.nonce, ciphertext = excluded.ciphertext,
                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
-            params![
-                owner.kind(),
-                owner.id(),
-                name,
-                env,
-                sealed.key_id,
-                sealed.nonce,
-                sealed.ciphertext
-            ],
+            params![owner.kind(), owner.id(), name, env, sealed.key_id, sealed.nonce, sealed.ciphertext],
         )?;
         Ok(())
     }
@@ -840,15 +759,10 @@ impl Store {
     pub fn owner_secrets(&self, owner: &Owner, envs: Envs<'_>) -> Result<Vec<StoredSecret>> {
         let conn = self.conn()?;
         let mut secrets: BTreeMap<String, StoredSecret> = BTreeMap::new();
-        let mut stmt = conn.prepare_cached(
-            "SELECT name, type, scopes FROM secrets WHERE owner_kind = ?1 AND owner = ?2",
-        )?;
+        let mut stmt = conn
+            .prepare_cached("SELECT name, type, scopes FROM secrets WHERE owner_kind = ?1 AND owner = ?2")?;
         let rows = stmt.query_map(params![owner.kind(), owner.id()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
         })?;
         for row in rows {
             let (name, kind, scopes) = row?;
@@ -880,11 +794,7 @@ impl Store {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
-                Sealed {
-                    key_id: r.get(2)?,
-                    nonce: r.get(3)?,
-                    ciphertext: r.get(4)?,
-                },
+                Sealed { key_id: r.get(2)?, nonce: r.get(3)?, ciphertext: r.get(4)? },
             ))
         })?;
         for row in rows {
@@ -902,12 +812,7 @@ impl Store {
     }
 
     fn open_value(&self, owner: &Owner, name: &str, env: &str, sealed: &Sealed) -> Result<Value> {
-        let binding = Binding {
-            owner_kind: owner.kind(),
-            owner: owner.id(),
-            name,
-            env,
-        };
+        let binding = Binding { owner_kind: owner.kind(), owner: owner.id(), name, env };
         let decrypt = |source| {
             StoreError::Decrypt(Box::new(DecryptFailure {
                 owner_kind: owner.kind().to_string(),
@@ -926,28 +831,17 @@ impl Store {
     /// under `OrgValues` those of its owner organization — never a supporting organization's.
     /// Where site and organization both have a secret of one name, the site's type and scopes win.
     pub fn site_document(&self, site: &Site, envs: Envs<'_>) -> Result<Document> {
-        let mut doc = Document {
-            site_id: site.name.clone(),
-            ..Document::default()
-        };
+        let mut doc = Document { site_id: site.name.clone(), ..Document::default() };
         if let Some(org) = &site.org {
             for s in self.owner_secrets(&Owner::Org(org.clone()), envs)? {
-                let mut org_values: BTreeMap<String, Option<Value>> = s
-                    .env_values
-                    .into_iter()
-                    .map(|(e, v)| (e, Some(v)))
-                    .collect();
+                let mut org_values: BTreeMap<String, Option<Value>> =
+                    s.env_values.into_iter().map(|(e, v)| (e, Some(v))).collect();
                 if let Some(v) = s.value {
                     org_values.insert(secrets_core::resolve::ORG_DEFAULT.to_string(), Some(v));
                 }
                 doc.secrets.insert(
                     s.name,
-                    Secret {
-                        kind: s.kind,
-                        scopes: s.scopes,
-                        org_values,
-                        ..Secret::default()
-                    },
+                    Secret { kind: s.kind, scopes: s.scopes, org_values, ..Secret::default() },
                 );
             }
         }
@@ -956,11 +850,7 @@ impl Store {
             entry.kind = s.kind;
             entry.scopes = s.scopes;
             entry.value = s.value;
-            entry.env_values = s
-                .env_values
-                .into_iter()
-                .map(|(e, v)| (e, Some(v)))
-                .collect();
+            entry.env_values = s.env_values.into_iter().map(|(e, v)| (e, Some(v))).collect();
         }
         doc.count = doc.secrets.len() as u64;
         Ok(doc)
@@ -977,11 +867,7 @@ impl Store {
                     kind: s.kind,
                     scopes: s.scopes,
                     value: s.value,
-                    env_values: s
-                        .env_values
-                        .into_iter()
-                        .map(|(e, v)| (e, Some(v)))
-                        .collect(),
+                    env_values: s.env_values.into_iter().map(|(e, v)| (e, Some(v))).collect(),
                     ..Secret::default()
                 },
             );
@@ -1031,21 +917,15 @@ impl Store {
 
     /// Revokes the bindings of `site.env` (only the one with `serial`, if given). Returns the
     /// serial numbers revoked.
-    pub fn revoke_bindings(
-        &self,
-        site: &str,
-        env: &str,
-        serial: Option<&str>,
-    ) -> Result<Vec<String>> {
+    pub fn revoke_bindings(&self, site: &str, env: &str, serial: Option<&str>) -> Result<Vec<String>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
             "UPDATE bindings SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
              WHERE site = ?1 AND env = ?2 AND (?3 IS NULL OR serial = ?3) AND revoked_at IS NULL
              RETURNING serial",
         )?;
-        let serials = stmt
-            .query_map(params![site, env, serial], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
+        let serials =
+            stmt.query_map(params![site, env, serial], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
         Ok(serials)
     }
 
@@ -1060,9 +940,7 @@ impl Store {
                 "INSERT INTO audit (actor, action, target, name, env, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for e in events {
-                stmt.execute(params![
-                    e.actor, e.action, e.target, e.name, e.env, e.detail
-                ])?;
+                stmt.execute(params![e.actor, e.action, e.target, e.name, e.env, e.detail])?;
             }
         }
         tx.commit()?;
@@ -1121,11 +999,7 @@ impl Store {
                         r.get(1)?,
                         r.get(2)?,
                         r.get(3)?,
-                        Sealed {
-                            key_id: r.get(4)?,
-                            nonce: r.get(5)?,
-                            ciphertext: r.get(6)?,
-                        },
+                        Sealed { key_id: r.get(4)?, nonce: r.get(5)?, ciphertext: r.get(6)? },
                     ))
                 })?;
                 rows.collect::<Result<_, _>>()?
@@ -1134,11 +1008,7 @@ impl Store {
                 break;
             }
             for (kind, owner_id, name, env, sealed) in batch {
-                let owner = if kind == "org" {
-                    Owner::Org(owner_id)
-                } else {
-                    Owner::Site(owner_id)
-                };
+                let owner = if kind == "org" { Owner::Org(owner_id) } else { Owner::Site(owner_id) };
                 let value = self.open_value(&owner, &name, &env, &sealed)?;
                 self.write_value(&tx, &owner, &name, &env, &value)?;
                 moved += 1;
@@ -1175,21 +1045,13 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 }
 
 fn current_key(conn: &Connection) -> Result<u32> {
-    let value: String = conn.query_row(
-        "SELECT value FROM meta WHERE key = ?1",
-        [CURRENT_KEY],
-        |r| r.get(0),
-    )?;
-    value
-        .parse()
-        .map_err(|_| StoreError::invalid("corrupt_meta", "meta.current_key is not a number"))
+    let value: String =
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", [CURRENT_KEY], |r| r.get(0))?;
+    value.parse().map_err(|_| StoreError::invalid("corrupt_meta", "meta.current_key is not a number"))
 }
 
 fn org_exists(conn: &Connection, org: &str) -> Result<bool> {
-    Ok(conn
-        .query_row("SELECT 1 FROM orgs WHERE name = ?1", [org], |_| Ok(()))
-        .optional()?
-        .is_some())
+    Ok(conn.query_row("SELECT 1 FROM orgs WHERE name = ?1", [org], |_| Ok(())).optional()?.is_some())
 }
 
 fn load_site(conn: &Connection, site: &str) -> Result<Option<Site>> {
@@ -1200,14 +1062,8 @@ fn load_site(conn: &Connection, site: &str) -> Result<Option<Site>> {
     let Some(org) = org else { return Ok(None) };
     let mut stmt =
         conn.prepare_cached("SELECT org FROM site_supporting_orgs WHERE site = ?1 ORDER BY org")?;
-    let supporting = stmt
-        .query_map([site], |r| r.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
-    Ok(Some(Site {
-        name: site.to_string(),
-        org,
-        supporting,
-    }))
+    let supporting = stmt.query_map([site], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    Ok(Some(Site { name: site.to_string(), org, supporting }))
 }
 
 fn secret_meta(conn: &Connection, owner: &Owner, name: &str) -> Result<Option<(String, String)>> {
@@ -1226,18 +1082,12 @@ fn token_hash(token: &str) -> String {
 
 /// The error for an organization that does not exist.
 pub fn org_not_found(org: &str) -> StoreError {
-    StoreError::NotFound {
-        code: "org_not_found",
-        message: format!("Organization '{org}' does not exist."),
-    }
+    StoreError::NotFound { code: "org_not_found", message: format!("Organization '{org}' does not exist.") }
 }
 
 /// The error for a site that does not exist.
 pub fn site_not_found(site: &str) -> StoreError {
-    StoreError::NotFound {
-        code: "site_not_found",
-        message: format!("Site '{site}' does not exist."),
-    }
+    StoreError::NotFound { code: "site_not_found", message: format!("Site '{site}' does not exist.") }
 }
 
 #[cfg(test)]
@@ -1245,10 +1095,7 @@ mod tests {
     use super::*;
 
     fn store() -> Store {
-        let dir = std::env::temp_dir().join(format!(
-            "ps-store-{}",
-            crypto::to_hex(&crypto::random_bytes(8))
-        ));
+        let dir = std::env::temp_dir().join(format!("ps-store-{}", crypto::to_hex(&crypto::random_bytes(8))));
         std::fs::create_dir_all(&dir).unwrap();
         Store::create(&DataDir(dir)).unwrap()
     }
@@ -1268,13 +1115,10 @@ mod tests {
         let s = store();
         s.create_org("own").unwrap();
         s.create_org("help").unwrap();
-        s.create_site("s1", Some("own"), &["help".to_string()])
-            .unwrap();
+        s.create_site("s1", Some("own"), &["help".to_string()]).unwrap();
         let web = Some(&["web".to_string()][..]);
-        s.put_secret(&Owner::Org("own".into()), "A", "a", None, web)
-            .unwrap();
-        s.put_secret(&Owner::Org("help".into()), "B", "b", None, web)
-            .unwrap();
+        s.put_secret(&Owner::Org("own".into()), "A", "a", None, web).unwrap();
+        s.put_secret(&Owner::Org("help".into()), "B", "b", None, web).unwrap();
         let site = s.site("s1").unwrap().unwrap();
         let doc = s.site_document(&site, Envs::All).unwrap();
         assert!(doc.secrets.contains_key("A"));
@@ -1286,17 +1130,9 @@ mod tests {
         let s = store();
         s.create_site("s1", None, &[]).unwrap();
         let owner = Owner::Site("s1".into());
-        assert_eq!(
-            s.put_secret(&owner, "A", "1", None, None).unwrap(),
-            Put::Created
-        );
-        assert_eq!(
-            s.put_secret(&owner, "A", "2", None, None).unwrap(),
-            Put::Updated
-        );
-        let err = s
-            .put_secret(&owner, "A", "3", Some("env"), None)
-            .unwrap_err();
+        assert_eq!(s.put_secret(&owner, "A", "1", None, None).unwrap(), Put::Created);
+        assert_eq!(s.put_secret(&owner, "A", "2", None, None).unwrap(), Put::Updated);
+        let err = s.put_secret(&owner, "A", "3", Some("env"), None).unwrap_err();
         assert_eq!(err.to_string(), messages::secret_exists("A"));
     }
 
@@ -1314,9 +1150,7 @@ mod tests {
         assert!(g2 > g1);
         // Another connection, as another process or tool would.
         let other = Connection::open(s.path()).unwrap();
-        other
-            .execute("DELETE FROM secret_values WHERE env = 'live'", [])
-            .unwrap();
+        other.execute("DELETE FROM secret_values WHERE env = 'live'", []).unwrap();
         assert!(s.generation().unwrap() > g2);
         assert_eq!(s.generation().unwrap(), s.generation().unwrap());
     }

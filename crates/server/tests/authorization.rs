@@ -13,44 +13,21 @@ fn two_orgs() -> Service {
     }
     svc.op(&["site:create", "site-a", "--org", "org-a"]);
     svc.op(&["site:create", "site-b", "--org", "org-b"]);
-    svc.admin_cli(&[
-        "secret:site:set",
-        "site-a",
-        "K",
-        "value-a",
-        "--scope=web,user",
-    ]);
-    svc.admin_cli(&[
-        "secret:site:set",
-        "site-b",
-        "K",
-        "value-b",
-        "--scope=web,user",
-    ]);
-    svc.admin_cli(&[
-        "secret:org:set",
-        "org-b",
-        "ORG_B",
-        "org-b-v",
-        "--scope=web,user",
-    ]);
+    svc.admin_cli(&["secret:site:set", "site-a", "K", "value-a", "--scope=web,user"]);
+    svc.admin_cli(&["secret:site:set", "site-b", "K", "value-b", "--scope=web,user"]);
+    svc.admin_cli(&["secret:org:set", "org-b", "ORG_B", "org-b-v", "--scope=web,user"]);
     svc
 }
 
 #[test]
 fn runtime_site_a_certificate_reads_only_site_a() {
     let svc = two_orgs();
-    let (status, body) = svc
-        .runtime_with(Some(&svc.binding("site-a.dev", &[])))
-        .unwrap();
+    let (status, body) = svc.runtime_with(Some(&svc.binding("site-a.dev", &[]))).unwrap();
     assert_eq!(status, 200);
     let doc = secrets_core::Document::parse(body.as_bytes()).unwrap();
     assert_eq!(doc.site_id, "site-a");
     assert_eq!(value(&doc, "K"), Some("value-a"));
-    assert!(
-        !body.contains("value-b") && !body.contains("org-b-v"),
-        "{body}"
-    );
+    assert!(!body.contains("value-b") && !body.contains("org-b-v"), "{body}");
 }
 
 #[test]
@@ -69,17 +46,9 @@ fn runtime_revoked_binding_refused() {
     svc.op(&["binding:revoke", "site-a.live"]);
     let (status, body) = svc.runtime_with(Some(&pem)).unwrap();
     assert_eq!(status, 403, "{body}");
-    assert!(
-        body.contains("binding_revoked") && !body.contains("value-a"),
-        "{body}"
-    );
+    assert!(body.contains("binding_revoked") && !body.contains("value-a"), "{body}");
     // A new binding for the same environment works again.
-    assert_eq!(
-        svc.runtime_with(Some(&svc.binding("site-a.live", &[])))
-            .unwrap()
-            .0,
-        200
-    );
+    assert_eq!(svc.runtime_with(Some(&svc.binding("site-a.live", &[]))).unwrap().0, 200);
 }
 
 #[test]
@@ -87,12 +56,7 @@ fn runtime_revoke_by_serial_leaves_others() {
     let svc = two_orgs();
     let first = svc.binding("site-a.dev", &[]);
     let out = svc.dir.join("second.pem");
-    let serial = svc.op(&[
-        "binding:issue",
-        "site-a.dev",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let serial = svc.op(&["binding:issue", "site-a.dev", "--out", out.to_str().unwrap()]);
     svc.op(&["binding:revoke", "site-a.dev", "--serial", &serial]);
     assert_eq!(svc.runtime_with(Some(&out)).unwrap().0, 403);
     assert_eq!(svc.runtime_with(Some(&first)).unwrap().0, 200);
@@ -105,15 +69,11 @@ fn runtime_foreign_ca_certificate_refused() {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "pantheon-secrets CA");
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "pantheon-secrets CA");
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "site-a.dev");
+    params.distinguished_name.push(rcgen::DnType::CommonName, "site-a.dev");
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
     let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
     let pem = svc.dir.join("foreign.pem");
@@ -160,16 +120,10 @@ fn management_org_a_user_cannot_reach_org_b() {
     let forbidden = [
         alice.get("/organizations/org-b/secrets"),
         alice.get("/sites/site-b/secrets/showall"),
-        alice.post(
-            "/organizations/org-b/secrets",
-            json!({"name": "X", "value": "x"}),
-        ),
+        alice.post("/organizations/org-b/secrets", json!({"name": "X", "value": "x"})),
         alice.post("/sites/site-b/secrets", json!({"name": "X", "value": "x"})),
         alice.patch("/sites/site-b/secrets/K", json!({"value": "stolen"})),
-        alice.patch(
-            "/organizations/org-b/secrets/ORG_B",
-            json!({"value": "x", "env": "live"}),
-        ),
+        alice.patch("/organizations/org-b/secrets/ORG_B", json!({"value": "x", "env": "live"})),
         alice.delete("/sites/site-b/secrets/K"),
         alice.delete("/organizations/org-b/secrets/ORG_B"),
         alice.get("/sites/no-such-site/secrets/showall"),
@@ -199,25 +153,13 @@ fn management_site_grant_reaches_that_site_only() {
 #[test]
 fn management_values_without_user_scope_are_null() {
     let svc = two_orgs();
-    svc.admin_cli(&[
-        "secret:site:set",
-        "site-a",
-        "WEB_ONLY",
-        "hidden-v",
-        "--scope=web",
-    ]);
+    svc.admin_cli(&["secret:site:set", "site-a", "WEB_ONLY", "hidden-v", "--scope=web"]);
     svc.admin_cli(&["secret:site:set", "site-a.live", "WEB_ONLY", "hidden-live"]);
     let (status, doc) = svc.api(&svc.admin).get("/sites/site-a/secrets/showall");
     assert_eq!(status, 200);
     assert_eq!(doc["Secrets"]["WEB_ONLY"]["Value"], serde_json::Value::Null);
-    assert_eq!(
-        doc["Secrets"]["WEB_ONLY"]["EnvValues"]["live"],
-        serde_json::Value::Null
-    );
+    assert_eq!(doc["Secrets"]["WEB_ONLY"]["EnvValues"]["live"], serde_json::Value::Null);
     assert!(!doc.to_string().contains("hidden"));
     let listed = svc.admin_cli(&["secret:site:list", "site-a"]);
-    assert!(
-        listed.contains("[REDACTED]") && !listed.contains("hidden"),
-        "{listed}"
-    );
+    assert!(listed.contains("[REDACTED]") && !listed.contains("hidden"), "{listed}");
 }

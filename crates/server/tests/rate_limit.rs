@@ -17,10 +17,8 @@ fn rate_limit_burst_gets_429_with_retry_after_other_users_unaffected() {
     for _ in 0..8 {
         let response = alice.request(reqwest::Method::GET, "/sites/s1/secrets/showall", None);
         if response.status() == 429 {
-            retry_after = response
-                .headers()
-                .get("retry-after")
-                .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+            retry_after =
+                response.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
             let body: serde_json::Value = response.json().unwrap();
             assert_eq!(body["code"], "rate_limited");
             statuses.push(429);

@@ -11,92 +11,29 @@ fn matrix() -> Service {
     let svc = Service::start_with_rate(0.0);
     svc.op(&["org:create", "acme"]);
     svc.op(&["org:create", "helper"]);
-    svc.op(&[
-        "site:create",
-        "s1",
-        "--org",
-        "acme",
-        "--supporting-org",
-        "helper",
-    ]);
+    svc.op(&["site:create", "s1", "--org", "acme", "--supporting-org", "helper"]);
     let set = |args: &[&str]| svc.admin_cli(args);
     // Organization only.
-    set(&[
-        "secret:org:set",
-        "acme",
-        "ORG_ONLY",
-        "org-only",
-        "--scope=web,user",
-    ]);
+    set(&["secret:org:set", "acme", "ORG_ONLY", "org-only", "--scope=web,user"]);
     // Site over organization.
-    set(&[
-        "secret:org:set",
-        "acme",
-        "SITE_OVER_ORG",
-        "org-v",
-        "--scope=web",
-    ]);
-    set(&[
-        "secret:site:set",
-        "s1",
-        "SITE_OVER_ORG",
-        "site-v",
-        "--scope=web",
-    ]);
+    set(&["secret:org:set", "acme", "SITE_OVER_ORG", "org-v", "--scope=web"]);
+    set(&["secret:site:set", "s1", "SITE_OVER_ORG", "site-v", "--scope=web"]);
     // Organization environment override.
     set(&["secret:org:set", "acme", "ORG_ENV", "org-d", "--scope=web"]);
-    set(&[
-        "secret:org:set",
-        "acme",
-        "ORG_ENV",
-        "org-live",
-        "--env=live",
-    ]);
+    set(&["secret:org:set", "acme", "ORG_ENV", "org-live", "--env=live"]);
     // Site environment override, over every organization value.
     set(&["secret:org:set", "acme", "SITE_ENV", "org", "--scope=web"]);
-    set(&[
-        "secret:org:set",
-        "acme",
-        "SITE_ENV",
-        "org-live-2",
-        "--env=live",
-    ]);
+    set(&["secret:org:set", "acme", "SITE_ENV", "org-live-2", "--env=live"]);
     set(&["secret:site:set", "s1", "SITE_ENV", "site", "--scope=web"]);
     set(&["secret:site:set", "s1.live", "SITE_ENV", "site-live"]);
     set(&["secret:site:set", "s1.pr-1", "SITE_ENV", "site-pr-1"]);
     // A supporting organization never contributes.
-    set(&[
-        "secret:org:set",
-        "helper",
-        "SUPPORT",
-        "helper-v",
-        "--scope=web",
-    ]);
-    set(&[
-        "secret:org:set",
-        "helper",
-        "SITE_OVER_ORG",
-        "helper-v2",
-        "--scope=web",
-    ]);
+    set(&["secret:org:set", "helper", "SUPPORT", "helper-v", "--scope=web"]);
+    set(&["secret:org:set", "helper", "SITE_OVER_ORG", "helper-v2", "--scope=web"]);
     // Not web: never served to PHP workers.
     set(&["secret:site:set", "s1", "USER_ONLY", "user-v"]);
-    set(&[
-        "secret:site:set",
-        "s1",
-        "github-oauth.github.com",
-        "gh-token",
-        "--type=composer",
-        "--scope=ic",
-    ]);
-    set(&[
-        "secret:site:set",
-        "s1",
-        "NPM_TOKEN",
-        "npm-v",
-        "--type=env",
-        "--scope=ic,user",
-    ]);
+    set(&["secret:site:set", "s1", "github-oauth.github.com", "gh-token", "--type=composer", "--scope=ic"]);
+    set(&["secret:site:set", "s1", "NPM_TOKEN", "npm-v", "--type=env", "--scope=ic,user"]);
     svc
 }
 
@@ -129,14 +66,8 @@ fn runtime_resolution_matrix_per_environment() {
                 ("SUPPORT", None),
             ],
         ),
-        (
-            "test",
-            &[("ORG_ENV", Some("org-d")), ("SITE_ENV", Some("site"))],
-        ),
-        (
-            "pr-1",
-            &[("SITE_ENV", Some("site-pr-1")), ("ORG_ENV", Some("org-d"))],
-        ),
+        ("test", &[("ORG_ENV", Some("org-d")), ("SITE_ENV", Some("site"))]),
+        ("pr-1", &[("SITE_ENV", Some("site-pr-1")), ("ORG_ENV", Some("org-d"))]),
     ];
     for (env, expected) in cases {
         let doc = svc.runtime(&svc.binding(&format!("s1.{env}"), &[]));
@@ -156,15 +87,7 @@ fn runtime_dev_certificate_never_sees_live_or_supporting_values() {
     let svc = matrix();
     let (status, body) = svc.runtime_with(Some(&svc.binding("s1.dev", &[]))).unwrap();
     assert_eq!(status, 200);
-    for leaked in [
-        "org-live",
-        "site-live",
-        "site-pr-1",
-        "helper-v",
-        "user-v",
-        "gh-token",
-        "org-v\"",
-    ] {
+    for leaked in ["org-live", "site-live", "site-pr-1", "helper-v", "user-v", "gh-token", "org-v\""] {
         assert!(!body.contains(leaked), "{leaked} in {body}");
     }
 }
@@ -175,23 +98,13 @@ fn runtime_build_identity_reads_ic_in_dev_only() {
     let doc = svc.runtime(&svc.binding("s1.dev", &["--build"]));
     assert_eq!(value(&doc, "github-oauth.github.com"), Some("gh-token"));
     assert_eq!(value(&doc, "NPM_TOKEN"), Some("npm-v"));
-    assert_eq!(
-        value(&doc, "SITE_ENV"),
-        None,
-        "web secrets are not for builds"
-    );
+    assert_eq!(value(&doc, "SITE_ENV"), None, "web secrets are not for builds");
     assert_eq!(doc.scopes, ["ic"]);
     let multidev = svc.runtime(&svc.binding("s1.pr-1", &["--build"]));
     assert_eq!(value(&multidev, "NPM_TOKEN"), Some("npm-v"));
     for env in ["s1.live", "s1.test"] {
         let pem = svc.dir.join("refused.pem");
-        let out = svc.op_output(&[
-            "binding:issue",
-            env,
-            "--out",
-            pem.to_str().unwrap(),
-            "--build",
-        ]);
+        let out = svc.op_output(&["binding:issue", env, "--out", pem.to_str().unwrap(), "--build"]);
         assert!(!out.status.success(), "{}", text(&out));
         assert!(text(&out).contains("dev and multidev"), "{}", text(&out));
         assert!(!pem.exists());
@@ -210,20 +123,9 @@ fn local_generate_file_backend_answers_like_runtime_api() {
     set(&["secret:site:set", "s1", "B", "site-b", "--scope=web,user"]);
     set(&["secret:site:set", "s1.live", "B", "site-b-live"]);
     set(&["secret:site:set", "s1", "EMPTY", "", "--scope=web,user"]);
-    set(&[
-        "secret:site:set",
-        "s1",
-        "BUILD_ONLY",
-        "ic-v",
-        "--scope=ic,user",
-    ]);
+    set(&["secret:site:set", "s1", "BUILD_ONLY", "ic-v", "--scope=ic,user"]);
     let file = svc.dir.join("local.json");
-    let out = set(&[
-        "secret:site:local-generate",
-        "s1",
-        "--filepath",
-        file.to_str().unwrap(),
-    ]);
+    let out = set(&["secret:site:local-generate", "s1", "--filepath", file.to_str().unwrap()]);
     assert!(out.contains("Secrets file written to"), "{out}");
     for env in ["dev", "test", "live"] {
         // Read the file the way the extension does: its configuration, its file backend.
@@ -242,10 +144,8 @@ fn local_generate_file_backend_answers_like_runtime_api() {
             .map(|e| (e.name.clone(), e.value.to_string()))
             .collect();
         let remote = svc.runtime(&svc.binding(&format!("s1.{env}"), &[]));
-        let from_api: Vec<(String, String)> = resolve(&remote, env, WEB)
-            .into_iter()
-            .map(|e| (e.name.clone(), e.value.to_string()))
-            .collect();
+        let from_api: Vec<(String, String)> =
+            resolve(&remote, env, WEB).into_iter().map(|e| (e.name.clone(), e.value.to_string())).collect();
         assert_eq!(from_file, from_api, "{env}");
         assert_eq!(from_api.len(), 3, "{env}: A, B and EMPTY");
     }
@@ -259,11 +159,7 @@ fn runtime_answers_follow_every_change() {
     svc.admin_cli(&["secret:site:set", "s1", "K", "one", "--scope=web"]);
     let pem = svc.binding("s1.live", &[]);
     assert_eq!(value(&svc.runtime(&pem), "K"), Some("one"));
-    assert_eq!(
-        value(&svc.runtime(&pem), "K"),
-        Some("one"),
-        "served again, unchanged"
-    );
+    assert_eq!(value(&svc.runtime(&pem), "K"), Some("one"), "served again, unchanged");
     svc.admin_cli(&["secret:site:set", "s1.live", "K", "live-two"]);
     assert_eq!(value(&svc.runtime(&pem), "K"), Some("live-two"));
     svc.admin_cli(&["secret:org:set", "acme", "O", "org", "--scope=web"]);

@@ -32,50 +32,21 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[test]
 fn encrypted_at_rest_db_never_holds_a_value() {
     let svc = service();
-    let values = [
-        "org-plaintext-7f3a9",
-        "site-plaintext-c41d2",
-        "live-plaintext-0b9e8",
-    ];
-    svc.admin_cli(&[
-        "secret:org:set",
-        "acme",
-        "ORG_SECRET",
-        values[0],
-        "--scope=web,user",
-    ]);
-    svc.admin_cli(&[
-        "secret:site:set",
-        "s1",
-        "SITE_SECRET",
-        values[1],
-        "--scope=web,user",
-    ]);
+    let values = ["org-plaintext-7f3a9", "site-plaintext-c41d2", "live-plaintext-0b9e8"];
+    svc.admin_cli(&["secret:org:set", "acme", "ORG_SECRET", values[0], "--scope=web,user"]);
+    svc.admin_cli(&["secret:site:set", "s1", "SITE_SECRET", values[1], "--scope=web,user"]);
     svc.admin_cli(&["secret:site:set", "s1.live", "SITE_SECRET", values[2]]);
     let doc = svc.runtime(&svc.binding("s1.live", &[]));
-    assert_eq!(
-        value(&doc, "SITE_SECRET"),
-        Some(values[2]),
-        "the values are stored"
-    );
+    assert_eq!(value(&doc, "SITE_SECRET"), Some(values[2]), "the values are stored");
     let bytes = file_bytes(&svc);
-    assert!(
-        contains(&bytes, b"SITE_SECRET"),
-        "names are plaintext (and the check works)"
-    );
+    assert!(contains(&bytes, b"SITE_SECRET"), "names are plaintext (and the check works)");
     for v in values {
-        assert!(
-            !contains(&bytes, v.as_bytes()),
-            "{v} found in the database files"
-        );
+        assert!(!contains(&bytes, v.as_bytes()), "{v} found in the database files");
     }
     // The master key is outside the database, readable by its owner only.
     use std::os::unix::fs::PermissionsExt;
     let key = svc.data.join("master.key");
-    assert_eq!(
-        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
     let key_text = std::fs::read_to_string(&key).unwrap();
     let hex = key_text.lines().find(|l| !l.starts_with('#')).unwrap();
     let hex = hex.split(' ').nth(1).unwrap();
@@ -85,20 +56,8 @@ fn encrypted_at_rest_db_never_holds_a_value() {
 #[test]
 fn ciphertext_copied_to_another_row_fails_to_decrypt() {
     let svc = service();
-    svc.admin_cli(&[
-        "secret:site:set",
-        "s1",
-        "A",
-        "value-of-a",
-        "--scope=web,user",
-    ]);
-    svc.admin_cli(&[
-        "secret:site:set",
-        "s1",
-        "B",
-        "value-of-b",
-        "--scope=web,user",
-    ]);
+    svc.admin_cli(&["secret:site:set", "s1", "A", "value-of-a", "--scope=web,user"]);
+    svc.admin_cli(&["secret:site:set", "s1", "B", "value-of-b", "--scope=web,user"]);
     let pem = svc.binding("s1.dev", &[]);
     assert_eq!(value(&svc.runtime(&pem), "B"), Some("value-of-b"));
     {
@@ -123,15 +82,9 @@ fn ciphertext_copied_to_another_row_fails_to_decrypt() {
             && message.contains("does not belong to this row"),
         "{message}"
     );
-    assert!(
-        !body.contains("value-of-a") && !body.contains("value-of-b"),
-        "{body}"
-    );
+    assert!(!body.contains("value-of-a") && !body.contains("value-of-b"), "{body}");
     let (status, body) = svc.api(&svc.admin).get("/sites/s1/secrets/showall");
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (500, Some("decrypt_failed"))
-    );
+    assert_eq!((status, body["code"].as_str()), (500, Some("decrypt_failed")));
 }
 
 #[test]
@@ -148,10 +101,7 @@ fn key_rotate_keeps_every_value_readable_while_serving() {
             "/sites/s1/secrets",
             json!({"name": name, "value": format!("site-{i}"), "scopes": ["web", "user"]}),
         );
-        api.patch(
-            &format!("/sites/s1/secrets/{name}"),
-            json!({"value": format!("live-{i}"), "env": "live"}),
-        );
+        api.patch(&format!("/sites/s1/secrets/{name}"), json!({"value": format!("live-{i}"), "env": "live"}));
     }
     let pem = svc.binding("s1.live", &[]);
     let before = svc.runtime(&pem).to_json();
@@ -164,18 +114,13 @@ fn key_rotate_keeps_every_value_readable_while_serving() {
         thread::spawn(move || {
             let client = reqwest::blocking::Client::builder()
                 .use_rustls_tls()
-                .add_root_certificate(
-                    reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap(),
-                )
+                .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap())
                 .identity(reqwest::Identity::from_pem(&std::fs::read(url_pem).unwrap()).unwrap())
                 .build()
                 .unwrap();
             let mut reads = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) || reads == 0 {
-                let r = client
-                    .get(format!("{svc_url}/customer-secrets/v1/runtime/secrets"))
-                    .send()
-                    .unwrap();
+                let r = client.get(format!("{svc_url}/customer-secrets/v1/runtime/secrets")).send().unwrap();
                 assert_eq!(r.status().as_u16(), 200, "{}", r.text().unwrap());
                 reads += 1;
             }
@@ -184,34 +129,19 @@ fn key_rotate_keeps_every_value_readable_while_serving() {
     };
     let out = svc.op_output(&["key:rotate"]);
     assert!(out.status.success(), "{}", common::text(&out));
-    assert!(
-        common::text(&out).contains("90 values re-encrypted"),
-        "{}",
-        common::text(&out)
-    );
+    assert!(common::text(&out).contains("90 values re-encrypted"), "{}", common::text(&out));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(reader.join().unwrap() > 0);
     assert_eq!(*svc.runtime(&pem).to_json(), *before);
     // Only the new key remains, every row uses it, and the running server writes with it.
     let keys = std::fs::read_to_string(svc.data.join("master.key")).unwrap();
-    let ids: Vec<&str> = keys
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.split(' ').next().unwrap())
-        .collect();
+    let ids: Vec<&str> =
+        keys.lines().filter(|l| !l.starts_with('#')).map(|l| l.split(' ').next().unwrap()).collect();
     assert_eq!(ids, ["2"]);
-    api.post(
-        "/sites/s1/secrets",
-        json!({"name": "AFTER", "value": "after-v", "scopes": ["web"]}),
-    );
+    api.post("/sites/s1/secrets", json!({"name": "AFTER", "value": "after-v", "scopes": ["web"]}));
     let db = rusqlite::Connection::open(svc.data.join("secrets.db")).unwrap();
-    let old: i64 = db
-        .query_row(
-            "SELECT count(*) FROM secret_values WHERE key_id <> 2",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let old: i64 =
+        db.query_row("SELECT count(*) FROM secret_values WHERE key_id <> 2", [], |r| r.get(0)).unwrap();
     assert_eq!(old, 0);
     assert_eq!(value(&svc.runtime(&pem), "AFTER"), Some("after-v"));
 }
@@ -262,13 +192,7 @@ fn concurrent_writers_lose_nothing() {
             })
         })
         .collect();
-    svc.admin_cli(&[
-        "secret:site:set",
-        "s1",
-        "SHARED",
-        "base",
-        "--scope=web,user",
-    ]);
+    svc.admin_cli(&["secret:site:set", "s1", "SHARED", "base", "--scope=web,user"]);
     for w in writers {
         w.join().unwrap();
     }
@@ -276,11 +200,7 @@ fn concurrent_writers_lose_nothing() {
     assert_eq!(status, 200);
     for c in 0..CLIENTS {
         for i in 0..SETS {
-            assert_eq!(
-                doc["Secrets"][format!("C{c}_{i}")]["Value"],
-                format!("v{c}-{i}"),
-                "C{c}_{i}"
-            );
+            assert_eq!(doc["Secrets"][format!("C{c}_{i}")]["Value"], format!("v{c}-{i}"), "C{c}_{i}");
         }
     }
     assert_eq!(doc["Count"], CLIENTS * SETS + 1);
@@ -290,21 +210,9 @@ fn concurrent_writers_lose_nothing() {
 fn audit_list_records_who_did_what_without_values() {
     let svc = service();
     let alice = svc.token("alice", &["--org", "acme"]);
-    let out = svc.cli(
-        &alice,
-        &[
-            "secret:site:set",
-            "s1",
-            "AUDITED",
-            "audit-secret-v",
-            "--scope=web,user",
-        ],
-    );
+    let out = svc.cli(&alice, &["secret:site:set", "s1", "AUDITED", "audit-secret-v", "--scope=web,user"]);
     assert!(out.status.success());
-    svc.cli(
-        &alice,
-        &["secret:site:set", "s1.live", "AUDITED", "audit-live-v"],
-    );
+    svc.cli(&alice, &["secret:site:set", "s1.live", "AUDITED", "audit-live-v"]);
     svc.cli(&alice, &["secret:site:list", "s1"]);
     let pem = svc.binding("s1.live", &[]);
     svc.runtime(&pem);
@@ -317,12 +225,7 @@ fn audit_list_records_who_did_what_without_values() {
     for _ in 0..50 {
         let text = svc.op(&["audit:list", "--format", "json"]);
         events = serde_json::from_str(&text).unwrap();
-        if events
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["action"] == "runtime.read")
-        {
+        if events.as_array().unwrap().iter().any(|e| e["action"] == "runtime.read") {
             break;
         }
         thread::sleep(std::time::Duration::from_millis(100));
@@ -354,8 +257,5 @@ fn audit_list_records_who_did_what_without_values() {
     );
     assert_eq!(find("runtime.denied")["detail"], "revoked");
     assert_eq!(find("binding.revoke")["actor"], "operator");
-    assert!(
-        !text.contains("audit-secret-v") && !text.contains("audit-live-v"),
-        "{text}"
-    );
+    assert!(!text.contains("audit-secret-v") && !text.contains("audit-live-v"), "{text}");
 }

@@ -35,12 +35,9 @@ impl FromRequestParts<Shared> for AuthUser {
                 code: "unauthorized",
                 message: "A bearer token is required.".into(),
             })?;
-        let user = blocking(state, move |store| store.user_for_token(&token))
-            .await?
-            .ok_or_else(|| ApiError::Unauthorized {
-                code: "unauthorized",
-                message: "The token is not valid.".into(),
-            })?;
+        let user = blocking(state, move |store| store.user_for_token(&token)).await?.ok_or_else(|| {
+            ApiError::Unauthorized { code: "unauthorized", message: "The token is not valid.".into() }
+        })?;
         state
             .limiter
             .check(&user.name)
@@ -63,15 +60,10 @@ impl FromRequestParts<Shared> for Runtime {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, ApiError> {
-        let peer =
-            parts
-                .extensions
-                .get::<PeerCert>()
-                .copied()
-                .ok_or_else(|| ApiError::Unauthorized {
-                    code: "client_certificate_required",
-                    message: "The runtime API requires a client certificate (a binding).".into(),
-                })?;
+        let peer = parts.extensions.get::<PeerCert>().copied().ok_or_else(|| ApiError::Unauthorized {
+            code: "client_certificate_required",
+            message: "The runtime API requires a client certificate (a binding).".into(),
+        })?;
         let found = blocking(state, move |store| {
             let generation = store.generation()?;
             let Some(binding) = store.binding_by_fingerprint(&peer.0)? else {
@@ -81,10 +73,7 @@ impl FromRequestParts<Shared> for Runtime {
             Ok(site.map(|site| (binding, site, generation)))
         })
         .await?;
-        let forbidden = |code, message: &str| ApiError::Forbidden {
-            code,
-            message: message.to_string(),
-        };
+        let forbidden = |code, message: &str| ApiError::Forbidden { code, message: message.to_string() };
         let Some((binding, site, generation)) = found else {
             return Err(forbidden(
                 "unknown_binding",
@@ -100,10 +89,7 @@ impl FromRequestParts<Shared> for Runtime {
                 detail: Some("revoked".into()),
                 ..Default::default()
             });
-            return Err(forbidden(
-                "binding_revoked",
-                "This binding has been revoked.",
-            ));
+            return Err(forbidden("binding_revoked", "This binding has been revoked."));
         }
         if binding.build && !build_env_allowed(&binding.env) {
             return Err(forbidden(
@@ -111,11 +97,7 @@ impl FromRequestParts<Shared> for Runtime {
                 "Build identities exist only for dev and multidev environments.",
             ));
         }
-        Ok(Runtime {
-            binding,
-            site,
-            generation,
-        })
+        Ok(Runtime { binding, site, generation })
     }
 }
 
@@ -129,11 +111,7 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// A limiter of `rate` requests per second with a burst of the same size; 0 disables it.
     pub fn new(rate: f64) -> RateLimiter {
-        RateLimiter {
-            rate,
-            burst: rate.max(1.0),
-            buckets: Mutex::new(HashMap::new()),
-        }
+        RateLimiter { rate, burst: rate.max(1.0), buckets: Mutex::new(HashMap::new()) }
     }
 
     /// Takes one token for `user`, or says how long until one is available.

@@ -63,8 +63,7 @@ impl IntoResponse for ApiError {
                 let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
                 response.headers_mut().insert(
                     header::RETRY_AFTER,
-                    HeaderValue::from_str(&secs.to_string())
-                        .unwrap_or(HeaderValue::from_static("1")),
+                    HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("1")),
                 );
                 return response;
             }
@@ -75,28 +74,16 @@ impl IntoResponse for ApiError {
                 StoreError::Conflict { code, message } => (StatusCode::CONFLICT, code, message),
                 e @ StoreError::Decrypt(_) => {
                     eprintln!("error: {e}");
-                    (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "decrypt_failed",
-                        e.to_string(),
-                    )
+                    (StatusCode::INTERNAL_SERVER_ERROR, "decrypt_failed", e.to_string())
                 }
                 e => {
                     eprintln!("error: {e}");
-                    (
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        "Internal error.".to_string(),
-                    )
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error.".to_string())
                 }
             },
             ApiError::Internal(cause) => {
                 eprintln!("error: {cause}");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error.".to_string(),
-                )
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error.".to_string())
             }
         };
         (status, Json(ErrorBody { code, message })).into_response()

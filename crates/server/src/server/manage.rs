@@ -17,23 +17,11 @@ use crate::store::{self, AuditEvent, Envs, Owner, Put, User};
 
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
-        .route(
-            &format!("{BASE}/sites/{{site}}/secrets/showall"),
-            get(site_show),
-        )
+        .route(&format!("{BASE}/sites/{{site}}/secrets/showall"), get(site_show))
         .route(&format!("{BASE}/sites/{{site}}/secrets"), post(site_create))
-        .route(
-            &format!("{BASE}/sites/{{site}}/secrets/{{name}}"),
-            patch(site_patch).delete(site_delete),
-        )
-        .route(
-            &format!("{BASE}/organizations/{{org}}/secrets"),
-            get(org_show).post(org_create),
-        )
-        .route(
-            &format!("{BASE}/organizations/{{org}}/secrets/{{name}}"),
-            patch(org_patch).delete(org_delete),
-        )
+        .route(&format!("{BASE}/sites/{{site}}/secrets/{{name}}"), patch(site_patch).delete(site_delete))
+        .route(&format!("{BASE}/organizations/{{org}}/secrets"), get(org_show).post(org_create))
+        .route(&format!("{BASE}/organizations/{{org}}/secrets/{{name}}"), patch(org_patch).delete(org_delete))
 }
 
 /// `POST …/secrets`: create a secret, or set the default value of an existing one.
@@ -111,9 +99,7 @@ async fn reach_org(state: &Shared, user: &User, org: String) -> Result<Owner, Ap
 
 /// Records a refused attempt: who tried to reach what.
 fn denied(state: &Shared, user: &User, owner: &Owner) {
-    state
-        .audit
-        .record(event(user, "access.denied", owner, None, None));
+    state.audit.record(event(user, "access.denied", owner, None, None));
 }
 
 /// Values without the `user` scope are not readable through the management API.
@@ -128,13 +114,7 @@ fn redact(mut doc: Document) -> Document {
     doc
 }
 
-fn event(
-    user: &User,
-    action: &str,
-    owner: &Owner,
-    name: Option<&str>,
-    env: Option<&str>,
-) -> AuditEvent {
+fn event(user: &User, action: &str, owner: &Owner, name: Option<&str>, env: Option<&str>) -> AuditEvent {
     AuditEvent {
         actor: format!("user:{}", user.name),
         action: action.to_string(),
@@ -163,26 +143,13 @@ async fn show(state: Shared, user: User, owner: Owner) -> Result<Json<Document>,
     Ok(Json(redact(doc)))
 }
 
-async fn create(
-    state: Shared,
-    user: User,
-    owner: Owner,
-    body: Bytes,
-) -> Result<impl IntoResponse, ApiError> {
+async fn create(state: Shared, user: User, owner: Owner, body: Bytes) -> Result<impl IntoResponse, ApiError> {
     let body: CreateBody = parse_body(&body)?;
-    let value = body
-        .value
-        .ok_or_else(|| ApiError::BadRequest("a value is required".into()))?;
+    let value = body.value.ok_or_else(|| ApiError::BadRequest("a value is required".into()))?;
     let put = {
         let (owner, name) = (owner.clone(), body.name.clone());
         blocking(&state, move |s| {
-            s.put_secret(
-                &owner,
-                &name,
-                &value,
-                body.kind.as_deref(),
-                body.scopes.as_deref(),
-            )
+            s.put_secret(&owner, &name, &value, body.kind.as_deref(), body.scopes.as_deref())
         })
         .await?
     };
@@ -190,13 +157,8 @@ async fn create(
         Put::Created => ("secret.create", StatusCode::CREATED),
         Put::Updated => ("secret.update", StatusCode::OK),
     };
-    state
-        .audit
-        .record(event(&user, action, &owner, Some(&body.name), None));
-    Ok((
-        status,
-        Json(serde_json::json!({"name": body.name, "created": put == Put::Created})),
-    ))
+    state.audit.record(event(&user, action, &owner, Some(&body.name), None));
+    Ok((status, Json(serde_json::json!({"name": body.name, "created": put == Put::Created}))))
 }
 
 async fn change(
@@ -221,22 +183,11 @@ async fn change(
         let (owner, name, env) = (owner.clone(), name.clone(), body.env.clone());
         blocking(&state, move |s| match env {
             None => s.update_secret(&owner, &name, &body.value.unwrap_or_default()),
-            Some(env) => s.set_override(
-                &owner,
-                &name,
-                &env,
-                body.value.as_deref().map(String::as_str),
-            ),
+            Some(env) => s.set_override(&owner, &name, &env, body.value.as_deref().map(String::as_str)),
         })
         .await?;
     }
-    state.audit.record(event(
-        &user,
-        action,
-        &owner,
-        Some(&name),
-        body.env.as_deref(),
-    ));
+    state.audit.record(event(&user, action, &owner, Some(&name), body.env.as_deref()));
     Ok(Json(serde_json::json!({"name": name})))
 }
 
@@ -255,14 +206,8 @@ async fn delete(
         })
         .await?;
     }
-    let action = if env.is_some() {
-        "secret.override.delete"
-    } else {
-        "secret.delete"
-    };
-    state
-        .audit
-        .record(event(&user, action, &owner, Some(&name), env.as_deref()));
+    let action = if env.is_some() { "secret.override.delete" } else { "secret.delete" };
+    state.audit.record(event(&user, action, &owner, Some(&name), env.as_deref()));
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -71,10 +71,7 @@ pub fn router(state: Shared) -> Router {
         .merge(manage::routes())
         .merge(runtime::routes())
         .fallback(|| async {
-            ApiError::Store(StoreError::NotFound {
-                code: "not_found",
-                message: "No such endpoint.".into(),
-            })
+            ApiError::Store(StoreError::NotFound { code: "not_found", message: "No such endpoint.".into() })
         })
         .with_state(state)
 }
@@ -96,19 +93,11 @@ pub enum ServeError {
 /// Opens the data directory, binds `listen`, prints `listening on https://ADDR` (the actual
 /// address, so port 0 works) and serves until SIGINT or SIGTERM. Returns the audit writer: the
 /// caller shuts the runtime down (dropping open connections) and then waits for it.
-pub async fn serve(
-    dir: DataDir,
-    listen: SocketAddr,
-    opts: ServeOptions,
-) -> Result<AuditWriter, ServeError> {
+pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Result<AuditWriter, ServeError> {
     let store = Arc::new(Store::open(&dir)?);
     let acceptor = TlsAcceptor::from(pki::server_config(&dir)?);
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|e| ServeError::Listen(listen, e))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| ServeError::Listen(listen, e))?;
+    let listener = TcpListener::bind(listen).await.map_err(|e| ServeError::Listen(listen, e))?;
+    let local = listener.local_addr().map_err(|e| ServeError::Listen(listen, e))?;
     let (audit, writer) = AuditSink::start(store.clone());
     let state = Arc::new(AppState {
         audit,
@@ -139,12 +128,11 @@ pub async fn serve(
         let acceptor = acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {
-            let tls =
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(tls)) => tls,
-                    // A failed handshake (a foreign or expired certificate among others) gets nothing.
-                    _ => return,
-                };
+            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => tls,
+                // A failed handshake (a foreign or expired certificate among others) gets nothing.
+                _ => return,
+            };
             let peer = tls
                 .get_ref()
                 .1
@@ -160,14 +148,8 @@ pub async fn serve(
             // With a timer, HTTP/1 connections that send no (next) request headers within 30 s
             // are closed, so idle or stalled clients do not hold connections forever.
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30));
-            builder
-                .http2()
-                .timer(TokioTimer::new())
-                .keep_alive_interval(Duration::from_secs(60));
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
+            builder.http2().timer(TokioTimer::new()).keep_alive_interval(Duration::from_secs(60));
             let _ = builder.serve_connection(TokioIo::new(tls), service).await;
         });
     }

@@ -49,10 +49,7 @@ pub struct RuntimeCache {
 impl RuntimeCache {
     fn get(&self, key: &(String, String, bool), generation: u64) -> Option<(Body, Arc<str>)> {
         let answers = self.answers.lock().unwrap_or_else(|e| e.into_inner());
-        answers
-            .get(key)
-            .filter(|a| a.generation == generation)
-            .map(|a| (a.body.clone(), a.names.clone()))
+        answers.get(key).filter(|a| a.generation == generation).map(|a| (a.body.clone(), a.names.clone()))
     }
 
     fn put(&self, key: (String, String, bool), answer: Answer) {
@@ -71,9 +68,7 @@ impl RuntimeCache {
             audited.clear();
         }
         match audited.get(serial) {
-            Some((at, g)) if *g == generation && now.duration_since(*at) < AUDIT_READ_EVERY => {
-                false
-            }
+            Some((at, g)) if *g == generation && now.duration_since(*at) < AUDIT_READ_EVERY => false,
             _ => {
                 audited.insert(serial.to_string(), (now, generation));
                 true
@@ -91,11 +86,7 @@ pub(super) fn routes() -> Router<Shared> {
 /// the default values and that environment's overrides are decrypted.
 async fn runtime_secrets(
     State(state): State<Shared>,
-    Runtime {
-        binding,
-        site,
-        generation,
-    }: Runtime,
+    Runtime { binding, site, generation }: Runtime,
 ) -> Result<impl IntoResponse, ApiError> {
     let key = (binding.site.clone(), binding.env.clone(), binding.build);
     let (body, names) = match state.runtime_cache.get(&key, generation) {
@@ -108,27 +99,14 @@ async fn runtime_secrets(
                 let visible = resolve_document(&doc, &env, scope);
                 let names: Vec<&str> = visible.secrets.keys().map(String::as_str).collect();
                 let body = serde_json::to_vec(&visible).unwrap_or_default();
-                Ok((
-                    Arc::new(Zeroizing::new(body)),
-                    Arc::<str>::from(names.join(",")),
-                ))
+                Ok((Arc::new(Zeroizing::new(body)), Arc::<str>::from(names.join(","))))
             })
             .await?;
-            state.runtime_cache.put(
-                key,
-                Answer {
-                    generation,
-                    body: body.clone(),
-                    names: names.clone(),
-                },
-            );
+            state.runtime_cache.put(key, Answer { generation, body: body.clone(), names: names.clone() });
             (body, names)
         }
     };
-    if state
-        .runtime_cache
-        .should_audit(&binding.serial, generation)
-    {
+    if state.runtime_cache.should_audit(&binding.serial, generation) {
         state.audit.record(AuditEvent {
             actor: format!("binding:{}", binding.serial),
             action: "runtime.read".into(),

@@ -42,14 +42,7 @@ impl Service {
         let out = run(&["init", "--data-dir", data.to_str().unwrap()]);
         assert!(out.status.success(), "init: {}", text(&out));
         let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
-        let mut service = Service {
-            dir,
-            data,
-            url: String::new(),
-            admin,
-            rate_limit,
-            child: None,
-        };
+        let mut service = Service { dir, data, url: String::new(), admin, rate_limit, child: None };
         service.serve();
         service
     }
@@ -71,9 +64,7 @@ impl Service {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         self.url = line
             .trim()
             .strip_prefix("listening on ")
@@ -197,20 +188,12 @@ impl Drop for Service {
 }
 
 pub fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    Command::new(BIN).args(args).stdin(Stdio::null()).output().unwrap()
 }
 
 /// stdout and stderr of a command, together.
 pub fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 pub struct Api {
@@ -221,10 +204,8 @@ pub struct Api {
 
 impl Api {
     pub fn request(&self, method: reqwest::Method, path: &str, body: Option<Json>) -> Response {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
+        let mut request =
+            self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -256,8 +237,5 @@ pub fn status_json(response: Response) -> (u16, Json) {
 
 /// The resolved value of `name` in a runtime document.
 pub fn value<'a>(doc: &'a secrets_core::Document, name: &str) -> Option<&'a str> {
-    doc.secrets
-        .get(name)
-        .and_then(|s| s.value.as_ref())
-        .map(|v| v.as_str())
+    doc.secrets.get(name).and_then(|s| s.value.as_ref()).map(|v| v.as_str())
 }
