@@ -1,8 +1,9 @@
 #!/bin/sh
 # The secrets service end to end, on loopback, in a temporary data directory:
 #   init, an organization and a site, `serve` on a free port, then through the Terminus
-#   commands an organization secret, a site secret and a live override; a binding for
-#   demo-site.dev checked against the runtime API over mTLS; and `local-generate` into OUT.
+#   commands an organization secret, a site secret and a live override (and an ic secret);
+#   bindings for demo-site.dev, .test and .live (dev checked against the runtime API over mTLS);
+#   and `local-generate` into OUT.
 #
 # usage: demo.sh PANTHEON_SECRETS_BINARY OUT.json
 #
@@ -56,15 +57,21 @@ PANTHEON_SECRETS_TOKEN=$(cat "$WORK/admin.token")
 PANTHEON_SECRETS_CA_FILE="$DATA/ca.pem"
 export PANTHEON_SECRETS_URL PANTHEON_SECRETS_TOKEN PANTHEON_SECRETS_CA_FILE
 
-# Values come from standard input so that they appear in no process list.
-echo "hello from the organization" | "$BIN" secret:org:set demo-org ORG_GREETING --scope=web,user
-echo "hello from the site" | "$BIN" secret:site:set demo-site SITE_GREETING --scope=web,user
-echo "hello from live" | "$BIN" secret:site:set demo-site.live SITE_GREETING
+# Values come from standard input so that they appear in no process list. The names are those
+# examples/demo.php asks for: an organization secret, a site secret with a live override, and a
+# build-only (ic) secret that web code never sees.
+echo "org-smtp-password" | "$BIN" secret:org:set demo-org SMTP_PASSWORD --scope=web,user
+echo "sk_test_demo_site" | "$BIN" secret:site:set demo-site STRIPE_KEY --scope=web,user
+echo "sk_live_demo_site" | "$BIN" secret:site:set demo-site.live STRIPE_KEY
+echo "gho_demo_build_token" | "$BIN" secret:site:set demo-site GITHUB --type=composer --scope=ic,user
 "$BIN" secret:site:list demo-site --fields=name,type,scopes
 
-"$BIN" binding:issue --data-dir "$DATA" demo-site.dev --out "$WORK/binding.pem" >/dev/null
-# The binding reads the site's web secrets for dev over mTLS (names only are shown).
-curl -sS --fail --cacert "$DATA/ca.pem" --cert "$WORK/binding.pem" \
+# One binding per environment: the service resolves for the environment the certificate names.
+for env in dev test live; do
+    "$BIN" binding:issue --data-dir "$DATA" "demo-site.$env" --out "$WORK/binding-$env.pem" >/dev/null
+done
+# The dev binding reads the site's web secrets for dev over mTLS (names only are shown).
+curl -sS --fail --cacert "$DATA/ca.pem" --cert "$WORK/binding-dev.pem" \
     "$URL/customer-secrets/v1/runtime/secrets" >"$WORK/runtime.json"
 php -r '$d = json_decode(file_get_contents($argv[1]), true);
         echo "runtime API (demo-site.dev) serves: ", implode(", ", array_keys($d["Secrets"])), "\n";' \
@@ -74,9 +81,10 @@ rm -f "$WORK/runtime.json"
 "$BIN" secret:site:local-generate demo-site --filepath "$OUT"
 
 if [ "$KEEP" = 1 ]; then
-    echo "service left running (pid $PID). For the extension:"
+    echo "service left running (pid $PID). For the extension (binding-test.pem and"
+    echo "binding-live.pem sit next to the dev binding; the service answers for the binding's environment):"
     echo "  pantheon_secrets.backend=$URL"
-    echo "  pantheon_secrets.client_cert=$WORK/binding.pem"
+    echo "  pantheon_secrets.client_cert=$WORK/binding-dev.pem"
     echo "  pantheon_secrets.ca_file=$DATA/ca.pem"
     echo "  pantheon_secrets.environment=dev"
     echo "stop it with: kill $PID; rm -rf $WORK"
