@@ -282,11 +282,13 @@ mod tests {
         assert_eq!(&ring.open_sealed(&sealed, binding("A", "")).unwrap()[..], b"v");
         let mode = fs::metadata(dir.join("master.key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn keyring_open_other_binding_fails() {
-        let (ring, _dir) = keyring();
+        let (ring, dir) = keyring();
+        fs::remove_dir_all(dir).unwrap();
         let sealed = ring.seal(1, binding("A", ""), b"v").unwrap();
         assert!(matches!(ring.open_sealed(&sealed, binding("B", "")), Err(CryptoError::Open)));
         assert!(matches!(ring.open_sealed(&sealed, binding("A", "live")), Err(CryptoError::Open)));
@@ -304,6 +306,7 @@ mod tests {
         let reopened = Keyring::open(&dir.join("master.key")).unwrap();
         assert_eq!(reopened.ids(), vec![2]);
         assert!(matches!(reopened.open_sealed(&old, binding("A", "")), Err(CryptoError::UnknownKey(1))));
+        fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
