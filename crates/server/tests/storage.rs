@@ -127,11 +127,33 @@ fn key_rotate_keeps_every_value_readable_while_serving() {
             reads
         })
     };
+    // And a writer keeps writing (user-scope secrets, so the runtime answer stays the same).
+    let writer = {
+        let (stop, api) = (stop.clone(), svc.api(&svc.admin));
+        thread::spawn(move || {
+            let mut written = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || written == 0 {
+                let (status, body) = api.post(
+                    "/sites/s1/secrets",
+                    json!({"name": format!("W{written}"), "value": format!("w-{written}")}),
+                );
+                assert_eq!(status, 201, "{body}");
+                written += 1;
+            }
+            written
+        })
+    };
     let out = svc.op_output(&["key:rotate"]);
     assert!(out.status.success(), "{}", common::text(&out));
-    assert!(common::text(&out).contains("90 values re-encrypted"), "{}", common::text(&out));
+    assert!(common::text(&out).contains("values re-encrypted"), "{}", common::text(&out));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(reader.join().unwrap() > 0);
+    let written = writer.join().unwrap();
+    let (status, doc) = api.get("/sites/s1/secrets/showall");
+    assert_eq!(status, 200, "{doc}");
+    for i in 0..written {
+        assert_eq!(doc["Secrets"][format!("W{i}")]["Value"], format!("w-{i}"), "W{i}");
+    }
     assert_eq!(*svc.runtime(&pem).to_json(), *before);
     // Only the new key remains, every row uses it, and the running server writes with it.
     let keys = std::fs::read_to_string(svc.data.join("master.key")).unwrap();
