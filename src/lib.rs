@@ -1,1 +1,29 @@
-//! placeholder
+//! `pantheon_secrets`: the PHP layer. It translates between PHP and `secrets_core` and decides
+//! nothing of its own: every rule lives in `crates/core`.
+#![cfg_attr(windows, feature(abi_vectorcall))]
+
+mod api;
+mod clock;
+mod get_secret;
+mod hot;
+mod info;
+mod ini;
+mod mock;
+mod runtime;
+mod sdk;
+mod values;
+
+use ext_php_rs::prelude::*;
+
+#[php_module]
+pub fn module(module: ModuleBuilder) -> ModuleBuilder {
+    mock::register(api::register(module))
+        .startup_function(ini::startup)
+        .info_function(info::php_info)
+        .globals(&hot::HOT)
+        .post_deactivate_function(hot::post_deactivate)
+        .function(get_secret::function())
+        .class::<mock::SecretsException>()
+        .interface::<sdk::PhpInterfaceCustomerSecretsClientInterface>()
+        .class::<sdk::CustomerSecretsClient>()
+}

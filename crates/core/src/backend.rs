@@ -9,8 +9,11 @@ use zeroize::Zeroizing;
 
 use crate::config::{BackendSpec, Config};
 
-/// The largest document a backend accepts, in bytes.
-pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
+pub mod https;
+
+/// The largest document a backend accepts, in bytes: room for a thousand values of the largest
+/// size, resolved (a runtime answer carries one value per secret).
+pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What a failure means for the values already held (DESIGN §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,20 +42,12 @@ pub struct FetchError {
 impl FetchError {
     /// A failure that keeps stale values.
     pub fn transient(message: impl Into<String>) -> FetchError {
-        FetchError {
-            kind: FailureKind::Transient,
-            message: message.into(),
-            status: None,
-        }
+        FetchError { kind: FailureKind::Transient, message: message.into(), status: None }
     }
 
     /// A failure that drops values.
     pub fn revoked(message: impl Into<String>) -> FetchError {
-        FetchError {
-            kind: FailureKind::Revoked,
-            message: message.into(),
-            status: None,
-        }
+        FetchError { kind: FailureKind::Revoked, message: message.into(), status: None }
     }
 }
 
@@ -60,6 +55,11 @@ impl FetchError {
 pub trait Backend: Send {
     /// Fetches the document's bytes.
     fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError>;
+
+    /// The HTTP status of the last answer, for backends that speak HTTP.
+    fn last_status(&self) -> Option<u16> {
+        None
+    }
 }
 
 /// Makes the backend `config` names, or says why it cannot. `BackendSpec::None` has no backend.
@@ -67,10 +67,8 @@ pub fn open(config: &Config) -> Result<Option<Box<dyn Backend>>, FetchError> {
     match &config.backend {
         BackendSpec::None => Ok(None),
         BackendSpec::File(path) => Ok(Some(Box::new(FileBackend { path: path.clone() }))),
-        BackendSpec::Https(_) => Err(FetchError::revoked(
-            "https:// backends are not supported by this build",
-        )),
-        BackendSpec::Invalid(why) => Err(FetchError::revoked(why.clone())),
+        BackendSpec::Https(url) => Ok(Some(Box::new(https::HttpsBackend::new(config, url)?))),
+        BackendSpec::Invalid { reason, .. } => Err(FetchError::revoked(*reason)),
     }
 }
 
@@ -87,16 +85,12 @@ impl Backend for FileBackend {
             _ => FetchError::transient(format!("cannot open: {e}")),
         })?;
         let mut bytes = Zeroizing::new(Vec::new());
-        file.take(MAX_DOCUMENT_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| match e.kind() {
-                ErrorKind::IsADirectory => FetchError::revoked("is a directory"),
-                _ => FetchError::transient(format!("cannot read: {e}")),
-            })?;
+        file.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes).map_err(|e| match e.kind() {
+            ErrorKind::IsADirectory => FetchError::revoked("is a directory"),
+            _ => FetchError::transient(format!("cannot read: {e}")),
+        })?;
         if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-            return Err(FetchError::transient(format!(
-                "larger than {MAX_DOCUMENT_BYTES} bytes"
-            )));
+            return Err(FetchError::transient(format!("larger than {MAX_DOCUMENT_BYTES} bytes")));
         }
         Ok(bytes)
     }
@@ -107,10 +101,7 @@ mod tests {
     use super::*;
 
     fn file_config(path: &str) -> Config {
-        Config::read(
-            |n| (n == crate::config::ini::BACKEND).then(|| format!("file://{path}")),
-            |_| None,
-        )
+        Config::read(|n| (n == crate::config::ini::BACKEND).then(|| format!("file://{path}")), |_| None)
     }
 
     #[test]
@@ -122,10 +113,7 @@ mod tests {
         let mut backend = open(&file_config(path.to_str().unwrap())).unwrap().unwrap();
         assert_eq!(&backend.fetch().unwrap()[..], b"{\"Secrets\":{}}");
         std::fs::remove_file(&path).unwrap();
-        assert_eq!(
-            backend.fetch().unwrap_err(),
-            FetchError::revoked("no such file")
-        );
+        assert_eq!(backend.fetch().unwrap_err(), FetchError::revoked("no such file"));
         let mut directory = FileBackend { path: dir.clone() };
         assert_eq!(directory.fetch().unwrap_err().kind, FailureKind::Revoked);
     }
@@ -133,12 +121,11 @@ mod tests {
     #[test]
     fn open_none_and_invalid() {
         assert!(open(&Config::read(|_| None, |_| None)).unwrap().is_none());
-        let bad = Config::read(
-            |n| (n == crate::config::ini::BACKEND).then(|| "ftp://x".to_string()),
-            |_| None,
-        );
+        let bad =
+            Config::read(|n| (n == crate::config::ini::BACKEND).then(|| "ftp://x".to_string()), |_| None);
         let err = open(&bad).err().unwrap();
         assert_eq!(err.kind, FailureKind::Revoked);
-        assert!(err.message.contains("ftp://x"));
+        assert!(err.message.contains("must be https://"), "{}", err.message);
+        assert_eq!(bad.backend.describe(), "ftp://x");
     }
 }

@@ -2,15 +2,16 @@
 //! transiently, values dropped when access is revoked, jittered exponential back-off.
 //!
 //! Time is a monotonic tick in milliseconds passed in by the caller, so that the PHP layer can use
-//! a cheap coarse clock and tests can move time without sleeping. The hit path ([`Cache::read`])
-//! takes a read lock only; a fetch holds the fetch mutex for its I/O and the state lock only to
-//! swap in its result, so other threads keep serving the previous values meanwhile.
+//! a cheap coarse clock and tests can move time without sleeping. The hit path takes no lock at
+//! all: each thread answers from its own [`crate::reader::Reader`] copy, which it compares with
+//! the cache's publication counter. A fetch holds the fetch mutex for its I/O and the state lock
+//! only to swap in its result, so other threads keep serving the previous values meanwhile.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 
 use crate::backend::{self, Backend, FailureKind, FetchError};
 use crate::config::{BackendSpec, Config};
@@ -22,14 +23,15 @@ use crate::snapshot::{NameHash, Snapshot};
 pub const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
 
 /// Makes the backend for a configuration (see [`backend::open`]).
-pub type Opener =
-    Box<dyn Fn(&Config) -> Result<Option<Box<dyn Backend>>, FetchError> + Send + Sync>;
+pub type Opener = Box<dyn Fn(&Config) -> Result<Option<Box<dyn Backend>>, FetchError> + Send + Sync>;
 
 /// Secrets of one process, shared by its threads.
 pub struct Cache {
     hash: NameHash,
     opener: Opener,
     config_generation: AtomicU64,
+    /// Bumped, under the state lock, by every change of the state.
+    publication: AtomicU64,
     state: RwLock<State>,
     fetcher: Mutex<Fetcher>,
 }
@@ -38,6 +40,8 @@ pub struct Cache {
 struct State {
     config: Option<Arc<Config>>,
     snapshot: Option<Arc<Snapshot>>,
+    /// Secrets set in-process by a test ([`Cache::mock`]); while set, they are served instead.
+    mock: Option<(Arc<Document>, Arc<Snapshot>)>,
     /// Calls before this tick are answered from what is held.
     next_check: u64,
     /// No fetch is attempted before this tick (back-off, Retry-After).
@@ -102,12 +106,9 @@ impl Cache {
             hash,
             opener,
             config_generation: AtomicU64::new(u64::MAX),
+            publication: AtomicU64::new(0),
             state: RwLock::new(State::default()),
-            fetcher: Mutex::new(Fetcher {
-                backend: None,
-                opened_for: None,
-                rng: seed | 1,
-            }),
+            fetcher: Mutex::new(Fetcher { backend: None, opened_for: None, rng: seed | 1 }),
         }
     }
 
@@ -120,42 +121,86 @@ impl Cache {
     /// Applies a configuration read at `generation`. A configuration that differs from the one held
     /// drops the values, so the next call fetches from the new backend.
     pub fn configure(&self, generation: u64, config: Config) {
-        let mut state = self.state.write();
+        let mut state = self.write();
         if state.config.as_deref() != Some(&config) {
+            let mock = state.mock.take().map(|(doc, _)| {
+                let snapshot = self.snapshot_of(&doc, &config.environment);
+                (doc, Arc::new(snapshot))
+            });
             *state = State {
                 config: Some(Arc::new(config)),
                 fetch_count: state.fetch_count,
+                mock,
                 ..State::default()
             };
         }
         self.config_generation.store(generation, Ordering::Release);
     }
 
-    /// The hit path: answers from what is held when no fetch is due at `now`, else `None`
-    /// (then call [`Cache::update`] and read again with [`Cache::held`]).
+    /// The publication counter: it changes whenever what the cache serves does.
     #[inline]
-    pub fn read<R>(&self, now: u64, f: impl FnOnce(Option<&Snapshot>) -> R) -> Option<R> {
+    pub fn publication(&self) -> u64 {
+        self.publication.load(Ordering::Acquire)
+    }
+
+    /// What the cache serves now: the values, the tick before which they need no check, and the
+    /// publication they belong to, read together.
+    pub fn view(&self) -> (Option<Arc<Snapshot>>, u64, u64) {
         let state = self.state.read();
-        (now < state.next_check).then(|| f(state.snapshot.as_deref()))
+        let next_check = if state.mock.is_some() { u64::MAX } else { state.next_check };
+        (state.served().cloned(), next_check, self.publication.load(Ordering::Acquire))
+    }
+
+    /// Serves the secrets of `doc`, resolved for the configured environment, instead of the
+    /// backend's, until [`Cache::unmock`]: PHPUnit suites say "this secret is missing" or "this
+    /// one has this value" without files or a server. The document is validated as a fetched one is.
+    pub fn mock(&self, doc: Document) {
+        let mut state = self.write();
+        let environment = state
+            .config
+            .as_ref()
+            .map_or(crate::config::DEFAULT_ENVIRONMENT.to_string(), |c| c.environment.clone());
+        let snapshot = self.snapshot_of(&doc, &environment);
+        state.mock = Some((Arc::new(doc), Arc::new(snapshot)));
+    }
+
+    /// Serves the backend's secrets again.
+    pub fn unmock(&self) {
+        self.write().mock = None;
+    }
+
+    fn snapshot_of(&self, doc: &Document, environment: &str) -> Snapshot {
+        Snapshot::new(resolve(doc, environment, WEB), self.hash).from_document(&doc.site_id, &doc.version)
+    }
+
+    /// The state, for writing; the publication counter moves when the guard is released.
+    fn write(&self) -> Publishing<'_> {
+        Publishing { guard: self.state.write(), publication: &self.publication }
     }
 
     /// Answers from what is held, due or not.
     pub fn held<R>(&self, f: impl FnOnce(Option<&Snapshot>) -> R) -> R {
-        f(self.state.read().snapshot.as_deref())
+        f(self.state.read().served().map(|s| &**s))
     }
 
     /// The values held, to keep past later refreshes.
     pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
-        self.state.read().snapshot.clone()
+        self.state.read().served().cloned()
     }
 
-    /// Fetches when one is due at `now` and no other thread is fetching. Returns the warning of a
+    /// Fetches when one is due at `now` and no other thread is fetching (while one is, the values
+    /// held are served; with none held yet, this waits for that fetch). Returns the warning of a
     /// failed attempt: one per attempt, never one per call.
     pub fn update(&self, now: u64) -> Option<String> {
-        let mut fetcher = self.fetcher.try_lock()?;
+        let mut fetcher = match self.fetcher.try_lock() {
+            Some(fetcher) => fetcher,
+            // Another thread is fetching: serve the previous values, or wait for the first ones.
+            None if self.state.read().snapshot.is_some() => return None,
+            None => self.fetcher.lock(),
+        };
         let config = {
-            let mut state = self.state.write();
-            if now < state.next_check {
+            let mut state = self.write();
+            if now < state.next_check || state.mock.is_some() {
                 return None;
             }
             if now < state.retry_at {
@@ -172,7 +217,13 @@ impl Cache {
     /// Fetches now, whatever the TTL and back-off say; waits for a fetch under way in another thread.
     pub fn refresh(&self, now: u64) -> Result<(), String> {
         let mut fetcher = self.fetcher.lock();
-        let config = self.state.read().config.clone();
+        let config = {
+            let state = self.state.read();
+            if state.mock.is_some() {
+                return Ok(()); // the mock stays until unmock()
+            }
+            state.config.clone()
+        };
         self.fetch_locked(&mut fetcher, now, config)
     }
 
@@ -183,7 +234,7 @@ impl Cache {
         config: Option<Arc<Config>>,
     ) -> Result<(), String> {
         let Some(config) = config.filter(|c| c.backend != BackendSpec::None) else {
-            let mut state = self.state.write();
+            let mut state = self.write();
             state.snapshot = None;
             state.next_check = u64::MAX;
             return Ok(());
@@ -195,24 +246,22 @@ impl Cache {
         let fetched = match fetcher.backend.as_mut() {
             Some(backend) => backend.fetch(),
             None => (self.opener)(&config).and_then(|opened| {
-                let backend = fetcher
-                    .backend
-                    .insert(opened.ok_or_else(|| FetchError::revoked("no backend"))?);
+                let backend =
+                    fetcher.backend.insert(opened.ok_or_else(|| FetchError::revoked("no backend"))?);
                 backend.fetch()
             }),
         };
+        let http_status = fetcher.backend.as_ref().and_then(|b| b.last_status());
         let parsed = fetched.and_then(|bytes| {
             let doc = Document::parse(&bytes).map_err(|e| FetchError::transient(e.to_string()))?;
-            Ok(Snapshot::new(
-                resolve(&doc, &config.environment, WEB),
-                self.hash,
-            ))
+            Ok(self.snapshot_of(&doc, &config.environment))
         });
-        let mut state = self.state.write();
+        let mut state = self.write();
         state.fetch_count += 1;
         match parsed {
             Ok(snapshot) => {
                 state.snapshot = Some(Arc::new(snapshot));
+                state.last_status = http_status;
                 state.good_at = Some(now);
                 state.fetched_at_unix = Some(now_unix());
                 state.failures = 0;
@@ -223,32 +272,23 @@ impl Cache {
             }
             Err(error) => {
                 state.failures = state.failures.saturating_add(1);
-                state.last_status = error.status;
+                state.last_status = error.status.or(http_status);
                 let delay = match error.kind {
                     FailureKind::Revoked => {
                         state.snapshot = None;
                         backoff(state.failures, config.backoff_max, &mut fetcher.rng)
                     }
-                    FailureKind::Transient => {
-                        backoff(state.failures, config.backoff_max, &mut fetcher.rng)
-                    }
-                    FailureKind::RetryAfter(wait) => {
-                        wait.min(config.backoff_max.max(BACKOFF_INITIAL))
-                    }
+                    FailureKind::Transient => backoff(state.failures, config.backoff_max, &mut fetcher.rng),
+                    FailureKind::RetryAfter(wait) => wait.min(config.backoff_max.max(BACKOFF_INITIAL)),
                 };
                 state.retry_at = now.saturating_add(millis(delay));
                 state.expire_stale(now);
                 state.next_check = match (state.stale, state.good_at) {
-                    (true, Some(good)) => state
-                        .retry_at
-                        .min(good.saturating_add(millis(config.stale_limit))),
+                    (true, Some(good)) => state.retry_at.min(good.saturating_add(millis(config.stale_limit))),
                     _ => state.retry_at,
                 };
-                let message = format!(
-                    "cannot fetch secrets from {}: {}",
-                    config.backend.describe(),
-                    error.message
-                );
+                let message =
+                    format!("cannot fetch secrets from {}: {}", config.backend.describe(), error.message);
                 state.last_error = Some(message.clone());
                 Err(message)
             }
@@ -260,15 +300,16 @@ impl Cache {
         let state = self.state.read();
         let config = state.config.as_deref();
         Status {
-            backend: config.map_or("none".into(), |c| c.backend.describe()),
+            backend: match (&state.mock, config) {
+                (Some(_), _) => "mock".into(),
+                (None, config) => config.map_or("none".into(), |c| c.backend.describe()),
+            },
             environment: config.map_or_else(String::new, |c| c.environment.clone()),
             pid: std::process::id(),
             fetch_count: state.fetch_count,
             fetched_at: state.fetched_at_unix,
-            age: state
-                .good_at
-                .map(|good| now.saturating_sub(good) as f64 / 1000.0),
-            count: state.snapshot.as_ref().map_or(0, |s| s.len()),
+            age: state.good_at.map(|good| now.saturating_sub(good) as f64 / 1000.0),
+            count: state.served().map_or(0, |s| s.len()),
             last_error: state.last_error.clone(),
             last_status: state.last_status,
             failures: state.failures,
@@ -279,14 +320,42 @@ impl Cache {
     }
 }
 
+/// A write guard that bumps the publication counter while the lock is still held.
+struct Publishing<'a> {
+    guard: RwLockWriteGuard<'a, State>,
+    publication: &'a AtomicU64,
+}
+
+impl Drop for Publishing<'_> {
+    fn drop(&mut self) {
+        self.publication.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl std::ops::Deref for Publishing<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Publishing<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
 impl State {
+    /// What calls are answered from: the mock when one is set, else the fetched values.
+    fn served(&self) -> Option<&Arc<Snapshot>> {
+        self.mock.as_ref().map(|(_, s)| s).or(self.snapshot.as_ref())
+    }
+
     /// Marks held values stale, or drops them once they are older than the stale limit.
     fn expire_stale(&mut self, now: u64) {
         let limit = self.config.as_ref().map_or(0, |c| millis(c.stale_limit));
         match self.good_at {
-            Some(good) if self.snapshot.is_some() && now < good.saturating_add(limit) => {
-                self.stale = true
-            }
+            Some(good) if self.snapshot.is_some() && now < good.saturating_add(limit) => self.stale = true,
             _ => {
                 self.snapshot = None;
                 self.stale = false;
@@ -313,9 +382,7 @@ fn millis(d: Duration) -> u64 {
 }
 
 fn now_unix() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 #[cfg(test)]
@@ -326,6 +393,7 @@ mod tests {
 
     use super::*;
     use crate::config::ini;
+    use crate::reader::Reader;
     use crate::snapshot::zend_hash;
 
     type Script = Arc<Mutex<VecDeque<Result<&'static str, FetchError>>>>;
@@ -337,11 +405,7 @@ mod tests {
     impl Backend for Played {
         fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError> {
             self.1.fetch_add(1, Ordering::SeqCst);
-            let next = self
-                .0
-                .lock()
-                .pop_front()
-                .unwrap_or(Err(FetchError::transient("script ended")));
+            let next = self.0.lock().pop_front().unwrap_or(Err(FetchError::transient("script ended")));
             next.map(|s| Zeroizing::new(s.as_bytes().to_vec()))
         }
     }
@@ -358,11 +422,7 @@ mod tests {
         let (s, c) = (script.clone(), count.clone());
         let cache = Cache::with_opener(
             zend_hash,
-            Box::new(move |_| {
-                Ok(Some(
-                    Box::new(Played(s.clone(), c.clone())) as Box<dyn Backend>
-                ))
-            }),
+            Box::new(move |_| Ok(Some(Box::new(Played(s.clone(), c.clone())) as Box<dyn Backend>))),
         );
         let mut all = vec![
             (ini::BACKEND, "file:///played.json"),
@@ -371,29 +431,19 @@ mod tests {
             (ini::BACKOFF_MAX, "8"),
         ];
         all.extend_from_slice(settings);
-        let config = Config::read(
-            |n| {
-                all.iter()
-                    .rev()
-                    .find(|(k, _)| *k == n)
-                    .map(|(_, v)| v.to_string())
-            },
-            |_| None,
-        );
+        let config =
+            Config::read(|n| all.iter().rev().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()), |_| None);
         cache.configure(1, config);
         (cache, count)
     }
 
-    /// One call as the PHP layer makes it: read, else update and read what is held.
+    /// One call as the PHP layer makes it, through a thread's reader.
     fn get(cache: &Cache, now: u64) -> (Option<String>, Option<String>) {
-        let value = |s: Option<&Snapshot>| s.and_then(|s| s.get("A")).map(|e| e.value.to_string());
-        match cache.read(now, value) {
-            Some(v) => (v, None),
-            None => {
-                let warning = cache.update(now);
-                (cache.held(value), warning)
-            }
-        }
+        thread_local!(static READER: std::cell::RefCell<Reader> = std::cell::RefCell::new(Reader::default()));
+        READER.with_borrow_mut(|reader| {
+            let warning = if reader.is_current(cache, now) { None } else { reader.catch_up(cache, now) };
+            (reader.snapshot().and_then(|s| s.get("A")).map(|e| e.value.to_string()), warning)
+        })
     }
 
     #[test]
@@ -426,20 +476,14 @@ mod tests {
 
     #[test]
     fn cache_transient_failure_serves_stale_and_warns_once() {
-        let (cache, fetches) = cache_with(
-            vec![Ok(ONE), Err(FetchError::transient("connection refused"))],
-            &[],
-        );
+        let (cache, fetches) =
+            cache_with(vec![Ok(ONE), Err(FetchError::transient("connection refused"))], &[]);
         get(&cache, 0);
         let (value, warning) = get(&cache, 10_000);
         assert_eq!(value.as_deref(), Some("one"));
         assert!(warning.unwrap().contains("connection refused"));
         for now in 10_001..10_400 {
-            assert_eq!(
-                get(&cache, now),
-                (Some("one".into()), None),
-                "no new attempt inside the back-off"
-            );
+            assert_eq!(get(&cache, now), (Some("one".into()), None), "no new attempt inside the back-off");
         }
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
         assert!(cache.status(10_400).stale);
@@ -447,9 +491,7 @@ mod tests {
 
     #[test]
     fn cache_stale_values_dropped_after_stale_limit() {
-        let script = (0..200)
-            .map(|_| Err(FetchError::transient("down")))
-            .collect::<Vec<_>>();
+        let script = (0..200).map(|_| Err(FetchError::transient("down"))).collect::<Vec<_>>();
         let (cache, _) = cache_with([vec![Ok(ONE)], script].concat(), &[]);
         get(&cache, 0);
         let mut now = 10_000;
@@ -457,24 +499,14 @@ mod tests {
             assert_eq!(get(&cache, now).0.as_deref(), Some("one"), "at {now}");
             now += 500;
         }
-        assert_eq!(
-            get(&cache, 100_000).0,
-            None,
-            "past the stale limit of 100 s"
-        );
+        assert_eq!(get(&cache, 100_000).0, None, "past the stale limit of 100 s");
         assert!(!cache.status(100_000).stale);
     }
 
     #[test]
     fn cache_revoked_drops_values() {
         let (cache, _) = cache_with(
-            vec![
-                Ok(ONE),
-                Err(FetchError {
-                    status: Some(403),
-                    ..FetchError::revoked("HTTP 403")
-                }),
-            ],
+            vec![Ok(ONE), Err(FetchError { status: Some(403), ..FetchError::revoked("HTTP 403") })],
             &[],
         );
         get(&cache, 0);
@@ -500,9 +532,7 @@ mod tests {
 
     #[test]
     fn cache_backoff_bounds_attempts_while_down() {
-        let script = (0..100)
-            .map(|_| Err(FetchError::transient("down")))
-            .collect::<Vec<_>>();
+        let script = (0..100).map(|_| Err(FetchError::transient("down"))).collect::<Vec<_>>();
         let (cache, fetches) = cache_with(script, &[]);
         for now in (0..60_000).step_by(10) {
             get(&cache, now);
@@ -515,10 +545,7 @@ mod tests {
 
     #[test]
     fn cache_malformed_document_is_transient() {
-        let (cache, _) = cache_with(
-            vec![Ok(ONE), Ok("{\"Secrets\": {\"A\": {\"Value\": 5}}}")],
-            &[],
-        );
+        let (cache, _) = cache_with(vec![Ok(ONE), Ok("{\"Secrets\": {\"A\": {\"Value\": 5}}}")], &[]);
         get(&cache, 0);
         let (value, warning) = get(&cache, 10_000);
         assert_eq!(value.as_deref(), Some("one"));
@@ -533,6 +560,32 @@ mod tests {
         cache.configure(2, Config::read(|_| None, |_| None));
         assert_eq!(get(&cache, 1), (None, None));
         assert_eq!(cache.status(1).backend, "none");
+    }
+
+    #[test]
+    fn cache_mock_replaces_until_unmock_and_follows_the_environment() {
+        let (cache, fetches) = cache_with(vec![Ok(ONE), Ok(TWO)], &[]);
+        assert_eq!(get(&cache, 0).0.as_deref(), Some("one"));
+        let doc = Document::parse(br#"{"SiteID": "m", "Secrets": {"A": {"Value": "mocked", "EnvValues": {"live": "mocked-live"}, "Scopes": ["web"]}}}"#).unwrap();
+        cache.mock(doc);
+        assert_eq!(get(&cache, 1).0.as_deref(), Some("mocked"));
+        assert_eq!(get(&cache, 50_000).0.as_deref(), Some("mocked"), "no fetch while mocked, TTL or not");
+        cache.refresh(50_001).unwrap();
+        assert_eq!(cache.status(50_001).backend, "mock");
+        assert_eq!(cache.snapshot().unwrap().site_id(), "m");
+        let live = Config::read(
+            |n| match n {
+                ini::BACKEND => Some("file:///played.json".into()),
+                ini::ENVIRONMENT => Some("live".into()),
+                _ => None,
+            },
+            |_| None,
+        );
+        cache.configure(2, live);
+        assert_eq!(get(&cache, 50_002).0.as_deref(), Some("mocked-live"));
+        cache.unmock();
+        assert_eq!(get(&cache, 50_003).0.as_deref(), Some("two"));
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -22,8 +22,13 @@ pub enum BackendSpec {
     File(PathBuf),
     /// The service's runtime endpoint (the full URL, path included).
     Https(String),
-    /// A setting that names no usable backend; the message says why.
-    Invalid(String),
+    /// A setting that names no usable backend.
+    Invalid {
+        /// The setting as written.
+        setting: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 impl BackendSpec {
@@ -40,9 +45,7 @@ impl BackendSpec {
             return if path.starts_with('/') {
                 BackendSpec::File(PathBuf::from(path))
             } else {
-                BackendSpec::Invalid(format!(
-                    "pantheon_secrets.backend {setting:?} must be file:///absolute/path"
-                ))
+                invalid(setting, "a file backend must be file:///absolute/path")
             };
         }
         if setting.starts_with('/') {
@@ -51,19 +54,17 @@ impl BackendSpec {
         if let Some(rest) = setting.strip_prefix("https://") {
             let has_path = rest.find('/').is_some_and(|at| at + 1 < rest.len());
             return if rest.is_empty() || rest.starts_with('/') {
-                BackendSpec::Invalid(format!("pantheon_secrets.backend {setting:?} has no host"))
+                invalid(setting, "the URL has no host")
             } else if has_path {
                 BackendSpec::Https(setting.to_string())
             } else {
-                BackendSpec::Https(format!(
-                    "https://{}{RUNTIME_PATH}",
-                    rest.trim_end_matches('/')
-                ))
+                BackendSpec::Https(format!("https://{}{RUNTIME_PATH}", rest.trim_end_matches('/')))
             };
         }
-        BackendSpec::Invalid(format!(
-            "pantheon_secrets.backend {setting:?} is not https://host[:port][/path] nor file:///path"
-        ))
+        invalid(
+            setting,
+            "pantheon_secrets.backend must be https://host[:port][/path] or file:///absolute/path",
+        )
     }
 
     /// How the backend is named in messages and status: never a credential.
@@ -72,9 +73,13 @@ impl BackendSpec {
             BackendSpec::None => "none".into(),
             BackendSpec::File(path) => format!("file://{}", path.display()),
             BackendSpec::Https(url) => without_userinfo(url),
-            BackendSpec::Invalid(_) => "invalid".into(),
+            BackendSpec::Invalid { setting, .. } => without_userinfo(setting),
         }
     }
+}
+
+fn invalid(setting: &str, reason: &'static str) -> BackendSpec {
+    BackendSpec::Invalid { setting: setting.to_string(), reason }
 }
 
 fn without_userinfo(url: &str) -> String {
@@ -153,32 +158,18 @@ pub mod ini {
 
 /// Whether `value` is acceptable for the numeric setting `name` (non-negative integer).
 pub fn valid_setting(name: &str, value: &str) -> bool {
-    let numeric = [
-        ini::TTL,
-        ini::STALE_LIMIT,
-        ini::BACKOFF_MAX,
-        ini::CONNECT_TIMEOUT_MS,
-        ini::TIMEOUT_MS,
-    ];
+    let numeric = [ini::TTL, ini::STALE_LIMIT, ini::BACKOFF_MAX, ini::CONNECT_TIMEOUT_MS, ini::TIMEOUT_MS];
     !numeric.contains(&name) || value.trim().parse::<u64>().is_ok()
 }
 
 impl Config {
     /// Builds the configuration from ini settings (`setting`) and the process environment (`env`).
     /// A missing or unparsable numeric setting takes its default.
-    pub fn read(
-        setting: impl Fn(&str) -> Option<String>,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Config {
+    pub fn read(setting: impl Fn(&str) -> Option<String>, env: impl Fn(&str) -> Option<String>) -> Config {
         let text = |name: &str| setting(name).unwrap_or_default().trim().to_string();
         let number = |name: &str| {
-            let default = ini::DEFAULTS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map_or("0", |(_, d)| d);
-            text(name)
-                .parse::<u64>()
-                .unwrap_or_else(|_| default.parse().unwrap_or(0))
+            let default = ini::DEFAULTS.iter().find(|(n, _)| *n == name).map_or("0", |(_, d)| d);
+            text(name).parse::<u64>().unwrap_or_else(|_| default.parse().unwrap_or(0))
         };
         let environment = match text(ini::ENVIRONMENT) {
             e if !e.is_empty() => e,
@@ -207,33 +198,16 @@ mod tests {
 
     fn config(ini: &[(&str, &str)], env: &[(&str, &str)]) -> Config {
         Config::read(
-            |n| {
-                ini.iter()
-                    .find(|(k, _)| *k == n)
-                    .map(|(_, v)| v.to_string())
-            },
-            |n| {
-                env.iter()
-                    .find(|(k, _)| *k == n)
-                    .map(|(_, v)| v.to_string())
-            },
+            |n| ini.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()),
+            |n| env.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()),
         )
     }
 
     #[test]
     fn backend_parse_file_forms() {
-        assert_eq!(
-            BackendSpec::parse("file:///tmp/s.json", None),
-            BackendSpec::File("/tmp/s.json".into())
-        );
-        assert_eq!(
-            BackendSpec::parse("/tmp/s.json", None),
-            BackendSpec::File("/tmp/s.json".into())
-        );
-        assert!(matches!(
-            BackendSpec::parse("file://tmp/s.json", None),
-            BackendSpec::Invalid(_)
-        ));
+        assert_eq!(BackendSpec::parse("file:///tmp/s.json", None), BackendSpec::File("/tmp/s.json".into()));
+        assert_eq!(BackendSpec::parse("/tmp/s.json", None), BackendSpec::File("/tmp/s.json".into()));
+        assert!(matches!(BackendSpec::parse("file://tmp/s.json", None), BackendSpec::Invalid { .. }));
     }
 
     #[test]
@@ -246,25 +220,19 @@ mod tests {
             BackendSpec::parse("https://h:8443/", None),
             BackendSpec::Https(format!("https://h:8443{RUNTIME_PATH}"))
         );
-        assert_eq!(
-            BackendSpec::parse("https://h/x/y", None),
-            BackendSpec::Https("https://h/x/y".into())
-        );
+        assert_eq!(BackendSpec::parse("https://h/x/y", None), BackendSpec::Https("https://h/x/y".into()));
         assert!(
-            matches!(BackendSpec::parse("http://h", None), BackendSpec::Invalid(m) if m.contains("http://h"))
+            matches!(BackendSpec::parse("http://h", None), BackendSpec::Invalid { setting, .. } if setting == "http://h")
         );
         assert!(matches!(
             BackendSpec::parse("https://", None),
-            BackendSpec::Invalid(_)
+            BackendSpec::Invalid { reason: "the URL has no host", .. }
         ));
     }
 
     #[test]
     fn backend_parse_empty_uses_fake_file_else_none() {
-        assert_eq!(
-            BackendSpec::parse("", Some("/f.json")),
-            BackendSpec::File("/f.json".into())
-        );
+        assert_eq!(BackendSpec::parse("", Some("/f.json")), BackendSpec::File("/f.json".into()));
         assert_eq!(BackendSpec::parse(" ", Some("")), BackendSpec::None);
         assert_eq!(BackendSpec::parse("", None), BackendSpec::None);
         assert_eq!(
@@ -282,29 +250,17 @@ mod tests {
     #[test]
     fn config_environment_from_ini_then_env_then_dev() {
         let env = [("PANTHEON_ENVIRONMENT", "live")];
-        assert_eq!(
-            config(&[("pantheon_secrets.environment", "test")], &env).environment,
-            "test"
-        );
+        assert_eq!(config(&[("pantheon_secrets.environment", "test")], &env).environment, "test");
         assert_eq!(config(&[], &env).environment, "live");
         assert_eq!(config(&[], &[]).environment, "dev");
-        assert_eq!(
-            config(&[], &[("PANTHEON_ENVIRONMENT", "")]).environment,
-            "dev"
-        );
+        assert_eq!(config(&[], &[("PANTHEON_ENVIRONMENT", "")]).environment, "dev");
     }
 
     #[test]
     fn config_numbers_default_when_unset_or_bad() {
         assert_eq!(config(&[], &[]).ttl, Duration::from_secs(900));
-        assert_eq!(
-            config(&[("pantheon_secrets.ttl", "5")], &[]).ttl,
-            Duration::from_secs(5)
-        );
-        assert_eq!(
-            config(&[("pantheon_secrets.ttl", "soon")], &[]).ttl,
-            Duration::from_secs(900)
-        );
+        assert_eq!(config(&[("pantheon_secrets.ttl", "5")], &[]).ttl, Duration::from_secs(5));
+        assert_eq!(config(&[("pantheon_secrets.ttl", "soon")], &[]).ttl, Duration::from_secs(900));
         assert!(
             valid_setting(ini::TTL, "0")
                 && !valid_setting(ini::TTL, "-1")

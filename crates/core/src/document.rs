@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{MapAccess, Visitor};
+use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::Zeroizing;
 
@@ -42,11 +42,7 @@ pub struct Document {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Secret {
     /// `runtime`, `env`, `composer`, or another type that is kept as it is.
-    #[serde(
-        rename = "Type",
-        default = "default_type",
-        deserialize_with = "type_or_default"
-    )]
+    #[serde(rename = "Type", default = "default_type", deserialize_with = "type_or_default")]
     pub kind: String,
     /// The site's value; `None` when absent, inherited or not readable by this caller.
     #[serde(rename = "Value", default)]
@@ -58,7 +54,7 @@ pub struct Secret {
     #[serde(
         rename = "EnvValues",
         default,
-        deserialize_with = "null_as_default",
+        deserialize_with = "map_or_empty",
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub env_values: BTreeMap<String, Option<Value>>,
@@ -66,7 +62,7 @@ pub struct Secret {
     #[serde(
         rename = "OrgValues",
         default,
-        deserialize_with = "null_as_default",
+        deserialize_with = "map_or_empty",
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub org_values: BTreeMap<String, Option<Value>>,
@@ -150,14 +146,10 @@ impl Document {
                 reason: reason.to_string(),
             })?;
             let values = secret.value.iter().map(|v| ("Value".to_string(), v));
-            let env = secret
-                .env_values
-                .iter()
-                .filter_map(|(e, v)| Some((format!("EnvValues.{e}"), v.as_ref()?)));
-            let org = secret
-                .org_values
-                .iter()
-                .filter_map(|(e, v)| Some((format!("OrgValues.{e}"), v.as_ref()?)));
+            let env =
+                secret.env_values.iter().filter_map(|(e, v)| Some((format!("EnvValues.{e}"), v.as_ref()?)));
+            let org =
+                secret.org_values.iter().filter_map(|(e, v)| Some((format!("OrgValues.{e}"), v.as_ref()?)));
             for (field, value) in values.chain(env).chain(org) {
                 check_value(value).map_err(|reason| DocumentError::BadValue {
                     path: format!("Secrets.{name}.{field}"),
@@ -183,10 +175,7 @@ fn without_content(message: &str) -> String {
     for marker in ["invalid type: ", "invalid value: "] {
         if let Some(start) = message.find(marker) {
             let after = &message[start + marker.len()..];
-            let kind: String = after
-                .chars()
-                .take_while(|c| c.is_ascii_alphabetic() || *c == ' ')
-                .collect();
+            let kind: String = after.chars().take_while(|c| c.is_ascii_alphabetic() || *c == ' ').collect();
             let kind = kind.split(' ').next().unwrap_or("value");
             let rest = after.rfind(", expected").map_or("", |at| &after[at..]);
             return format!("{}{marker}{kind}{rest}", &message[..start]);
@@ -224,12 +213,45 @@ fn secrets_map<'de, D: Deserializer<'de>>(de: D) -> Result<BTreeMap<String, Secr
         }
     }
 
-    let map: Option<BTreeMap<String, ObjectOnly>> = Option::deserialize(de)?;
-    Ok(map
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(name, secret)| (name, secret.0))
-        .collect())
+    let map: BTreeMap<String, ObjectOnly> = map_or_empty(de)?;
+    Ok(map.into_iter().map(|(name, secret)| (name, secret.0)).collect())
+}
+
+/// A JSON object as a map; `null` and `[]` (what PHP's json_encode writes for an empty array)
+/// are the empty map.
+fn map_or_empty<'de, D, V>(de: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct MapOrEmpty<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for MapOrEmpty<V> {
+        type Value = BTreeMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+            de.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            match seq.next_element::<serde::de::IgnoredAny>()? {
+                None => Ok(BTreeMap::new()),
+                Some(_) => Err(serde::de::Error::invalid_type(serde::de::Unexpected::Seq, &self)),
+            }
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            BTreeMap::deserialize(MapAccessDeserializer::new(map))
+        }
+    }
+
+    de.deserialize_option(MapOrEmpty(std::marker::PhantomData))
 }
 
 fn default_type() -> String {
@@ -260,14 +282,8 @@ mod tests {
         assert_eq!(doc.site_id, "3f6c2c5e");
         let stripe = &doc.secrets["STRIPE_KEY"];
         assert_eq!(stripe.value.as_deref().map(String::as_str), Some("sk_site"));
-        assert_eq!(
-            stripe.env_values["live"].as_deref().map(String::as_str),
-            Some("sk_live")
-        );
-        assert_eq!(
-            stripe.org_values["test"].as_deref().map(String::as_str),
-            Some("sk_org_test")
-        );
+        assert_eq!(stripe.env_values["live"].as_deref().map(String::as_str), Some("sk_live"));
+        assert_eq!(stripe.org_values["test"].as_deref().map(String::as_str), Some("sk_org_test"));
         assert!(stripe.has_scope("web") && !stripe.has_scope("ic"));
         assert_eq!(doc.secrets["GITHUB"].value, None);
         assert_eq!(doc.secrets["CERT"].kind, "file", "unknown types are kept");
@@ -275,13 +291,23 @@ mod tests {
 
     #[test]
     fn parse_nulls_and_missing_fields_are_normal() {
-        let doc = Document::parse(br#"{"Secrets": {"A": {"Value": "a", "Scopes": null, "EnvValues": null, "Type": null}}}"#).unwrap();
+        let doc = Document::parse(
+            br#"{"Secrets": {"A": {"Value": "a", "Scopes": null, "EnvValues": null, "Type": null}}}"#,
+        )
+        .unwrap();
         assert_eq!(doc.secrets["A"].kind, DEFAULT_TYPE);
         assert!(doc.secrets["A"].scopes.is_empty());
-        assert!(Document::parse(br#"{"Secrets": null, "SiteID": null}"#)
-            .unwrap()
-            .secrets
-            .is_empty());
+        assert!(Document::parse(br#"{"Secrets": null, "SiteID": null}"#).unwrap().secrets.is_empty());
+    }
+
+    #[test]
+    fn parse_empty_arrays_are_empty_maps() {
+        let doc = Document::parse(br#"{"Secrets": {"A": {"Value": "a", "EnvValues": [], "OrgValues": []}}}"#)
+            .unwrap();
+        assert!(doc.secrets["A"].env_values.is_empty() && doc.secrets["A"].org_values.is_empty());
+        assert!(Document::parse(br#"{"Secrets": []}"#).unwrap().secrets.is_empty());
+        assert!(Document::parse(br#"{"Secrets": ["x"]}"#).is_err());
+        assert!(Document::parse(br#"{"Secrets": {"A": {"EnvValues": ["x"]}}}"#).is_err());
     }
 
     #[test]
@@ -295,14 +321,8 @@ mod tests {
             (r#"[1, 2]"#, "."),
             (r#"{"SiteID": "x"}"#, "."),
             (r#"{"Secrets": {"A": {"Value": 5}}}"#, "Secrets.A.Value"),
-            (
-                r#"{"Secrets": {"A": {"Scopes": "web"}}}"#,
-                "Secrets.A.Scopes",
-            ),
-            (
-                r#"{"Secrets": {"A": {"EnvValues": {"live": ["x"]}}}}"#,
-                "Secrets.A.EnvValues.live",
-            ),
+            (r#"{"Secrets": {"A": {"Scopes": "web"}}}"#, "Secrets.A.Scopes"),
+            (r#"{"Secrets": {"A": {"EnvValues": {"live": ["x"]}}}}"#, "Secrets.A.EnvValues.live"),
             (r#"{"Secrets": {"A": []}}"#, "Secrets.A"),
         ];
         for (json, path) in cases {
@@ -316,8 +336,7 @@ mod tests {
     #[test]
     fn parse_type_error_never_carries_the_value() {
         let err =
-            Document::parse(br#"{"Secrets": {"A": {"EnvValues": "sk_live_leak, expected x"}}}"#)
-                .unwrap_err();
+            Document::parse(br#"{"Secrets": {"A": {"EnvValues": "sk_live_leak, expected x"}}}"#).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("Secrets.A.EnvValues"), "{text}");
         assert!(text.contains("invalid type: string"), "{text}");
@@ -335,13 +354,9 @@ mod tests {
     #[test]
     fn parse_bad_names_refused() {
         let err = Document::parse(br#"{"Secrets": {"two words": {"Value": "x"}}}"#).unwrap_err();
-        assert!(
-            matches!(&err, DocumentError::BadName { name, .. } if name == "two words"),
-            "{err}"
-        );
+        assert!(matches!(&err, DocumentError::BadName { name, .. } if name == "two words"), "{err}");
         assert!(Document::parse(br#"{"Secrets": {"": {"Value": "x"}}}"#).is_err());
-        let err =
-            Document::parse(br#"{"Secrets": {"A-B": {"Type": "env", "Value": "x"}}}"#).unwrap_err();
+        let err = Document::parse(br#"{"Secrets": {"A-B": {"Type": "env", "Value": "x"}}}"#).unwrap_err();
         assert!(err.to_string().contains("env-type"), "{err}");
     }
 

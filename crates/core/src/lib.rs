@@ -7,9 +7,11 @@
 
 pub mod backend;
 pub mod cache;
+pub mod composer;
 pub mod config;
 pub mod document;
 pub mod process;
+pub mod reader;
 pub mod resolve;
 pub mod snapshot;
 pub mod validate;

@@ -81,10 +81,6 @@ mod tests {
         // SAFETY: waiting for our own child.
         unsafe { libc::waitpid(pid, &mut code, 0) };
         assert_eq!(code, 0, "the child must get its own cache");
-        assert_eq!(
-            cache(zend_hash) as *const Cache as usize,
-            parent,
-            "the parent keeps its cache"
-        );
+        assert_eq!(cache(zend_hash) as *const Cache as usize, parent, "the parent keeps its cache");
     }
 }

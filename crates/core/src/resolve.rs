@@ -17,8 +17,7 @@ pub const ORG_DEFAULT: &str = "default";
 
 /// The value `secret` has in environment `env`, or `None` when it has none there.
 pub fn resolve_value<'a>(secret: &'a Secret, env: &str) -> Option<&'a Value> {
-    let from =
-        |map: &'a BTreeMap<String, Option<Value>>, key: &str| map.get(key).and_then(Option::as_ref);
+    let from = |map: &'a BTreeMap<String, Option<Value>>, key: &str| map.get(key).and_then(Option::as_ref);
     from(&secret.env_values, env)
         .or(secret.value.as_ref())
         .or_else(|| from(&secret.org_values, env))
@@ -90,22 +89,14 @@ mod tests {
 
     #[test]
     fn resolve_value_env_override_beats_site() {
-        let s = secret(
-            Some("site"),
-            &[("live", "site_live")],
-            &[("live", "org_live"), ("default", "org")],
-        );
+        let s = secret(Some("site"), &[("live", "site_live")], &[("live", "org_live"), ("default", "org")]);
         assert_eq!(value_in(&s, "live").as_deref(), Some("site_live"));
         assert_eq!(value_in(&s, "dev").as_deref(), Some("site"));
     }
 
     #[test]
     fn resolve_value_site_beats_org_env() {
-        let s = secret(
-            Some("site"),
-            &[],
-            &[("test", "org_test"), ("default", "org")],
-        );
+        let s = secret(Some("site"), &[], &[("test", "org_test"), ("default", "org")]);
         assert_eq!(value_in(&s, "test").as_deref(), Some("site"));
     }
 
@@ -143,17 +134,9 @@ mod tests {
         }}"#,
         )
         .unwrap();
-        let names: Vec<_> = resolve(&doc, "dev", WEB)
-            .into_iter()
-            .map(|e| (e.name.clone(), e.kind.clone()))
-            .collect();
-        assert_eq!(
-            names,
-            [
-                ("A".to_string(), "runtime".to_string()),
-                ("D".into(), "vcs".into())
-            ]
-        );
+        let names: Vec<_> =
+            resolve(&doc, "dev", WEB).into_iter().map(|e| (e.name.clone(), e.kind.clone())).collect();
+        assert_eq!(names, [("A".to_string(), "runtime".to_string()), ("D".into(), "vcs".into())]);
     }
 
     #[test]
@@ -163,16 +146,9 @@ mod tests {
         }}"#).unwrap();
         let dev = resolve_document(&doc, "dev", WEB);
         let json = dev.to_json();
-        assert!(
-            json.contains("site") && !json.contains("LIVE") && !json.contains("ORG"),
-            "{}",
-            *json
-        );
+        assert!(json.contains("site") && !json.contains("LIVE") && !json.contains("ORG"), "{}", *json);
         assert_eq!(
-            resolve_document(&doc, "live", WEB).secrets["K"]
-                .value
-                .as_deref()
-                .map(String::as_str),
+            resolve_document(&doc, "live", WEB).secrets["K"].value.as_deref().map(String::as_str),
             Some("LIVE")
         );
     }

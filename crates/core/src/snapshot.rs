@@ -29,6 +29,8 @@ pub struct Snapshot {
     /// Index + 1 into `entries`; 0 marks an empty slot. Its length is a power of two.
     slots: Vec<u32>,
     hash: NameHash,
+    site_id: String,
+    version: String,
 }
 
 impl Snapshot {
@@ -44,17 +46,19 @@ impl Snapshot {
             }
             slots[at] = i as u32 + 1;
         }
-        Snapshot {
-            entries,
-            hashes,
-            slots,
-            hash,
-        }
+        Snapshot { entries, hashes, slots, hash, site_id: String::new(), version: String::new() }
     }
 
-    /// Finds `name`, whose hash under this table's function is `h`.
+    /// The position in [`Snapshot::entries`] of `name`, whose hash under this table's function is `h`.
     #[inline]
-    pub fn get_hashed(&self, h: u64, name: &[u8]) -> Option<&Entry> {
+    pub fn position_hashed(&self, h: u64, name: &[u8]) -> Option<usize> {
+        self.position_by(h, |_, entry| entry.as_bytes() == name)
+    }
+
+    /// The position of the entry with hash `h` for which `is_name(position, name)` holds; the
+    /// caller may know a cheaper test than comparing bytes (PHP compares interned pointers).
+    #[inline]
+    pub fn position_by(&self, h: u64, mut is_name: impl FnMut(usize, &str) -> bool) -> Option<usize> {
         let mask = self.slots.len() - 1;
         let mut at = (h as usize) & mask;
         loop {
@@ -62,19 +66,39 @@ impl Snapshot {
             if slot == 0 {
                 return None;
             }
-            if self.hashes[slot - 1] == h {
-                let entry = &self.entries[slot - 1];
-                if entry.name.as_bytes() == name {
-                    return Some(entry);
-                }
+            if self.hashes[slot - 1] == h && is_name(slot - 1, &self.entries[slot - 1].name) {
+                return Some(slot - 1);
             }
             at = (at + 1) & mask;
         }
     }
 
+    /// Finds `name`, whose hash under this table's function is `h`.
+    #[inline]
+    pub fn get_hashed(&self, h: u64, name: &[u8]) -> Option<&Entry> {
+        self.position_hashed(h, name).map(|at| &self.entries[at])
+    }
+
     /// Finds `name`.
     pub fn get(&self, name: &str) -> Option<&Entry> {
         self.get_hashed((self.hash)(name.as_bytes()), name.as_bytes())
+    }
+
+    /// The same snapshot, labelled with the site and version of the document it came from.
+    pub fn from_document(mut self, site_id: &str, version: &str) -> Snapshot {
+        self.site_id = site_id.to_string();
+        self.version = version.to_string();
+        self
+    }
+
+    /// The site the values belong to (the document's `SiteID`).
+    pub fn site_id(&self) -> &str {
+        &self.site_id
+    }
+
+    /// The document's `Version`.
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     /// Every entry, in name order.
@@ -94,18 +118,15 @@ impl Snapshot {
 
     /// The bytes held in names and values (for status and memory figures).
     pub fn bytes_held(&self) -> usize {
-        self.entries
-            .iter()
-            .map(|e| e.name.len() + e.value.len())
-            .sum()
+        self.entries.iter().map(|e| e.name.len() + e.value.len()).sum()
     }
 }
 
-/// PHP's string hash (DJBX33A with the top bit set, as `zend_inline_hash_func` on 64-bit).
+/// PHP's string hash (DJBX33A with the top bit set, as `zend_inline_hash_func` on 64-bit) for
+/// ASCII. PHP treats bytes above 0x7f as signed on x86-64 and unsigned on aarch64; names are
+/// printable ASCII, so a name with such a byte is never in a snapshot whatever its hash.
 pub fn zend_hash(bytes: &[u8]) -> u64 {
-    let h = bytes.iter().fold(5381u64, |h, b| {
-        h.wrapping_mul(33).wrapping_add(u64::from(*b))
-    });
+    let h = bytes.iter().fold(5381u64, |h, b| h.wrapping_mul(33).wrapping_add(u64::from(*b)));
     h | 0x8000_0000_0000_0000
 }
 
@@ -124,15 +145,10 @@ mod tests {
 
     #[test]
     fn snapshot_get_finds_every_entry_and_nothing_else() {
-        let entries: Vec<Entry> = (0..1000)
-            .map(|i| entry(&format!("K{i}"), &format!("v{i}")))
-            .collect();
+        let entries: Vec<Entry> = (0..1000).map(|i| entry(&format!("K{i}"), &format!("v{i}"))).collect();
         let snap = Snapshot::new(entries, zend_hash);
         for i in 0..1000 {
-            assert_eq!(
-                snap.get(&format!("K{i}")).map(|e| e.value.as_str()),
-                Some(format!("v{i}").as_str())
-            );
+            assert_eq!(snap.get(&format!("K{i}")).map(|e| e.value.as_str()), Some(format!("v{i}").as_str()));
         }
         assert!(snap.get("K1000").is_none());
         assert!(snap.get("").is_none());
@@ -144,10 +160,7 @@ mod tests {
         fn constant(_: &[u8]) -> u64 {
             7
         }
-        let snap = Snapshot::new(
-            vec![entry("A", "a"), entry("B", "b"), entry("C", "c")],
-            constant,
-        );
+        let snap = Snapshot::new(vec![entry("A", "a"), entry("B", "b"), entry("C", "c")], constant);
         assert_eq!(snap.get("B").map(|e| e.value.as_str()), Some("b"));
         assert_eq!(snap.get("C").map(|e| e.value.as_str()), Some("c"));
         assert!(snap.get("D").is_none());

@@ -26,19 +26,12 @@ impl fmt::Display for NameError {
         match self {
             NameError::Empty => write!(f, "a secret name must not be empty"),
             NameError::TooLong(len) => {
-                write!(
-                    f,
-                    "a secret name is at most {MAX_NAME_BYTES} bytes, this one is {len}"
-                )
+                write!(f, "a secret name is at most {MAX_NAME_BYTES} bytes, this one is {len}")
             }
-            NameError::BadByte(at) => write!(
-                f,
-                "a secret name is printable ASCII without whitespace (bad byte at offset {at})"
-            ),
-            NameError::NotEnvName => write!(
-                f,
-                "an env-type secret name must match ^[A-Za-z_][A-Za-z0-9_]*$"
-            ),
+            NameError::BadByte(at) => {
+                write!(f, "a secret name is printable ASCII without whitespace (bad byte at offset {at})")
+            }
+            NameError::NotEnvName => write!(f, "an env-type secret name must match ^[A-Za-z_][A-Za-z0-9_]*$"),
         }
     }
 }
@@ -61,9 +54,7 @@ pub fn check_name(name: &[u8]) -> Result<(), NameError> {
 pub fn check_env_name(name: &[u8]) -> Result<(), NameError> {
     check_name(name)?;
     let first_ok = name[0].is_ascii_alphabetic() || name[0] == b'_';
-    let rest_ok = name[1..]
-        .iter()
-        .all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    let rest_ok = name[1..].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
     if first_ok && rest_ok {
         Ok(())
     } else {
@@ -74,10 +65,7 @@ pub fn check_env_name(name: &[u8]) -> Result<(), NameError> {
 /// Checks a value's length against [`MAX_VALUE_BYTES`]; the error names only the length.
 pub fn check_value(value: &str) -> Result<(), String> {
     if value.len() > MAX_VALUE_BYTES {
-        Err(format!(
-            "a value is at most {MAX_VALUE_BYTES} bytes, this one is {}",
-            value.len()
-        ))
+        Err(format!("a value is at most {MAX_VALUE_BYTES} bytes, this one is {}", value.len()))
     } else {
         Ok(())
     }

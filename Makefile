@@ -1,0 +1,44 @@
+# pantheon-secrets: every entry point. `make run` and `make test` are the contract (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+PHP ?= php
+EXT := $(CURDIR)/target/release/pantheon_secrets.so
+PHP_EXT := $(PHP) -d extension=$(EXT)
+
+.PHONY: deps build run test lint bench install clean
+
+## deps: install what is missing (Debian: PHP headers, libclang for bindgen, php-fpm, cgi-fcgi, phpunit)
+deps:
+	@tools/deps.sh
+
+## build: the release extension, as target/release/pantheon_secrets.so
+build: deps
+	cargo build --release -p pantheon_secrets
+	cp target/release/libpantheon_secrets.so $(EXT)
+
+## run: pantheon_get_secret() answering from the sample secrets document
+run: build
+	$(PHP_EXT) -d pantheon_secrets.backend=file://$(CURDIR)/examples/secrets.json examples/demo.php
+
+## lint: formatting, clippy, and the stubs parse
+lint: deps
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(PHP) -l stubs/pantheon_secrets.stub.php
+
+## test: lint, build, then every suite; ends with one line `N passed, N failed`
+test: lint build
+	@EXT=$(EXT) PHP=$(PHP) tools/test.sh
+
+## bench: the hit path next to ini_get(), constant(), getenv() and a userland JSON read; memory
+bench: build
+	@EXT=$(EXT) PHP=$(PHP) bench/run.sh
+
+## install: copy the extension into PHP's extension directory and enable it for every SAPI
+install: build
+	install -m 0644 $(EXT) "$$($(PHP)-config --extension-dir)/pantheon_secrets.so"
+	@for dir in /etc/php/*/mods-available; do [ -d "$$dir" ] && echo "extension=pantheon_secrets.so" > "$$dir/pantheon_secrets.ini"; done; command -v phpenmod >/dev/null && phpenmod pantheon_secrets || true
+
+clean:
+	cargo clean

@@ -1,0 +1,179 @@
+//! The service's runtime endpoint over mutual TLS (DESIGN §5–6).
+//!
+//! Built on ureq with rustls: synchronous, so no thread and no runtime exists outside a fetch,
+//! and nothing a parent process made can be half-inherited by a forked child; and no second
+//! OpenSSL inside PHP's process. Verification is always on; redirects are refused; the body is
+//! capped; connect and total timeouts come from the ini settings. Messages name the cause and
+//! never carry a response body.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig, TlsProvider};
+use ureq::Agent;
+use zeroize::Zeroizing;
+
+use super::{Backend, FailureKind, FetchError, MAX_DOCUMENT_BYTES};
+use crate::config::Config;
+
+/// The longest `Retry-After` honoured; a longer one is cut to this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+/// The wait after a 429 without a usable `Retry-After`.
+pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Fetches the document from the service.
+pub struct HttpsBackend {
+    url: String,
+    agent: Agent,
+    timeout: Duration,
+    last_status: Option<u16>,
+}
+
+impl HttpsBackend {
+    /// Prepares the client: identity and trust are read now, so a bad file is reported at once.
+    pub fn new(config: &Config, url: &str) -> Result<HttpsBackend, FetchError> {
+        let mut tls = TlsConfig::builder().provider(TlsProvider::Rustls).root_certs(roots(&config.ca_file)?);
+        if !config.client_cert.is_empty() {
+            tls = tls.client_cert(Some(identity(&config.client_cert, &config.client_key)?));
+        }
+        let agent: Agent = Agent::config_builder()
+            .tls_config(tls.build())
+            .https_only(true)
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .proxy(None)
+            .max_idle_connections(1)
+            .max_idle_connections_per_host(1)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.timeout))
+            .build()
+            .into();
+        Ok(HttpsBackend { url: url.to_string(), agent, timeout: config.timeout, last_status: None })
+    }
+}
+
+impl Backend for HttpsBackend {
+    fn last_status(&self) -> Option<u16> {
+        self.last_status
+    }
+
+    fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError> {
+        self.last_status = None;
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let response = self.agent.get(&self.url).header("Accept", "application/json").call();
+            let mut response = match response {
+                Ok(response) => response,
+                // One quick retry for a connection the service dropped (a restart, an idle
+                // connection closed under us), while most of the time budget is left.
+                Err(e) if attempt == 1 && retryable(&e) && started.elapsed() < self.timeout / 2 => continue,
+                Err(e) => return Err(FetchError::transient(cause(&e, self.timeout))),
+            };
+            let status = response.status().as_u16();
+            self.last_status = Some(status);
+            let with_status = |kind: FailureKind, message: String| FetchError { kind, message, status: Some(status) };
+            return match status {
+                200 => {
+                    let body = response.body_mut().with_config().limit(MAX_DOCUMENT_BYTES).read_to_vec();
+                    body.map(Zeroizing::new).map_err(|e| with_status(FailureKind::Transient, cause(&e, self.timeout)))
+                }
+                401 | 403 | 404 => Err(with_status(FailureKind::Revoked, format!("HTTP {status}: access refused"))),
+                429 => {
+                    let wait = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map_or(DEFAULT_RETRY_AFTER, |s| Duration::from_secs(s.max(1)).min(MAX_RETRY_AFTER));
+                    Err(with_status(
+                        FailureKind::RetryAfter(wait),
+                        format!("HTTP 429: too many requests, retrying after {} s", wait.as_secs()),
+                    ))
+                }
+                300..=399 => Err(with_status(FailureKind::Transient, format!("HTTP {status}: redirects are refused"))),
+                _ => Err(with_status(FailureKind::Transient, format!("HTTP {status}"))),
+            };
+        }
+    }
+}
+
+fn retryable(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::Io(io) => matches!(io.kind(), ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof),
+        _ => false,
+    }
+}
+
+/// What went wrong, in a few words; never a body or a value.
+fn cause(e: &ureq::Error, timeout: Duration) -> String {
+    match e {
+        ureq::Error::Timeout(_) => format!("timed out after {} ms", timeout.as_millis()),
+        ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => "connection refused".into(),
+        ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => format!("timed out after {} ms", timeout.as_millis()),
+        // rustls reports certificate and handshake failures as invalid data.
+        ureq::Error::Io(io) if io.kind() == ErrorKind::InvalidData => format!("TLS: {io}"),
+        ureq::Error::Io(io) => format!("connection error: {io}"),
+        ureq::Error::ConnectionFailed => "connection failed".into(),
+        ureq::Error::HostNotFound => "host not found".into(),
+        ureq::Error::BodyExceedsLimit(limit) => format!("response larger than {limit} bytes"),
+        ureq::Error::Rustls(tls) => format!("TLS: {tls}"),
+        ureq::Error::Tls(tls) => format!("TLS: {tls}"),
+        other => other.to_string(),
+    }
+}
+
+/// Trust: the CA file's certificates, else the system's roots.
+fn roots(ca_file: &str) -> Result<RootCerts, FetchError> {
+    if ca_file.is_empty() {
+        let system = rustls_native_certs::load_native_certs();
+        let certs: Vec<Certificate<'static>> = system.certs.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect();
+        return Ok(if certs.is_empty() { RootCerts::WebPki } else { RootCerts::Specific(Arc::new(certs)) });
+    }
+    let pem = read(ca_file, "pantheon_secrets.ca_file")?;
+    let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(cert)) => Some(cert),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(FetchError::revoked(format!("pantheon_secrets.ca_file {ca_file}: no certificate in it")));
+    }
+    Ok(RootCerts::Specific(Arc::new(certs)))
+}
+
+/// The worker's identity: certificates from `cert_file`, the key from `key_file` or, when that is
+/// empty, from `cert_file` too (as in Pantheon's `binding.pem`).
+fn identity(cert_file: &str, key_file: &str) -> Result<ClientCert, FetchError> {
+    let pem = read(cert_file, "pantheon_secrets.client_cert")?;
+    let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(cert)) => Some(cert),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(FetchError::revoked(format!("pantheon_secrets.client_cert {cert_file}: no certificate in it")));
+    }
+    let (key_pem, key_setting, key_path) = if key_file.is_empty() {
+        (pem, "pantheon_secrets.client_cert", cert_file)
+    } else {
+        (read(key_file, "pantheon_secrets.client_key")?, "pantheon_secrets.client_key", key_file)
+    };
+    let key: Option<PrivateKey<'static>> = ureq::tls::parse_pem(&key_pem).find_map(|item| match item {
+        Ok(PemItem::PrivateKey(key)) => Some(key),
+        _ => None,
+    });
+    let key = key.ok_or_else(|| {
+        FetchError::revoked(format!("{key_setting} {key_path}: no private key in it (set pantheon_secrets.client_key)"))
+    })?;
+    Ok(ClientCert::new_with_certs(&certs, key))
+}
+
+fn read(path: &str, setting: &str) -> Result<Zeroizing<Vec<u8>>, FetchError> {
+    fs::read(path).map(Zeroizing::new).map_err(|e| FetchError::revoked(format!("{setting} {path}: cannot read: {e}")))
+}

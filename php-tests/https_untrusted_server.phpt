@@ -1,0 +1,23 @@
+--TEST--
+https: a server certificate not signed by the configured CA is rejected, with no fallback to no verification
+--EXTENSIONS--
+pantheon_secrets
+--SKIPIF--
+<?php require __DIR__ . "/tls.inc"; if ($why = tls_skip_reason()) die("skip $why"); ?>
+--INI--
+pantheon_secrets.client_cert=/tmp/pantheon-secrets-test-certs/client.pem
+pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
+--FILE--
+<?php
+require __DIR__ . '/secrets.inc';
+require __DIR__ . '/tls.inc';
+$server = new TlsServer(['A' => ps_web('leak-if-read')], [], 'other-server');
+ini_set('pantheon_secrets.backend', $server->url());
+$value = pantheon_get_secret('A');
+var_dump($value);
+echo "requests answered: ", $server->counts()['requests'], "\n";
+?>
+--EXPECTF--
+Warning: pantheon_get_secret(): cannot fetch secrets from https://127.0.0.1:%d/customer-secrets/v1/runtime/secrets: TLS: invalid peer certificate: %s in %s on line %d
+NULL
+requests answered: 0

@@ -1,0 +1,99 @@
+//! The ini settings (DESIGN §5). Each change, at start-up, from php.ini, per directory or by
+//! `ini_set()`, passes through `on_modify`, which keeps the value and bumps a generation counter:
+//! the hit path compares one integer to learn whether the configuration changed.
+
+use std::collections::BTreeMap;
+use std::ffi::{c_int, c_void, CStr};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ext_php_rs::ffi::{zend_ini_entry, zend_string};
+use ext_php_rs::flags::IniEntryPermission;
+use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
+use parking_lot::Mutex;
+use secrets_core::config::{valid_setting, Config};
+
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+static VALUES: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+
+const fn entry(name: &'static CStr, default: &'static CStr, permission: IniEntryPermission) -> IniEntryDef {
+    IniEntryDef { on_modify: Some(on_modify), ..IniEntryDef::new(name, default, permission) }
+}
+
+/// The table PHP reads; names and defaults match `secrets_core::config::ini::DEFAULTS`.
+static ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([
+    entry(c"pantheon_secrets.backend", c"", IniEntryPermission::All),
+    entry(c"pantheon_secrets.environment", c"", IniEntryPermission::All),
+    entry(c"pantheon_secrets.ttl", c"900", IniEntryPermission::All),
+    entry(c"pantheon_secrets.stale_limit", c"86400", IniEntryPermission::All),
+    entry(c"pantheon_secrets.backoff_max", c"300", IniEntryPermission::All),
+    entry(c"pantheon_secrets.client_cert", c"", IniEntryPermission::System),
+    entry(c"pantheon_secrets.client_key", c"", IniEntryPermission::System),
+    entry(c"pantheon_secrets.ca_file", c"", IniEntryPermission::System),
+    entry(c"pantheon_secrets.connect_timeout_ms", c"1000", IniEntryPermission::All),
+    entry(c"pantheon_secrets.timeout_ms", c"3000", IniEntryPermission::All),
+    entry(c"pantheon_secrets.allow_mock", c"0", IniEntryPermission::System),
+    IniEntryDef::end(),
+]);
+
+/// Module start-up: registers the settings. Nothing is read or fetched here.
+pub unsafe extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
+    IniEntryDef::register(ENTRIES.as_slice(), module_number);
+    0
+}
+
+/// The generation of the settings: it changes whenever any setting does.
+#[inline]
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::Acquire)
+}
+
+/// The current value of a setting.
+pub fn value(name: &str) -> String {
+    VALUES.lock().get(name).cloned().unwrap_or_default()
+}
+
+/// A boolean setting, read as PHP reads one ("1", "on", "yes", "true").
+pub fn flag(name: &str) -> bool {
+    matches!(value(name).trim().to_ascii_lowercase().as_str(), "1" | "on" | "yes" | "true")
+}
+
+/// The settings and environment, read into a configuration.
+pub fn config() -> Config {
+    Config::read(|name| Some(value(name)), |var| std::env::var(var).ok())
+}
+
+/// PHP's `on_modify` handler for every setting: refuse a bad number, keep the value, bump the
+/// generation.
+unsafe extern "C" fn on_modify(
+    entry: *mut zend_ini_entry,
+    new_value: *mut zend_string,
+    _: *mut c_void,
+    _: *mut c_void,
+    _: *mut c_void,
+    _stage: c_int,
+) -> c_int {
+    // SAFETY: PHP passes its live ini entry and the new value (or null); both outlive this call.
+    let (name, value) =
+        unsafe { (zend_str(entry.as_ref().map_or(std::ptr::null_mut(), |e| e.name)), zend_str(new_value)) };
+    if !valid_setting(&name, &value) {
+        return -1; // FAILURE: PHP keeps the old value and ini_set() returns false.
+    }
+    VALUES.lock().insert(name, value);
+    GENERATION.fetch_add(1, Ordering::AcqRel);
+    0 // SUCCESS
+}
+
+/// The text of a zend_string, lossily decoded; empty for null.
+///
+/// # Safety
+/// `s` is null or points to a live zend_string.
+unsafe fn zend_str(s: *mut zend_string) -> String {
+    match unsafe { s.as_ref() } {
+        None => String::new(),
+        Some(s) => {
+            // SAFETY: a zend_string's `val` holds `len` bytes.
+            let bytes = unsafe { std::slice::from_raw_parts(s.val.as_ptr().cast::<u8>(), s.len) };
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    }
+}

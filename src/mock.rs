@@ -1,0 +1,126 @@
+//! The in-process mock backend for PHPUnit suites: `Pantheon\Secrets\mock(array)` replaces the
+//! secrets for the rest of the process (or until `unmock()`), when `pantheon_secrets.allow_mock`
+//! (system level, off by default) allows it.
+
+use ext_php_rs::exception::PhpException;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
+use secrets_core::Document;
+use serde_json::{json, Map, Value};
+
+use crate::{ini, runtime};
+
+/// The ini setting that allows the mock.
+pub const ALLOW_MOCK: &str = "pantheon_secrets.allow_mock";
+
+/// Thrown by the strict functions (the mock while disallowed, or given a bad secret).
+#[php_class]
+#[php(name = "Pantheon\\Secrets\\SecretsException")]
+#[php(extends(ce = runtime_exception, stub = "\\RuntimeException"))]
+#[derive(Default)]
+pub struct SecretsException;
+
+fn runtime_exception() -> &'static ext_php_rs::zend::ClassEntry {
+    extern "C" {
+        static spl_ce_RuntimeException: *mut ext_php_rs::ffi::zend_class_entry;
+    }
+    // SAFETY: SPL is part of PHP and registers RuntimeException before any extension starts.
+    unsafe { &*spl_ce_RuntimeException }
+}
+
+/// Registers the functions of this file.
+pub fn register(module: ModuleBuilder) -> ModuleBuilder {
+    module.function(wrap_function!(mock)).function(wrap_function!(unmock))
+}
+
+fn error(message: String) -> PhpException {
+    PhpException::from_class::<SecretsException>(message)
+}
+
+/// Serves `$secrets` instead of the backend's until `unmock()`. Each entry is name => value (a
+/// web secret) or name => fields as in a secrets document (`Value`, `EnvValues`, `OrgValues`,
+/// `Type`, `Scopes`, which default to `runtime` and `["web"]`); a null entry is a missing secret.
+#[php_function]
+#[php(name = "Pantheon\\Secrets\\mock")]
+pub fn mock(secrets: &ZendHashTable) -> PhpResult<()> {
+    if !ini::flag(ALLOW_MOCK) {
+        return Err(error(format!(
+            "Pantheon\\Secrets\\mock() is disabled: set {ALLOW_MOCK}=1 in php.ini or with -d (test runs only)"
+        )));
+    }
+    let doc = document(secrets).map_err(error)?;
+    runtime::guard(Ok(()), || {
+        runtime::cache().mock(doc);
+        Ok(())
+    })
+}
+
+/// Serves the backend's secrets again.
+#[php_function]
+#[php(name = "Pantheon\\Secrets\\unmock")]
+pub fn unmock() {
+    runtime::guard((), || runtime::cache().unmock());
+}
+
+fn document(secrets: &ZendHashTable) -> Result<Document, String> {
+    let mut map = Map::new();
+    for (key, value) in secrets.iter() {
+        let name = match key {
+            ArrayKey::Long(n) => n.to_string(),
+            other => other.to_string(),
+        };
+        let fields = if value.is_null() {
+            continue;
+        } else if value.is_string() {
+            let text = value.str().ok_or_else(|| format!("Secrets.{name}.Value: not valid UTF-8"))?;
+            json!({"Type": "runtime", "Value": text, "Scopes": ["web"]})
+        } else if let Some(fields) = value.array() {
+            let mut fields = to_json(fields, &format!("Secrets.{name}"))?;
+            if let Value::Object(object) = &mut fields {
+                object.entry("Type").or_insert_with(|| json!("runtime"));
+                object.entry("Scopes").or_insert_with(|| json!(["web"]));
+            }
+            fields
+        } else {
+            return Err(format!("Secrets.{name}: expected a string, an array of fields or null"));
+        };
+        map.insert(name, fields);
+    }
+    let bytes = serde_json::to_vec(&json!({"SiteID": "mock", "Secrets": map})).map_err(|e| e.to_string())?;
+    Document::parse(&bytes).map_err(|e| e.to_string())
+}
+
+fn to_json(table: &ZendHashTable, path: &str) -> Result<Value, String> {
+    let list = table.has_sequential_keys();
+    let mut items = Vec::new();
+    let mut object = Map::new();
+    for (key, value) in table.iter() {
+        let key = match key {
+            ArrayKey::Long(n) => n.to_string(),
+            other => other.to_string(),
+        };
+        let json = scalar(value, &format!("{path}.{key}"))?;
+        if list {
+            items.push(json);
+        } else {
+            object.insert(key, json);
+        }
+    }
+    Ok(if list && !table.is_empty() { Value::Array(items) } else { Value::Object(object) })
+}
+
+fn scalar(value: &Zval, path: &str) -> Result<Value, String> {
+    if value.is_null() {
+        Ok(Value::Null)
+    } else if value.is_string() {
+        value.str().map(|s| json!(s)).ok_or_else(|| format!("{path}: not valid UTF-8"))
+    } else if let Some(table) = value.array() {
+        to_json(table, path)
+    } else if let Some(n) = value.long() {
+        Ok(json!(n))
+    } else if let Some(b) = value.bool() {
+        Ok(json!(b))
+    } else {
+        Err(format!("{path}: unsupported type"))
+    }
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every suite (Rust units, the .phpt suite on the built extension, PHPUnit suites) and ends
+# with one line that counts them all: `N passed, N failed[, N skipped]`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PHP=${PHP:-php}
+EXT=${EXT:-$PWD/target/release/pantheon_secrets.so}
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+passed=0 failed=0 skipped=0 status=0
+
+count() { # name file passed failed skipped
+  echo "== $1: $3 passed, $4 failed, $5 skipped"
+  passed=$((passed + $3)) failed=$((failed + $4)) skipped=$((skipped + $5))
+}
+
+# Rust: every crate but the extension itself (which is tested through PHP below).
+echo "== cargo test"
+cargo test --workspace --exclude pantheon_secrets 2>&1 | tee "$log/cargo" | grep -E "^test result|FAILED|panicked" || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+read -r p f i < <(awk '/^test result:/ { for (k = 1; k <= NF; k++) { if ($k ~ /^passed/) p += $(k-1); if ($k ~ /^failed/) f += $(k-1); if ($k ~ /^ignored/) i += $(k-1) } } END { print p+0, f+0, i+0 }' "$log/cargo")
+count "cargo test" "$log/cargo" "$p" "$f" "$i"
+
+# The extension, with PHP's own run-tests.php.
+echo "== run-tests.php (php-tests/)"
+run_tests=$(ls /usr/lib/php/*/build/run-tests.php | head -n1)
+NO_INTERACTION=1 TEST_PHP_EXECUTABLE=$(command -v "$PHP") "$PHP" "$run_tests" -q -j2 --show-diff \
+  -d "extension=$EXT" php-tests/ > "$log/phpt" 2>&1
+rc=$?
+grep -E "^(FAIL|SKIP|BORK|LEAK)|^Tests (passed|failed|skipped)" "$log/phpt"
+field() { awk -v k="$1" '$0 ~ "^Tests " k { for (n = 1; n <= NF; n++) if ($n ~ /^[0-9]+$/) { print $n; exit } }' "$log/phpt"; }
+p=$(field passed) f=$(field failed) s=$(field skipped)
+if [ -z "$p" ]; then cat "$log/phpt"; f=1; fi
+[ "$rc" -eq 0 ] && [ "${f:-0}" -eq 0 ] || { status=1; sed -n '/^=\+$/,$p' "$log/phpt" | grep -v "^$" | head -200; }
+count "phpt" "$log/phpt" "${p:-0}" "${f:-0}" "${s:-0}"
+
+# PHPUnit suites of the sample applications, if any.
+for suite in php-tests/phpunit/*/phpunit.xml; do
+  [ -f "$suite" ] || continue
+  echo "== phpunit $(dirname "$suite")"
+  "$PHP" -d "extension=$EXT" -d pantheon_secrets.allow_mock=1 "$(command -v phpunit)" -c "$suite" > "$log/phpunit" 2>&1
+  rc=$?
+  tail -n 30 "$log/phpunit"
+  read -r p f s < <(awk '/^OK \(/ { gsub(/[(,]/, " "); print $2, 0, 0; found = 1 }
+    /^Tests: / { gsub(/[,.]/, ""); t = 0; fl = 0; e = 0; sk = 0
+      for (n = 1; n < NF; n++) { if ($n == "Tests:") t = $(n+1); if ($n == "Failures:") fl = $(n+1); if ($n == "Errors:") e = $(n+1); if ($n == "Skipped:") sk = $(n+1) }
+      print t - fl - e - sk, fl + e, sk; found = 1 }
+    END { if (!found) print 0, 1, 0 }' "$log/phpunit")
+  [ "$rc" -eq 0 ] || status=1
+  count "phpunit" "$log/phpunit" "$p" "$f" "$s"
+done
+
+[ "$failed" -eq 0 ] || status=1
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+exit "$status"
