@@ -169,3 +169,65 @@ fn runtime_answers_follow_every_change() {
     svc.admin_cli(&["secret:site:delete", "s1", "K"]);
     assert_eq!(value(&svc.runtime(&pem), "K"), None);
 }
+
+/// The extension's configuration for one backend setting, as php.ini would give it.
+fn extension_config(settings: &[(&str, String)]) -> secrets_core::Config {
+    secrets_core::Config::read(
+        |name| settings.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()),
+        |_| None,
+    )
+}
+
+/// What the extension's backend for `config` fetches, resolved as `pantheon_get_secret()` sees it.
+fn extension_answers(config: &secrets_core::Config) -> Vec<(String, String)> {
+    let mut backend = secrets_core::backend::open(config).unwrap().unwrap();
+    let doc = secrets_core::Document::parse(&backend.fetch().unwrap()).unwrap();
+    resolve(&doc, &config.environment, WEB)
+        .into_iter()
+        .map(|e| (e.name.clone(), e.value.to_string()))
+        .collect()
+}
+
+#[test]
+fn extension_https_backend_over_mtls_matches_local_generate() {
+    use secrets_core::config::ini;
+    let svc = Service::start_with_rate(0.0);
+    svc.op(&["org:create", "acme"]);
+    svc.op(&["site:create", "s1", "--org", "acme"]);
+    let set = |args: &[&str]| svc.admin_cli(args);
+    set(&["secret:org:set", "acme", "SMTP_PASSWORD", "org-smtp", "--scope=web,user"]);
+    set(&["secret:org:set", "acme", "SMTP_PASSWORD", "org-smtp-test", "--env=test"]);
+    set(&["secret:site:set", "s1", "STRIPE_KEY", "sk_site", "--scope=web,user"]);
+    set(&["secret:site:set", "s1.live", "STRIPE_KEY", "sk_live"]);
+    set(&["secret:site:set", "s1", "GITHUB", "gh", "--type=composer", "--scope=ic,user"]);
+    let file = svc.dir.join("local.json");
+    set(&["secret:site:local-generate", "s1", "--filepath", file.to_str().unwrap()]);
+    let ca = svc.data.join("ca.pem").display().to_string();
+    for env in ["dev", "test", "live"] {
+        let over_mtls = extension_answers(&extension_config(&[
+            (ini::BACKEND, svc.url.clone()),
+            (ini::CLIENT_CERT, svc.binding(&format!("s1.{env}"), &[]).display().to_string()),
+            (ini::CA_FILE, ca.clone()),
+            (ini::ENVIRONMENT, env.to_string()),
+        ]));
+        let from_file = extension_answers(&extension_config(&[
+            (ini::BACKEND, format!("file://{}", file.display())),
+            (ini::ENVIRONMENT, env.to_string()),
+        ]));
+        assert_eq!(over_mtls, from_file, "{env}");
+        let stripe = over_mtls.iter().find(|(n, _)| n == "STRIPE_KEY").map(|(_, v)| v.as_str());
+        assert_eq!(stripe, Some(if env == "live" { "sk_live" } else { "sk_site" }), "{env}");
+        assert!(!over_mtls.iter().any(|(n, _)| n == "GITHUB"), "ic secrets never reach web code");
+    }
+    // A revoked binding makes the extension's backend drop its values (401/403/404 revoke).
+    let pem = svc.binding("s1.dev", &[]);
+    svc.op(&["binding:revoke", "s1.dev"]);
+    let config = extension_config(&[
+        (ini::BACKEND, svc.url.clone()),
+        (ini::CLIENT_CERT, pem.display().to_string()),
+        (ini::CA_FILE, ca),
+    ]);
+    let err = secrets_core::backend::open(&config).unwrap().unwrap().fetch().unwrap_err();
+    assert_eq!(err.kind, secrets_core::backend::FailureKind::Revoked, "{}", err.message);
+    assert_eq!(err.status, Some(403));
+}
