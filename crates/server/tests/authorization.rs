@@ -163,3 +163,18 @@ fn management_values_without_user_scope_are_null() {
     let listed = svc.admin_cli(&["secret:site:list", "site-a"]);
     assert!(listed.contains("[REDACTED]") && !listed.contains("hidden"), "{listed}");
 }
+
+#[test]
+fn management_supporting_org_member_reaches_the_site_not_the_owner_org() {
+    let svc = two_orgs();
+    svc.op(&["org:create", "agency"]);
+    svc.op(&["site:create", "client-site", "--org", "org-a", "--supporting-org", "agency"]);
+    svc.admin_cli(&["secret:org:set", "agency", "AGENCY_ONLY", "agency-v", "--scope=web,user"]);
+    let dev = svc.api(&svc.token("dev", &["--org", "agency"]));
+    assert_eq!(dev.post("/sites/client-site/secrets", json!({"name": "K", "value": "v"})).0, 201);
+    let (status, doc) = dev.get("/sites/client-site/secrets/showall");
+    assert_eq!(status, 200);
+    assert!(doc["Secrets"].get("AGENCY_ONLY").is_none(), "a supporting org contributes nothing: {doc}");
+    assert_eq!(dev.get("/organizations/org-a/secrets").0, 403);
+    assert_eq!(dev.get("/sites/site-a/secrets/showall").0, 403);
+}

@@ -73,10 +73,13 @@ impl User {
     }
 
     /// Whether the user may read and change the site's secrets.
+    /// Members of a supporting organization work on the site too (as on Pantheon); that
+    /// organization still contributes no secrets to it.
     pub fn reaches_site(&self, site: &Site) -> bool {
         self.admin
             || self.sites.contains(&site.name)
             || site.org.as_deref().is_some_and(|o| self.reaches_org(o))
+            || site.supporting.iter().any(|o| self.reaches_org(o))
     }
 }
 
