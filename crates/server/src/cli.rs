@@ -1,0 +1,451 @@
+//! The command line: operator commands that work on the data directory directly, and the
+//! Terminus commands, which talk to the management API (see [`crate::client`]).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::client::{self, ApiArgs, ListArgs};
+use crate::pki;
+use crate::server::{self, ServeOptions};
+use crate::store::{self, AuditEvent, DataDir, Store};
+
+/// `pantheon-secrets`: the secrets service and its CLI.
+#[derive(Debug, Parser)]
+#[command(name = "pantheon-secrets", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The data directory of the service: database, master key, CA and server certificate.
+#[derive(Debug, Args)]
+pub struct DataDirArg {
+    /// The data directory.
+    #[arg(long, env = "PANTHEON_SECRETS_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+/// Every command. (Flattened argument groups carry their own docs.)
+#[allow(missing_docs)]
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Creates a data directory: database, master key file (0600), CA, server certificate;
+    /// prints the admin token once.
+    #[command(name = "init")]
+    Init {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// More names for the server certificate (localhost, 127.0.0.1 and ::1 are always in).
+        #[arg(long = "hostname")]
+        hostnames: Vec<String>,
+    },
+    /// Serves the management and runtime APIs over HTTPS.
+    #[command(name = "serve")]
+    Serve {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// Address to listen on; port 0 picks a free one (the address is printed).
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// Management API requests per second per user; 0 disables the limit.
+        #[arg(long, default_value_t = 3.0)]
+        rate_limit: f64,
+    },
+    /// Creates an organization.
+    #[command(name = "org:create")]
+    OrgCreate {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The organization's id.
+        org: String,
+    },
+    /// Creates a site, with its owner organization and supporting organizations.
+    #[command(name = "site:create")]
+    SiteCreate {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The site's id.
+        site: String,
+        /// The owner organization: the only one whose secrets the site inherits.
+        #[arg(long)]
+        org: Option<String>,
+        /// A supporting organization: its members may reach the site; it contributes no secrets.
+        #[arg(long = "supporting-org")]
+        supporting_orgs: Vec<String>,
+    },
+    /// Creates a bearer token for a user and grants it organizations and sites; prints it once.
+    #[command(name = "token:create")]
+    TokenCreate {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The user's name.
+        user: String,
+        /// An organization the user belongs to (and so the sites it owns).
+        #[arg(long = "org")]
+        orgs: Vec<String>,
+        /// A site the user may manage.
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        /// Reach every organization and site.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Issues a binding (client certificate and key, one PEM) for SITE.ENV.
+    #[command(name = "binding:issue")]
+    BindingIssue {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// `site.env`.
+        site_env: String,
+        /// Where to write the PEM (mode 0600).
+        #[arg(long)]
+        out: PathBuf,
+        /// For an Integrated Composer build runner (reads `ic` secrets; dev and multidevs only).
+        #[arg(long)]
+        build: bool,
+        /// Days of validity.
+        #[arg(long, default_value_t = 365, allow_negative_numbers = true)]
+        days: i64,
+    },
+    /// Revokes the bindings of SITE.ENV (or only the one with --serial).
+    #[command(name = "binding:revoke")]
+    BindingRevoke {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// `site.env`.
+        site_env: String,
+        /// Only this serial number (hex, as `binding:issue` printed it).
+        #[arg(long)]
+        serial: Option<String>,
+    },
+    /// Re-encrypts every value under a new master key; the service keeps serving meanwhile.
+    #[command(name = "key:rotate")]
+    KeyRotate {
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
+    /// Shows the audit trail: who read or changed which secret when (never values).
+    #[command(name = "audit:list")]
+    AuditList {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// How many of the latest events.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Sets a site secret, or its value in one environment (`site.env`).
+    #[command(name = "secret:site:set")]
+    SiteSet {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// `site` or `site.env`.
+        site_env: String,
+        /// The secret's name.
+        name: String,
+        /// The value; read from standard input when omitted.
+        value: Option<String>,
+        /// `runtime`, `env`, `composer` or `file` (new secrets only; default runtime).
+        #[arg(long = "type")]
+        kind: Option<String>,
+        /// Comma-separated `web`, `ic`, `user` (new secrets only; default user).
+        #[arg(long = "scope")]
+        scope: Option<String>,
+    },
+    /// Lists a site's secrets (values for one environment with `site.env`).
+    #[command(name = "secret:site:list")]
+    SiteList {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// `site` or `site.env`.
+        site_env: String,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Deletes a site secret, or only its value in one environment (`site.env`).
+    #[command(name = "secret:site:delete")]
+    SiteDelete {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// `site` or `site.env`.
+        site_env: String,
+        /// The secret's name.
+        name: String,
+    },
+    /// Writes the site's secrets document for local development (values with the user scope).
+    #[command(name = "secret:site:local-generate")]
+    LocalGenerate {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The site.
+        site: String,
+        /// Where to write the JSON document (mode 0600).
+        #[arg(long)]
+        filepath: PathBuf,
+    },
+    /// Sets an organization secret, or its value in one environment (--env).
+    #[command(name = "secret:org:set")]
+    OrgSet {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The organization.
+        org: String,
+        /// The secret's name.
+        name: String,
+        /// The value; read from standard input when omitted.
+        value: Option<String>,
+        /// `runtime`, `env`, `composer` or `file` (new secrets only; default runtime).
+        #[arg(long = "type")]
+        kind: Option<String>,
+        /// Comma-separated `web`, `ic`, `user` (new secrets only; default user).
+        #[arg(long = "scope")]
+        scope: Option<String>,
+        /// The environment whose value to set.
+        #[arg(long)]
+        env: Option<String>,
+    },
+    /// Lists an organization's secrets.
+    #[command(name = "secret:org:list")]
+    OrgList {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The organization.
+        org: String,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Deletes an organization secret, or only its value in one environment (--env).
+    #[command(name = "secret:org:delete")]
+    OrgDelete {
+        #[command(flatten)]
+        api: ApiArgs,
+        /// The organization.
+        org: String,
+        /// The secret's name.
+        name: String,
+        /// The environment whose value to delete.
+        #[arg(long)]
+        env: Option<String>,
+    },
+}
+
+/// Why a command failed; shown as `[error] <message>`.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Wrong usage.
+    #[error("{0}")]
+    Usage(String),
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// Certificates.
+    #[error(transparent)]
+    Pki(#[from] pki::PkiError),
+    /// The service.
+    #[error(transparent)]
+    Serve(#[from] server::ServeError),
+    /// The management API.
+    #[error(transparent)]
+    Client(#[from] client::ClientError),
+    /// A file.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Splits `site.env` (the environment is required).
+pub fn split_site_env(text: &str) -> Result<(String, String), CliError> {
+    match text.split_once('.') {
+        Some((site, env)) if !site.is_empty() && !env.is_empty() => Ok((site.to_string(), env.to_string())),
+        _ => Err(CliError::Usage(format!("expected SITE.ENV (for example my-site.dev), got '{text}'"))),
+    }
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Init { dir, hostnames } => init(&DataDir(dir.data_dir), &hostnames),
+        Command::Serve { dir, listen, rate_limit } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| CliError::Io(format!("tokio runtime: {e}")))?;
+            let writer = runtime.block_on(server::serve(
+                DataDir(dir.data_dir),
+                listen,
+                ServeOptions { rate_limit },
+            ))?;
+            // Dropping the open connections drops the last audit sinks; then the queue drains.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+            writer.finish();
+            Ok(())
+        }
+        Command::OrgCreate { dir, org } => {
+            let store = Store::open(&DataDir(dir.data_dir))?;
+            store.create_org(&org)?;
+            operator_audit(&store, "org.create", Some(format!("org:{org}")), None, None);
+            eprintln!("[success] Organization '{org}' created.");
+            Ok(())
+        }
+        Command::SiteCreate { dir, site, org, supporting_orgs } => {
+            let store = Store::open(&DataDir(dir.data_dir))?;
+            store.create_site(&site, org.as_deref(), &supporting_orgs)?;
+            operator_audit(&store, "site.create", Some(format!("site:{site}")), None, org);
+            eprintln!("[success] Site '{site}' created.");
+            Ok(())
+        }
+        Command::TokenCreate { dir, user, orgs, sites, admin } => {
+            let store = Store::open(&DataDir(dir.data_dir))?;
+            let token = store.create_token(&user, admin, &orgs, &sites)?;
+            operator_audit(&store, "token.create", Some(format!("user:{user}")), None, None);
+            eprintln!("[notice] Token for '{user}' (shown once; keep it secret):");
+            println!("{}", *zeroize::Zeroizing::new(token));
+            Ok(())
+        }
+        Command::BindingIssue { dir, site_env, out, build, days } => {
+            let (site, env) = split_site_env(&site_env)?;
+            store::check_env(&env)?;
+            if build && !store::build_env_allowed(&env) {
+                return Err(CliError::Usage(
+                    "build bindings exist only for dev and multidev environments".into(),
+                ));
+            }
+            let dir = DataDir(dir.data_dir);
+            let store = Store::open(&dir)?;
+            if store.site(&site)?.is_none() {
+                return Err(store::site_not_found(&site).into());
+            }
+            let issued = pki::issue_binding(&dir, &store, &site, &env, build, days)?;
+            pki::write_binding(&out, &issued.pem)?;
+            operator_audit(
+                &store,
+                "binding.issue",
+                Some(format!("site:{site}")),
+                Some(env),
+                Some(format!("serial {}", issued.serial)),
+            );
+            eprintln!(
+                "[success] Binding for {site_env}{} written to {} (serial {}, expires {}).",
+                if build { " (build)" } else { "" },
+                out.display(),
+                issued.serial,
+                issued.not_after
+            );
+            println!("{}", issued.serial);
+            Ok(())
+        }
+        Command::BindingRevoke { dir, site_env, serial } => {
+            let (site, env) = split_site_env(&site_env)?;
+            let store = Store::open(&DataDir(dir.data_dir))?;
+            let revoked = store.revoke_bindings(&site, &env, serial.as_deref())?;
+            if revoked.is_empty() {
+                return Err(CliError::Usage(format!("no unrevoked binding of {site_env} matches")));
+            }
+            for s in &revoked {
+                operator_audit(
+                    &store,
+                    "binding.revoke",
+                    Some(format!("site:{site}")),
+                    Some(env.clone()),
+                    Some(format!("serial {s}")),
+                );
+            }
+            eprintln!("[success] Revoked {} binding(s) of {site_env}.", revoked.len());
+            Ok(())
+        }
+        Command::KeyRotate { dir } => {
+            let store = Store::open(&DataDir(dir.data_dir))?;
+            let (id, moved) = store.rotate_key()?;
+            operator_audit(
+                &store,
+                "key.rotate",
+                None,
+                None,
+                Some(format!("key {id}, {moved} values re-encrypted")),
+            );
+            eprintln!("[success] Master key {id} is current; {moved} values re-encrypted.");
+            Ok(())
+        }
+        Command::AuditList { dir, limit, format } => {
+            let store = Store::open(&DataDir(dir.data_dir))?;
+            let events = store.audit_list(limit)?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&events).unwrap_or_default());
+            } else {
+                let rows: Vec<Vec<String>> = events
+                    .into_iter()
+                    .map(|e| {
+                        vec![
+                            e.at,
+                            e.actor,
+                            e.action,
+                            e.target.unwrap_or_default(),
+                            e.name.unwrap_or_default(),
+                            e.env.unwrap_or_default(),
+                            e.detail.unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                print!(
+                    "{}",
+                    client::table(&["When", "Who", "Action", "Target", "Secret", "Env", "Detail"], &rows)
+                );
+            }
+            Ok(())
+        }
+        Command::SiteSet { api, site_env, name, value, kind, scope } => {
+            client::site_set(&api, &site_env, &name, value, kind, scope)
+        }
+        Command::SiteList { api, site_env, list } => client::site_list(&api, &site_env, &list),
+        Command::SiteDelete { api, site_env, name } => client::site_delete(&api, &site_env, &name),
+        Command::LocalGenerate { api, site, filepath } => client::local_generate(&api, &site, &filepath),
+        Command::OrgSet { api, org, name, value, kind, scope, env } => {
+            client::org_set(&api, &org, &name, value, kind, scope, env)
+        }
+        Command::OrgList { api, org, list } => client::org_list(&api, &org, &list),
+        Command::OrgDelete { api, org, name, env } => client::org_delete(&api, &org, &name, env),
+    }
+}
+
+fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), CliError> {
+    std::fs::create_dir_all(&dir.0).map_err(|e| CliError::Io(format!("{}: {e}", dir.0.display())))?;
+    if dir.db().exists() || dir.master_key().exists() {
+        return Err(CliError::Usage(format!("{} is already initialized", dir.0.display())));
+    }
+    let store = Store::create(dir)?;
+    pki::init(dir, hostnames)?;
+    let token = zeroize::Zeroizing::new(store.create_token("admin", true, &[], &[])?);
+    operator_audit(&store, "init", None, None, None);
+    eprintln!(
+        "[success] Initialized {}: database, master key, CA ({}) and server certificate.",
+        dir.0.display(),
+        dir.ca_cert().display()
+    );
+    eprintln!("[notice] Admin token (shown once; keep it secret):");
+    println!("{}", *token);
+    Ok(())
+}
+
+fn operator_audit(
+    store: &Store,
+    action: &str,
+    target: Option<String>,
+    env: Option<String>,
+    detail: Option<String>,
+) {
+    let event = AuditEvent {
+        actor: "operator".into(),
+        action: action.into(),
+        target,
+        env,
+        detail,
+        ..AuditEvent::default()
+    };
+    if let Err(e) = store.audit(&[event]) {
+        eprintln!("[warning] audit trail: {e}");
+    }
+}

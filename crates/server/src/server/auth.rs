@@ -1,0 +1,158 @@
+//! Who is calling: extractors for the management API (bearer token, then the per-user rate
+//! limit) and for the runtime API (the client certificate the TLS layer verified).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use super::{blocking, Shared};
+use crate::store::{build_env_allowed, BindingRow, Site, User};
+
+/// The SHA-256 fingerprint of the client certificate of a connection, put on each of its
+/// requests by the connection loop once rustls has verified it against the service CA.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerCert(pub [u8; 32]);
+
+/// A management API caller: a known bearer token, within its rate limit.
+pub struct AuthUser(pub User);
+
+impl FromRequestParts<Shared> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| zeroize::Zeroizing::new(t.trim().to_string()))
+            .ok_or_else(|| ApiError::Unauthorized {
+                code: "unauthorized",
+                message: "A bearer token is required.".into(),
+            })?;
+        let user = blocking(state, move |store| store.user_for_token(&token)).await?.ok_or_else(|| {
+            ApiError::Unauthorized { code: "unauthorized", message: "The token is not valid.".into() }
+        })?;
+        state
+            .limiter
+            .check(&user.name)
+            .map_err(|wait| ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64))?;
+        Ok(AuthUser(user))
+    }
+}
+
+/// A runtime caller: a verified client certificate that the service issued and has not revoked.
+pub struct Runtime {
+    /// The binding the certificate was issued as.
+    pub binding: BindingRow,
+    /// Its site.
+    pub site: Site,
+    /// The store's generation, read before anything else of this request.
+    pub generation: u64,
+}
+
+impl FromRequestParts<Shared> for Runtime {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, ApiError> {
+        let peer = parts.extensions.get::<PeerCert>().copied().ok_or_else(|| ApiError::Unauthorized {
+            code: "client_certificate_required",
+            message: "The runtime API requires a client certificate (a binding).".into(),
+        })?;
+        let found = blocking(state, move |store| {
+            let generation = store.generation()?;
+            let Some(binding) = store.binding_by_fingerprint(&peer.0)? else {
+                return Ok(None);
+            };
+            let site = store.site(&binding.site)?;
+            Ok(site.map(|site| (binding, site, generation)))
+        })
+        .await?;
+        let forbidden = |code, message: &str| ApiError::Forbidden { code, message: message.to_string() };
+        let Some((binding, site, generation)) = found else {
+            return Err(forbidden(
+                "unknown_binding",
+                "This client certificate is not a binding of this service.",
+            ));
+        };
+        if binding.revoked {
+            state.audit.record(crate::store::AuditEvent {
+                actor: format!("binding:{}", binding.serial),
+                action: "runtime.denied".into(),
+                target: Some(format!("site:{}", binding.site)),
+                env: Some(binding.env.clone()),
+                detail: Some("revoked".into()),
+                ..Default::default()
+            });
+            return Err(forbidden("binding_revoked", "This binding has been revoked."));
+        }
+        if binding.build && !build_env_allowed(&binding.env) {
+            return Err(forbidden(
+                "build_env_not_allowed",
+                "Build identities exist only for dev and multidev environments.",
+            ));
+        }
+        Ok(Runtime { binding, site, generation })
+    }
+}
+
+/// A token bucket per user: `burst` requests at once, refilled at `rate` per second.
+pub struct RateLimiter {
+    rate: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// A limiter of `rate` requests per second with a burst of the same size; 0 disables it.
+    pub fn new(rate: f64) -> RateLimiter {
+        RateLimiter { rate, burst: rate.max(1.0), buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Takes one token for `user`, or says how long until one is available.
+    pub fn check(&self, user: &str) -> Result<(), Duration> {
+        if self.rate <= 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let (tokens, last) = buckets.entry(user.to_string()).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - *tokens) / self.rate))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limiter_burst_then_wait() {
+        let limiter = RateLimiter::new(3.0);
+        for _ in 0..3 {
+            assert!(limiter.check("a").is_ok());
+        }
+        let wait = limiter.check("a").unwrap_err();
+        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(1));
+        assert!(limiter.check("b").is_ok(), "other users are unaffected");
+    }
+
+    #[test]
+    fn rate_limiter_zero_disables() {
+        let limiter = RateLimiter::new(0.0);
+        for _ in 0..100 {
+            assert!(limiter.check("a").is_ok());
+        }
+    }
+}

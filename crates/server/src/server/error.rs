@@ -1,0 +1,91 @@
+//! The HTTP layer's one error type: clients get a status, a stable `code` and a plain message;
+//! internal causes are logged on the server. Neither ever carries a secret value.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// An API error.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No credentials, or unknown ones.
+    Unauthorized {
+        /// A stable code.
+        code: &'static str,
+        /// What is missing.
+        message: String,
+    },
+    /// Known credentials that may not do this.
+    Forbidden {
+        /// A stable code.
+        code: &'static str,
+        /// What is refused.
+        message: String,
+    },
+    /// Over the rate limit; retry after this many seconds.
+    RateLimited(u64),
+    /// A malformed request.
+    BadRequest(String),
+    /// What the store said.
+    Store(StoreError),
+    /// Something that is the server's fault, logged and answered with a plain message.
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Store(e)
+    }
+}
+
+/// The JSON body of every error.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    /// A stable machine-readable code, e.g. `secret_not_found`.
+    pub code: &'static str,
+    /// A message for people.
+    pub message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            ApiError::Unauthorized { code, message } => (StatusCode::UNAUTHORIZED, code, message),
+            ApiError::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, message),
+            ApiError::RateLimited(secs) => {
+                let body = ErrorBody {
+                    code: "rate_limited",
+                    message: format!("Too many requests: retry after {secs} s."),
+                };
+                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("1")),
+                );
+                return response;
+            }
+            ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, "invalid_request", message),
+            ApiError::Store(e) => match e {
+                StoreError::Invalid { code, message } => (StatusCode::BAD_REQUEST, code, message),
+                StoreError::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message),
+                StoreError::Conflict { code, message } => (StatusCode::CONFLICT, code, message),
+                e @ StoreError::Decrypt(_) => {
+                    eprintln!("error: {e}");
+                    (StatusCode::INTERNAL_SERVER_ERROR, "decrypt_failed", e.to_string())
+                }
+                e => {
+                    eprintln!("error: {e}");
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error.".to_string())
+                }
+            },
+            ApiError::Internal(cause) => {
+                eprintln!("error: {cause}");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error.".to_string())
+            }
+        };
+        (status, Json(ErrorBody { code, message })).into_response()
+    }
+}

@@ -1,0 +1,290 @@
+//! The management API, on Pantheon's paths: site and organization secrets, read and changed by
+//! users with bearer tokens, each reaching only its organizations and sites.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use secrets_core::document::{Document, Value};
+use serde::Deserialize;
+
+use super::auth::AuthUser;
+use super::error::ApiError;
+use super::{blocking, Shared, BASE};
+use crate::store::{self, AuditEvent, Envs, Owner, Put, User};
+
+pub(super) fn routes() -> Router<Shared> {
+    Router::new()
+        .route(&format!("{BASE}/sites/{{site}}/secrets/showall"), get(site_show))
+        .route(&format!("{BASE}/sites/{{site}}/secrets"), post(site_create))
+        .route(&format!("{BASE}/sites/{{site}}/secrets/{{name}}"), patch(site_patch).delete(site_delete))
+        .route(&format!("{BASE}/organizations/{{org}}/secrets"), get(org_show).post(org_create))
+        .route(&format!("{BASE}/organizations/{{org}}/secrets/{{name}}"), patch(org_patch).delete(org_delete))
+}
+
+/// `POST …/secrets`: create a secret, or set the default value of an existing one.
+#[derive(Debug, Deserialize)]
+struct CreateBody {
+    name: String,
+    value: Option<Value>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    scopes: Option<Vec<String>>,
+}
+
+/// `PATCH …/secrets/{name}`: a new value, for the default or for one environment; a `null`
+/// value with an environment deletes that override.
+#[derive(Debug, Deserialize)]
+struct PatchBody {
+    value: Option<Value>,
+    env: Option<String>,
+}
+
+/// `DELETE …/secrets/{name}?env=E` deletes only the override of E.
+#[derive(Debug, Deserialize)]
+struct DeleteQuery {
+    env: Option<String>,
+}
+
+/// Parses a JSON body without ever echoing its content in the error (serde would quote the
+/// offending string, which may be a secret).
+fn parse_body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "malformed JSON body ({:?} error at line {} column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+async fn reach_site(state: &Shared, user: &User, site: String) -> Result<Owner, ApiError> {
+    let found = {
+        let site = site.clone();
+        blocking(state, move |s| s.site(&site)).await?
+    };
+    match found {
+        Some(s) if user.reaches_site(&s) => Ok(Owner::Site(site)),
+        None if user.admin => Err(store::site_not_found(&site).into()),
+        _ => {
+            denied(state, user, &Owner::Site(site.clone()));
+            Err(ApiError::Forbidden {
+                code: "forbidden",
+                message: format!("You do not have access to site '{site}'."),
+            })
+        }
+    }
+}
+
+async fn reach_org(state: &Shared, user: &User, org: String) -> Result<Owner, ApiError> {
+    let exists = {
+        let org = org.clone();
+        blocking(state, move |s| s.org_exists(&org)).await?
+    };
+    match exists {
+        true if user.reaches_org(&org) => Ok(Owner::Org(org)),
+        false if user.admin => Err(store::org_not_found(&org).into()),
+        _ => {
+            denied(state, user, &Owner::Org(org.clone()));
+            Err(ApiError::Forbidden {
+                code: "forbidden",
+                message: format!("You do not have access to organization '{org}'."),
+            })
+        }
+    }
+}
+
+/// Records a refused attempt: who tried to reach what.
+fn denied(state: &Shared, user: &User, owner: &Owner) {
+    state.audit.record(event(user, "access.denied", owner, None, None));
+}
+
+/// Values without the `user` scope are not readable through the management API.
+fn redact(mut doc: Document) -> Document {
+    for secret in doc.secrets.values_mut() {
+        if !secret.has_scope("user") {
+            secret.value = None;
+            secret.env_values.values_mut().for_each(|v| *v = None);
+            secret.org_values.values_mut().for_each(|v| *v = None);
+        }
+    }
+    doc
+}
+
+fn event(user: &User, action: &str, owner: &Owner, name: Option<&str>, env: Option<&str>) -> AuditEvent {
+    AuditEvent {
+        actor: format!("user:{}", user.name),
+        action: action.to_string(),
+        target: Some(format!("{}:{}", owner.kind(), owner.id())),
+        name: name.map(str::to_string),
+        env: env.map(str::to_string),
+        ..AuditEvent::default()
+    }
+}
+
+async fn show(state: Shared, user: User, owner: Owner) -> Result<Json<Document>, ApiError> {
+    let doc = {
+        let owner = owner.clone();
+        blocking(&state, move |s| match &owner {
+            Owner::Site(id) => {
+                let site = s.site(id)?.ok_or_else(|| store::site_not_found(id))?;
+                s.site_document(&site, Envs::All)
+            }
+            Owner::Org(id) => s.org_document(id),
+        })
+        .await?
+    };
+    let mut e = event(&user, "secrets.list", &owner, None, None);
+    e.detail = Some(doc.secrets.keys().cloned().collect::<Vec<_>>().join(","));
+    state.audit.record(e);
+    Ok(Json(redact(doc)))
+}
+
+async fn create(state: Shared, user: User, owner: Owner, body: Bytes) -> Result<impl IntoResponse, ApiError> {
+    let body: CreateBody = parse_body(&body)?;
+    let value = body.value.ok_or_else(|| ApiError::BadRequest("a value is required".into()))?;
+    let put = {
+        let (owner, name) = (owner.clone(), body.name.clone());
+        blocking(&state, move |s| {
+            s.put_secret(&owner, &name, &value, body.kind.as_deref(), body.scopes.as_deref())
+        })
+        .await?
+    };
+    let (action, status) = match put {
+        Put::Created => ("secret.create", StatusCode::CREATED),
+        Put::Updated => ("secret.update", StatusCode::OK),
+    };
+    state.audit.record(event(&user, action, &owner, Some(&body.name), None));
+    Ok((status, Json(serde_json::json!({"name": body.name, "created": put == Put::Created}))))
+}
+
+async fn change(
+    state: Shared,
+    user: User,
+    owner: Owner,
+    name: String,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let body: PatchBody = parse_body(&body)?;
+    let action = match (&body.env, &body.value) {
+        (None, None) => {
+            return Err(ApiError::BadRequest(
+                "a value is required (null only deletes an environment's value)".into(),
+            ))
+        }
+        (None, Some(_)) => "secret.update",
+        (Some(_), Some(_)) => "secret.override.set",
+        (Some(_), None) => "secret.override.delete",
+    };
+    {
+        let (owner, name, env) = (owner.clone(), name.clone(), body.env.clone());
+        blocking(&state, move |s| match env {
+            None => s.update_secret(&owner, &name, &body.value.unwrap_or_default()),
+            Some(env) => s.set_override(&owner, &name, &env, body.value.as_deref().map(String::as_str)),
+        })
+        .await?;
+    }
+    state.audit.record(event(&user, action, &owner, Some(&name), body.env.as_deref()));
+    Ok(Json(serde_json::json!({"name": name})))
+}
+
+async fn delete(
+    state: Shared,
+    user: User,
+    owner: Owner,
+    name: String,
+    env: Option<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    {
+        let (owner, name, env) = (owner.clone(), name.clone(), env.clone());
+        blocking(&state, move |s| match env {
+            None => s.delete_secret(&owner, &name),
+            Some(env) => s.set_override(&owner, &name, &env, None),
+        })
+        .await?;
+    }
+    let action = if env.is_some() { "secret.override.delete" } else { "secret.delete" };
+    state.audit.record(event(&user, action, &owner, Some(&name), env.as_deref()));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn site_show(
+    State(state): State<Shared>,
+    AuthUser(user): AuthUser,
+    Path(site): Path<String>,
+) -> Result<Json<Document>, ApiError> {
+    let owner = reach_site(&state, &user, site).await?;
+    show(state, user, owner).await
+}
+
+async fn org_show(
+    State(state): State<Shared>,
+    AuthUser(user): AuthUser,
+    Path(org): Path<String>,
+) -> Result<Json<Document>, ApiError> {
+    let owner = reach_org(&state, &user, org).await?;
+    show(state, user, owner).await
+}
+
+async fn site_create(
+    State(state): State<Shared>,
+    AuthUser(user): AuthUser,
+    Path(site): Path<String>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let owner = reach_site(&state, &user, site).await?;
+    create(state, user, owner, body).await
+}
+
+async fn org_create(
+    State(state): State<Shared>,
+    AuthUser(user): AuthUser,
+    Path(org): Path<String>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let owner = reach_org(&state, &user, org).await?;
+    create(state, user, owner, body).await
+}
+
+async fn site_patch(
+    State(state): State<Shared>,
+    AuthUser(user): AuthUser,
+    Path((site, name)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let owner = reach_site(&state, &user, site).await?;
+    change(state, user, owner, name, body).await
+}
+
+async fn org_patch(
+    State(state): State<Shared>,
+    AuthUser(user): AuthUser,
+    Path((org, name)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let owner = reach_org(&state, &user, org).await?;
+    change(state, user, owner, name, body).await
+}
+
+async fn site_delete(
+    State(state): State<Shared>,
+    AuthUser(user): AuthUser,
+    Path((site, name)): Path<(String, String)>,
+    Query(q): Query<DeleteQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let owner = reach_site(&state, &user, site).await?;
+    delete(state, user, owner, name, q.env).await
+}
+
+async fn org_delete(
+    State(state): State<Shared>,
+    AuthUser(user): AuthUser,
+    Path((org, name)): Path<(String, String)>,
+    Query(q): Query<DeleteQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let owner = reach_org(&state, &user, org).await?;
+    delete(state, user, owner, name, q.env).await
+}

@@ -1,0 +1,239 @@
+//! What the store holds, as types, and the rules on ids, environments, types and scopes.
+
+use std::collections::BTreeMap;
+
+use secrets_core::document::Value;
+use secrets_core::validate::{check_env_name, check_name, check_value};
+
+use super::{Result, StoreError};
+
+/// The types a secret may be created with.
+pub const TYPES: &[&str] = &["runtime", "env", "composer", "file"];
+/// The scopes a secret may carry.
+pub const SCOPES: &[&str] = &["web", "ic", "user"];
+/// The type of a secret created without one.
+pub const DEFAULT_TYPE: &str = "runtime";
+/// The scope of a secret created without any.
+pub const DEFAULT_SCOPE: &str = "user";
+
+/// Who owns a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// An organization, by id.
+    Org(String),
+    /// A site, by id.
+    Site(String),
+}
+
+impl Owner {
+    /// `org` or `site`, as stored.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Owner::Org(_) => "org",
+            Owner::Site(_) => "site",
+        }
+    }
+
+    /// The owner's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Owner::Org(id) | Owner::Site(id) => id,
+        }
+    }
+}
+
+/// A site and its organizations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// The site's id.
+    pub name: String,
+    /// The owner organization, the only one that contributes secrets.
+    pub org: Option<String>,
+    /// Supporting organizations: they may reach the site, never contribute secrets.
+    pub supporting: Vec<String>,
+}
+
+/// A management API user, resolved from a bearer token.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// The user's name.
+    pub name: String,
+    /// An administrator reaches every organization and site.
+    pub admin: bool,
+    /// Organizations the user belongs to (and so the sites they own).
+    pub orgs: Vec<String>,
+    /// Sites the user was given directly.
+    pub sites: Vec<String>,
+}
+
+impl User {
+    /// Whether the user may read and change the organization's secrets.
+    pub fn reaches_org(&self, org: &str) -> bool {
+        self.admin || self.orgs.iter().any(|o| o == org)
+    }
+
+    /// Whether the user may read and change the site's secrets.
+    /// Members of a supporting organization work on the site too (as on Pantheon); that
+    /// organization still contributes no secrets to it.
+    pub fn reaches_site(&self, site: &Site) -> bool {
+        self.admin
+            || self.sites.contains(&site.name)
+            || site.org.as_deref().is_some_and(|o| self.reaches_org(o))
+            || site.supporting.iter().any(|o| self.reaches_org(o))
+    }
+}
+
+/// A runtime identity: one client certificate for one site and environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingRow {
+    /// The certificate's serial number, hex.
+    pub serial: String,
+    /// The site.
+    pub site: String,
+    /// The environment.
+    pub env: String,
+    /// An Integrated Composer build identity (reads `ic` secrets) rather than a PHP worker.
+    pub build: bool,
+    /// Whether `binding:revoke` withdrew it.
+    pub revoked: bool,
+}
+
+/// One secret of one owner, decrypted.
+#[derive(Debug, Clone)]
+pub struct StoredSecret {
+    /// The name.
+    pub name: String,
+    /// The type, fixed at creation.
+    pub kind: String,
+    /// The scopes, fixed at creation.
+    pub scopes: Vec<String>,
+    /// The default value.
+    pub value: Option<Value>,
+    /// Per-environment overrides.
+    pub env_values: BTreeMap<String, Value>,
+}
+
+/// Which values to decrypt.
+#[derive(Debug, Clone, Copy)]
+pub enum Envs<'a> {
+    /// Every environment.
+    All,
+    /// The default value and this environment's override only.
+    Only(&'a str),
+}
+
+/// What a create-or-update did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    /// A new secret.
+    Created,
+    /// A new default value for an existing secret.
+    Updated,
+}
+
+/// One entry of the audit trail. Never a value.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AuditEvent {
+    /// When (UTC), filled in by the database.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub at: String,
+    /// Who: `user:NAME`, `binding:SERIAL`, `operator`.
+    pub actor: String,
+    /// What, e.g. `secret.create`, `runtime.read`.
+    pub action: String,
+    /// The organization or site, e.g. `site:s1`.
+    pub target: Option<String>,
+    /// The secret's name.
+    pub name: Option<String>,
+    /// The environment.
+    pub env: Option<String>,
+    /// Anything else worth knowing (names read, counts) — never a value.
+    pub detail: Option<String>,
+}
+
+/// Checks an organization or site id: 1–64 of `[A-Za-z0-9_-]`.
+pub fn check_id(what: &str, id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid("invalid_id", format!("a {what} id is 1 to 64 of A-Z a-z 0-9 - _")))
+    }
+}
+
+/// Checks an environment name: `dev`, `test`, `live` or a multidev (`[a-z0-9][a-z0-9-]*`, at
+/// most 63 bytes); `default` is reserved for the organization's value that applies everywhere.
+pub fn check_env(env: &str) -> Result<()> {
+    let ok = !env.is_empty()
+        && env.len() <= 63
+        && env.as_bytes()[0].is_ascii_alphanumeric()
+        && env.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && env != secrets_core::resolve::ORG_DEFAULT;
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "invalid_env",
+            "an environment is dev, test, live or a multidev name ([a-z0-9][a-z0-9-]*, not 'default')",
+        ))
+    }
+}
+
+/// Whether builds (Integrated Composer) may run in this environment: dev and multidevs.
+pub fn build_env_allowed(env: &str) -> bool {
+    env != "test" && env != "live"
+}
+
+pub(super) fn check_secret_name(name: &str, kind: &str) -> Result<()> {
+    let named = if kind == "env" { check_env_name(name.as_bytes()) } else { check_name(name.as_bytes()) };
+    named.map_err(|reason| StoreError::invalid("invalid_name", reason.to_string()))
+}
+
+pub(super) fn check_secret_value(value: &str) -> Result<()> {
+    check_value(value).map_err(|reason| StoreError::invalid("invalid_value", reason))
+}
+
+/// Validates and normalizes scopes: known ones, at least one, no duplicates, order kept.
+pub fn normalize_scopes(scopes: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for scope in scopes.iter().flat_map(|s| s.split(',')).map(str::trim) {
+        if !SCOPES.contains(&scope) {
+            return Err(StoreError::invalid(
+                "invalid_scope",
+                format!("unknown scope '{scope}': scopes are web, ic and user"),
+            ));
+        }
+        if !out.iter().any(|s| s == scope) {
+            out.push(scope.to_string());
+        }
+    }
+    if out.is_empty() {
+        return Err(StoreError::invalid("invalid_scope", "a secret needs at least one scope"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_env_accepts_multidevs_refuses_default() {
+        for ok in ["dev", "test", "live", "pr-12"] {
+            assert!(check_env(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "default", "Dev", "-x", "a.b"] {
+            assert!(check_env(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn normalize_scopes_known_deduplicated_not_empty() {
+        let got = normalize_scopes(&["web,user".to_string(), "web".to_string()]).unwrap();
+        assert_eq!(got, ["web", "user"]);
+        assert!(normalize_scopes(&[]).is_err());
+        assert!(normalize_scopes(&["all".to_string()]).is_err());
+    }
+}

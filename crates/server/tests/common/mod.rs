@@ -1,0 +1,241 @@
+//! A real service for each test: `init` in a fresh temporary data directory, `serve` on
+//! 127.0.0.1 port 0 (so tests run in parallel), and clients over real HTTPS — bearer tokens
+//! for the management API, binding certificates for the runtime API.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use reqwest::blocking::{Client, Response};
+use serde_json::Value as Json;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_pantheon-secrets");
+
+pub struct Service {
+    pub dir: PathBuf,
+    pub data: PathBuf,
+    pub url: String,
+    pub admin: String,
+    rate_limit: f64,
+    child: Option<Child>,
+}
+
+fn temp_dir() -> PathBuf {
+    let unique = secrets_server::crypto::to_hex(&secrets_server::crypto::random_bytes(8));
+    let dir = std::env::temp_dir().join(format!("pantheon-secrets-test-{unique}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Service {
+    /// A service with the default rate limit (3 requests/s per user).
+    pub fn start() -> Service {
+        Service::start_with_rate(3.0)
+    }
+
+    /// A service with this rate limit (0: none), for tests that make many requests.
+    pub fn start_with_rate(rate_limit: f64) -> Service {
+        let dir = temp_dir();
+        let data = dir.join("data");
+        let out = run(&["init", "--data-dir", data.to_str().unwrap()]);
+        assert!(out.status.success(), "init: {}", text(&out));
+        let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        let mut service = Service { dir, data, url: String::new(), admin, rate_limit, child: None };
+        service.serve();
+        service
+    }
+
+    /// Starts `serve` and waits for its address.
+    pub fn serve(&mut self) {
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--data-dir",
+                self.data.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+                "--rate-limit",
+                &self.rate_limit.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        self.url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        self.child = Some(child);
+    }
+
+    /// Stops the server (the data directory stays).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Runs an operator command on this data directory; panics unless it succeeds.
+    pub fn op(&self, args: &[&str]) -> String {
+        let out = self.op_output(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    pub fn op_output(&self, args: &[&str]) -> Output {
+        let mut all = vec![args[0], "--data-dir", self.data.to_str().unwrap()];
+        all.extend_from_slice(&args[1..]);
+        run(&all)
+    }
+
+    /// Creates a user token.
+    pub fn token(&self, user: &str, grants: &[&str]) -> String {
+        let mut args = vec!["token:create", user];
+        args.extend_from_slice(grants);
+        self.op(&args)
+    }
+
+    /// Runs a Terminus command against the service with `token`.
+    pub fn cli(&self, token: &str, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(args)
+            .env("PANTHEON_SECRETS_URL", &self.url)
+            .env("PANTHEON_SECRETS_TOKEN", token)
+            .env("PANTHEON_SECRETS_CA_FILE", self.data.join("ca.pem"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a Terminus command as admin; panics unless it succeeds; returns stdout + stderr.
+    pub fn admin_cli(&self, args: &[&str]) -> String {
+        let out = self.cli(&self.admin, args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        text(&out)
+    }
+
+    /// Issues a binding for `site_env` and returns the PEM file.
+    pub fn binding(&self, site_env: &str, extra: &[&str]) -> PathBuf {
+        let out = self.dir.join(format!(
+            "{site_env}-{}.pem",
+            secrets_server::crypto::to_hex(&secrets_server::crypto::random_bytes(4))
+        ));
+        let mut args = vec!["binding:issue", site_env, "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.op(&args);
+        out
+    }
+
+    fn ca(&self) -> reqwest::Certificate {
+        reqwest::Certificate::from_pem(&std::fs::read(self.data.join("ca.pem")).unwrap()).unwrap()
+    }
+
+    /// A management API client with a bearer token.
+    pub fn api(&self, token: &str) -> Api {
+        Api {
+            client: Client::builder()
+                .use_rustls_tls()
+                .add_root_certificate(self.ca())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            base: format!("{}/customer-secrets/v1", self.url),
+            token: token.to_string(),
+        }
+    }
+
+    /// GET the runtime endpoint with a client certificate (or none); an error means the TLS
+    /// layer refused the connection.
+    pub fn runtime_with(&self, pem: Option<&Path>) -> Result<(u16, String), reqwest::Error> {
+        let mut builder = Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(self.ca())
+            .timeout(Duration::from_secs(30));
+        if let Some(pem) = pem {
+            // Parse errors panic: only the connection itself may fail with Err.
+            let identity = reqwest::Identity::from_pem(&std::fs::read(pem).unwrap())
+                .expect("a PEM with certificate and key");
+            builder = builder.identity(identity);
+        }
+        let response = builder
+            .build()
+            .expect("a client")
+            .get(format!("{}/customer-secrets/v1/runtime/secrets", self.url))
+            .send()?;
+        let status = response.status().as_u16();
+        Ok((status, response.text()?))
+    }
+
+    /// The runtime document for a binding; panics unless 200.
+    pub fn runtime(&self, pem: &Path) -> secrets_core::Document {
+        let (status, body) = self.runtime_with(Some(pem)).unwrap();
+        assert_eq!(status, 200, "{body}");
+        secrets_core::Document::parse(body.as_bytes()).unwrap()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).stdin(Stdio::null()).output().unwrap()
+}
+
+/// stdout and stderr of a command, together.
+pub fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+pub struct Api {
+    client: Client,
+    base: String,
+    pub token: String,
+}
+
+impl Api {
+    pub fn request(&self, method: reqwest::Method, path: &str, body: Option<Json>) -> Response {
+        let mut request =
+            self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().unwrap()
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Json) {
+        status_json(self.request(reqwest::Method::GET, path, None))
+    }
+
+    pub fn post(&self, path: &str, body: Json) -> (u16, Json) {
+        status_json(self.request(reqwest::Method::POST, path, Some(body)))
+    }
+
+    pub fn patch(&self, path: &str, body: Json) -> (u16, Json) {
+        status_json(self.request(reqwest::Method::PATCH, path, Some(body)))
+    }
+
+    pub fn delete(&self, path: &str) -> (u16, Json) {
+        status_json(self.request(reqwest::Method::DELETE, path, None))
+    }
+}
+
+pub fn status_json(response: Response) -> (u16, Json) {
+    let status = response.status().as_u16();
+    let text = response.text().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+}
+
+/// The resolved value of `name` in a runtime document.
+pub fn value<'a>(doc: &'a secrets_core::Document, name: &str) -> Option<&'a str> {
+    doc.secrets.get(name).and_then(|s| s.value.as_ref()).map(|v| v.as_str())
+}
