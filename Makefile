@@ -4,9 +4,9 @@ SHELL := /bin/bash
 
 PHP ?= php
 EXT := $(CURDIR)/target/release/pantheon_secrets.so
-PHP_EXT := $(PHP) -d extension=$(EXT)
+SERVER := $(CURDIR)/target/release/pantheon-secrets
 
-.PHONY: deps build run test lint bench install clean
+.PHONY: deps build server run test lint bench install clean
 
 ## deps: install what is missing (Debian: PHP headers, libclang for bindgen, php-fpm, cgi-fcgi, phpunit)
 deps:
@@ -17,9 +17,13 @@ build: deps
 	cargo build --release -p pantheon_secrets
 	cp target/release/libpantheon_secrets.so $(EXT)
 
-## run: pantheon_get_secret() answering from the sample secrets document
-run: build
-	$(PHP_EXT) -d pantheon_secrets.backend=file://$(CURDIR)/examples/secrets.json examples/demo.php
+## server: the secrets service and its CLI, as target/release/pantheon-secrets
+server: deps
+	cargo build --release -p pantheon-secrets-server --bin pantheon-secrets
+
+## run: the service on loopback, secrets set through its CLI, PHP reading them over mutual TLS
+run: build server
+	@PHP=$(PHP) examples/run.sh $(EXT) $(SERVER)
 
 ## lint: formatting, clippy, and the stubs parse
 lint: deps
@@ -28,7 +32,7 @@ lint: deps
 	$(PHP) -l stubs/pantheon_secrets.stub.php
 
 ## test: lint, build, then every suite; ends with one line `N passed, N failed`
-test: lint build
+test: lint build server
 	@EXT=$(EXT) PHP=$(PHP) tools/test.sh
 
 ## bench: the hit path next to ini_get(), constant(), getenv() and a userland JSON read; memory

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make run`: the secrets service on loopback with a temporary data directory; an organization
+# secret, a site secret and a live override set through its CLI; a binding per environment; and
+# PHP with the extension reading them over mutual TLS. Then the same through the file that
+# `secret:site:local-generate` writes. Everything it started is stopped and removed at the end.
+# usage: examples/run.sh EXTENSION.so PANTHEON_SECRETS_BINARY
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EXT=$1
+BIN=$2
+PHP=${PHP:-php}
+out=$(mktemp -d "${TMPDIR:-/tmp}/pantheon-secrets-run.XXXXXX")
+pid= work=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  [ -n "$work" ] && rm -rf "$work"
+  rm -rf "$out"
+}
+trap cleanup EXIT
+
+echo "== The service, set up through its CLI"
+PANTHEON_SECRETS_DEMO_KEEP=1 crates/server/scripts/demo.sh "$BIN" "$out/local.json" | tee "$out/demo.log"
+setting() { sed -n "s/^  pantheon_secrets.$1=//p" "$out/demo.log"; }
+url=$(setting backend)
+bindings=$(dirname "$(setting client_cert)")
+ca=$(setting ca_file)
+pid=$(sed -n 's/^service left running (pid \([0-9]*\)).*/\1/p' "$out/demo.log")
+work=$(sed -n 's/^stop it with: kill [0-9]*; rm -rf //p' "$out/demo.log")
+
+echo
+echo "== PHP reading them over mutual TLS, one binding per environment"
+for env in dev test live; do
+  "$PHP" -d "extension=$EXT" -d "pantheon_secrets.backend=$url" -d "pantheon_secrets.client_cert=$bindings/binding-$env.pem" \
+    -d "pantheon_secrets.ca_file=$ca" examples/demo.php "demo-site.$env"
+done
+
+echo
+echo "== The same from the file secret:site:local-generate wrote (local development)"
+"$PHP" -d "extension=$EXT" -d "pantheon_secrets.backend=file://$out/local.json" -d pantheon_secrets.environment=live \
+  examples/demo.php "local file, live"
