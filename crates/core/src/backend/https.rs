@@ -149,33 +149,14 @@ fn roots(ca_file: &str) -> Result<RootCerts, FetchError> {
         return Ok(if certs.is_empty() { RootCerts::WebPki } else { RootCerts::Specific(Arc::new(certs)) });
     }
     let pem = read(ca_file, "pantheon_secrets.ca_file")?;
-    let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
-        .filter_map(|item| match item {
-            Ok(PemItem::Certificate(cert)) => Some(cert),
-            _ => None,
-        })
-        .collect();
-    if certs.is_empty() {
-        return Err(FetchError::revoked(format!("pantheon_secrets.ca_file {ca_file}: no certificate in it")));
-    }
-    Ok(RootCerts::Specific(Arc::new(certs)))
+    Ok(RootCerts::Specific(Arc::new(certificates(&pem, "pantheon_secrets.ca_file", ca_file)?)))
 }
 
 /// The worker's identity: certificates from `cert_file`, the key from `key_file` or, when that is
 /// empty, from `cert_file` too (as in Pantheon's `binding.pem`).
 fn identity(cert_file: &str, key_file: &str) -> Result<ClientCert, FetchError> {
     let pem = read(cert_file, "pantheon_secrets.client_cert")?;
-    let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
-        .filter_map(|item| match item {
-            Ok(PemItem::Certificate(cert)) => Some(cert),
-            _ => None,
-        })
-        .collect();
-    if certs.is_empty() {
-        return Err(FetchError::revoked(format!(
-            "pantheon_secrets.client_cert {cert_file}: no certificate in it"
-        )));
-    }
+    let certs = certificates(&pem, "pantheon_secrets.client_cert", cert_file)?;
     let (key_pem, key_setting, key_path) = if key_file.is_empty() {
         (pem, "pantheon_secrets.client_cert", cert_file)
     } else {
@@ -191,6 +172,20 @@ fn identity(cert_file: &str, key_file: &str) -> Result<ClientCert, FetchError> {
         ))
     })?;
     Ok(ClientCert::new_with_certs(&certs, key))
+}
+
+/// The certificates of a PEM file (at least one), or an error naming the setting and the file.
+fn certificates(pem: &[u8], setting: &str, path: &str) -> Result<Vec<Certificate<'static>>, FetchError> {
+    let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(cert)) => Some(cert),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(FetchError::revoked(format!("{setting} {path}: no certificate in it")));
+    }
+    Ok(certs)
 }
 
 fn read(path: &str, setting: &str) -> Result<Zeroizing<Vec<u8>>, FetchError> {
