@@ -183,11 +183,6 @@ impl Cache {
         f(self.state.read().served().map(|s| &**s))
     }
 
-    /// The values held, to keep past later refreshes.
-    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
-        self.state.read().served().cloned()
-    }
-
     /// Fetches when one is due at `now` and no other thread is fetching (while one is, the values
     /// held are served; with none held yet, this waits for that fetch). Returns the warning of a
     /// failed attempt: one per attempt, never one per call.
@@ -572,7 +567,7 @@ mod tests {
         assert_eq!(get(&cache, 50_000).0.as_deref(), Some("mocked"), "no fetch while mocked, TTL or not");
         cache.refresh(50_001).unwrap();
         assert_eq!(cache.status(50_001).backend, "mock");
-        assert_eq!(cache.snapshot().unwrap().site_id(), "m");
+        assert_eq!(cache.held(|s| s.unwrap().site_id().to_string()), "m");
         let live = Config::read(
             |n| match n {
                 ini::BACKEND => Some("file:///played.json".into()),

@@ -115,11 +115,6 @@ impl Snapshot {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
-
-    /// The bytes held in names and values (for status and memory figures).
-    pub fn bytes_held(&self) -> usize {
-        self.entries.iter().map(|e| e.name.len() + e.value.len()).sum()
-    }
 }
 
 /// PHP's string hash (DJBX33A with the top bit set, as `zend_inline_hash_func` on 64-bit) for
