@@ -6,7 +6,7 @@ PHP ?= php
 EXT := $(CURDIR)/target/release/pantheon_secrets.so
 SERVER := $(CURDIR)/target/release/pantheon-secrets
 
-.PHONY: deps build server run test lint bench install clean
+.PHONY: deps build server run test e2e lint bench install clean
 
 ## deps: install what is missing (Debian: PHP headers, libclang for bindgen, php-fpm, cgi-fcgi, phpunit)
 deps:
@@ -33,7 +33,11 @@ lint: deps
 
 ## test: lint, build, then every suite; ends with one line `N passed, N failed`
 test: lint build server
-	@EXT=$(EXT) PHP=$(PHP) tools/test.sh
+	@EXT=$(EXT) SERVER=$(SERVER) PHP=$(PHP) tools/test.sh
+
+## e2e: the service, nginx and PHP-FPM (three pools, two sites) on loopback, checked over HTTP
+e2e: build server
+	@e2e/run.sh $(EXT) $(SERVER)
 
 ## bench: the hit path next to ini_get(), constant(), getenv() and a userland JSON read; memory
 bench: build

@@ -50,6 +50,21 @@ for suite in php-tests/phpunit/*/phpunit.xml; do
   count "phpunit" "$log/phpunit" "$p" "$f" "$s"
 done
 
+# The whole system on loopback, when its tools are here (make deps installs them).
+SERVER=${SERVER:-$PWD/target/release/pantheon-secrets}
+if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
+  echo "== e2e (service, nginx, PHP-FPM)"
+  PATH=$PATH:/usr/sbin e2e/run.sh "$EXT" "$SERVER" > "$log/e2e" 2>&1
+  rc=$?
+  grep -E "^(ok|not ok|#) " "$log/e2e"
+  p=$(grep -c "^ok " "$log/e2e") f=$(grep -c "^not ok " "$log/e2e")
+  if [ "$rc" -ne 0 ]; then status=1; [ "$f" -gt 0 ] || { tail -n 30 "$log/e2e"; f=1; }; fi
+  count "e2e" "$log/e2e" "$p" "$f" 0
+else
+  echo "== e2e skipped: nginx is not installed"
+  count "e2e" /dev/null 0 0 1
+fi
+
 [ "$failed" -eq 0 ] || status=1
 if [ "$skipped" -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"

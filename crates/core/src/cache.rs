@@ -584,6 +584,20 @@ mod tests {
     }
 
     #[test]
+    fn cache_recovers_on_the_first_call_after_the_back_off() {
+        let (cache, fetches) = cache_with(
+            vec![Ok(ONE), Err(FetchError::transient("down")), Ok(TWO)],
+            &[(ini::TTL, "3"), (ini::BACKOFF_MAX, "1")],
+        );
+        assert_eq!(get(&cache, 1_000).0.as_deref(), Some("one"));
+        let (value, warning) = get(&cache, 5_000);
+        assert_eq!((value.as_deref(), warning.is_some()), (Some("one"), true));
+        assert_eq!(get(&cache, 5_010).0.as_deref(), Some("one"));
+        assert_eq!(get(&cache, 7_500).0.as_deref(), Some("two"), "the first call after the back-off fetches");
+        assert_eq!(fetches.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
     fn backoff_doubles_up_to_the_cap() {
         let mut rng = 12345;
         for (failures, cap) in [(1, 1_000), (2, 2_000), (3, 4_000), (9, 8_000)] {

@@ -53,6 +53,10 @@ pub enum Command {
         /// Management API requests per second per user; 0 disables the limit.
         #[arg(long, default_value_t = 3.0)]
         rate_limit: f64,
+        /// Appends a line per runtime read to this file (time, site.env, kind, serial; never a
+        /// value): how operators count fetches per worker.
+        #[arg(long)]
+        access_log: Option<std::path::PathBuf>,
     },
     /// Creates an organization.
     #[command(name = "org:create")]
@@ -269,7 +273,7 @@ pub fn split_site_env(text: &str) -> Result<(String, String), CliError> {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Init { dir, hostnames } => init(&DataDir(dir.data_dir), &hostnames),
-        Command::Serve { dir, listen, rate_limit } => {
+        Command::Serve { dir, listen, rate_limit, access_log } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -277,7 +281,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let writer = runtime.block_on(server::serve(
                 DataDir(dir.data_dir),
                 listen,
-                ServeOptions { rate_limit },
+                ServeOptions { rate_limit, access_log },
             ))?;
             // Dropping the open connections drops the last audit sinks; then the queue drains.
             runtime.shutdown_timeout(std::time::Duration::from_secs(5));

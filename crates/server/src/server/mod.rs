@@ -40,6 +40,8 @@ pub struct AppState {
     pub audit: AuditSink,
     /// Runtime answers, valid while the store's generation is unchanged.
     pub runtime_cache: runtime::RuntimeCache,
+    /// The runtime access log, if `serve --access-log` asked for one.
+    pub access_log: Option<std::sync::Mutex<std::fs::File>>,
 }
 
 /// The shared state as handlers receive it.
@@ -50,6 +52,8 @@ pub type Shared = Arc<AppState>;
 pub struct ServeOptions {
     /// Management API requests per second per user (also the burst); 0 disables the limit.
     pub rate_limit: f64,
+    /// Where to append a line per runtime read, if anywhere.
+    pub access_log: Option<std::path::PathBuf>,
 }
 
 /// Runs a store call on the blocking pool.
@@ -88,6 +92,9 @@ pub enum ServeError {
     /// The listener.
     #[error("listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
+    /// The access log.
+    #[error("access log {0}: {1}")]
+    AccessLog(String, std::io::Error),
 }
 
 /// Opens the data directory, binds `listen`, prints `listening on https://ADDR` (the actual
@@ -104,6 +111,16 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
         store,
         limiter: RateLimiter::new(opts.rate_limit),
         runtime_cache: runtime::RuntimeCache::default(),
+        access_log: match &opts.access_log {
+            Some(path) => Some(std::sync::Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| ServeError::AccessLog(path.display().to_string(), e))?,
+            )),
+            None => None,
+        },
     });
     let app = router(state);
     println!("listening on https://{local}");
