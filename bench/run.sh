@@ -11,14 +11,17 @@ DOC=$PWD/examples/secrets.json
 hit_cmd="$PHP -d extension=$EXT -d pantheon_secrets.backend=file://$DOC bench/hit.php $DOC 15 200000"
 mem_cmd="$PHP -d extension=$EXT bench/memory.php 1000 1024"
 https_cmd="$PHP bench/https.php $EXT 15"
+web_cmd="bench/web.sh $EXT 5 4"
 echo "+ $hit_cmd" >&2
 hit=$($hit_cmd)
 echo "+ $mem_cmd" >&2
 mem=$($mem_cmd)
 echo "+ $https_cmd" >&2
 https=$($https_cmd)
+echo "+ $web_cmd" >&2
+web=$($web_cmd)
 
-report=$(HIT="$hit" MEM="$mem" HTTPS="$https" "$PHP" -r '
+report=$(HIT="$hit" MEM="$mem" HTTPS="$https" WEB="$web" "$PHP" -r '
 $hit = json_decode(getenv("HIT"), true);
 $mem = json_decode(getenv("MEM"), true);
 $rows = "";
@@ -45,6 +48,14 @@ printf("## A service that hangs (PHP-FPM, 4 static workers, 200 requests, timeou
     $up["median_ms"], $up["worst_ms"], $up["slow_requests"], $up["server_requests"], $down["median_ms"], $down["worst_ms"], $down["slow_requests"], $down["server_requests"]);
 $goal5 = $down["median_ms"] < 1 ? "met" : "not met";
 printf("(Request time is measured inside the page around the secret read.)\n\n- Goal: while the service is down, the median request is unaffected: **%s**.\n\n", $goal5);
+$web = json_decode(getenv("WEB"), true);
+if (isset($web["median_rps"])) {
+    $w = $web["median_rps"];
+    printf("## A PHP-FPM page reading 10 secrets (nginx, 4 static workers, opcache; wrk -t2 -c16 on loopback; medians of %d interleaved rounds)\n\n| page | requests/s | ratio to the extension |\n|---|---|---|\n| pantheon_get_secret() | %.0f | 1.00× |\n| hard-coded constants | %.0f | %.3f× |\n| userland: decode the document per request | %.0f | %.3f× |\n\nFetches by a worker during the run: %d.\n\n",
+        $web["rounds"], $w["extension"], $w["constants"], $w["constants"] / $w["extension"], $w["userland"], $w["userland"] / $w["extension"], $web["fetches_by_a_worker"]);
+    printf("- Goal: the extension within 2%% of hard-coded constants: **%s** (%.1f%%).\n- Goal: at least 5× the userland way: **%s** (%.2f×; with a 10-secret document the request itself costs far more than decoding it).\n\n",
+        $web["extension_vs_constants"] >= 0.98 ? "met" : "not met", 100 * (1 - $web["extension_vs_constants"]), $web["extension_vs_userland"] >= 5 ? "met" : "not met", $web["extension_vs_userland"]);
+}
 printf("## Memory\n\n%d secrets of %d bytes (%d bytes of names and values held): resident memory grew by %d bytes; the budget (2× the bytes held + 2 MiB) is %d bytes: **%s**.\n",
     $mem["secrets"], $mem["value_bytes"], $mem["bytes_held"], $mem["rss_growth"], $mem["budget"], $goal3);
 ')
@@ -62,6 +73,7 @@ printf("## Memory\n\n%d secrets of %d bytes (%d bytes of names and values held):
   echo "$hit_cmd" | sed "s|$PWD/|\$PWD/|g"
   echo "$mem_cmd" | sed "s|$PWD/|\$PWD/|g"
   echo "$https_cmd" | sed "s|$PWD/|\$PWD/|g"
+  echo "$web_cmd" | sed "s|$PWD/|\$PWD/|g"
   echo '```'
 } > bench/REPORT.md
 cat bench/REPORT.md
