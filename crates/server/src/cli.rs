@@ -192,6 +192,10 @@ pub enum Command {
         #[arg(long)]
         filepath: PathBuf,
     },
+    /// Integrated Composer: prints COMPOSER_AUTH (or writes auth.json, or export lines) from the
+    /// ic secrets a build certificate reads.
+    #[command(name = "ic:composer-auth")]
+    ComposerAuth(crate::build::ComposerAuthArgs),
     /// Sets an organization secret, or its value in one environment (--env).
     #[command(name = "secret:org:set")]
     OrgSet {
@@ -407,6 +411,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::SiteList { api, site_env, list } => client::site_list(&api, &site_env, &list),
         Command::SiteDelete { api, site_env, name } => client::site_delete(&api, &site_env, &name),
         Command::LocalGenerate { api, site, filepath } => client::local_generate(&api, &site, &filepath),
+        Command::ComposerAuth(args) => {
+            crate::build::composer_auth(&args).map_err(|e| CliError::Io(e.to_string()))
+        }
         Command::OrgSet { api, org, name, value, kind, scope, env } => {
             client::org_set(&api, &org, &name, value, kind, scope, env)
         }

@@ -185,6 +185,9 @@ fn set(
     env: Option<String>,
 ) -> Result<(), CliError> {
     let value = read_value(value)?;
+    if let Some(warning) = integrated_composer_warning(kind.as_deref(), scope.as_deref(), name) {
+        eprintln!("[warning] {warning}");
+    }
     match env {
         Some(env) => {
             if kind.is_some() || scope.is_some() {
@@ -232,6 +235,22 @@ pub fn site_set(
 ) -> Result<(), CliError> {
     let (site, env) = split_optional_env(site_env);
     set(&Api::new(args)?, ["sites", &site], name, value, kind, scope, env)
+}
+
+/// The warning for a new secret Integrated Composer would not use as its creator intends: a
+/// composer-type secret without the ic scope, or an ic secret of another type than composer or env.
+fn integrated_composer_warning(kind: Option<&str>, scope: Option<&str>, name: &str) -> Option<String> {
+    let has_ic = scope.is_some_and(|s| s.split(',').any(|s| s.trim() == "ic"));
+    let kind = kind.unwrap_or("runtime");
+    let why = match (kind, has_ic) {
+        ("composer", false) => "a composer secret needs the ic scope",
+        ("composer" | "env", true) | (_, false) => return None,
+        (_, true) => "an ic secret must be of type composer or env",
+    };
+    Some(format!(
+        "Integrated Composer will not use secret '{name}': {why}. Delete it and create it again with \
+         --type=composer --scope=ic"
+    ))
 }
 
 /// `secret:site:delete <site>[.<env>] <name>`.
@@ -395,4 +414,23 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     }
     out.push_str(&format!(" {}\n", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join(" - ")));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::integrated_composer_warning;
+
+    #[test]
+    fn integrated_composer_warning_only_for_misplaced_build_secrets() {
+        assert!(integrated_composer_warning(Some("composer"), Some("web"), "x")
+            .unwrap()
+            .contains("needs the ic scope"));
+        assert!(integrated_composer_warning(Some("composer"), None, "x").is_some());
+        assert!(integrated_composer_warning(Some("runtime"), Some("ic,web"), "x")
+            .unwrap()
+            .contains("type composer or env"));
+        assert!(integrated_composer_warning(Some("composer"), Some("ic"), "x").is_none());
+        assert!(integrated_composer_warning(Some("env"), Some("ic"), "x").is_none());
+        assert!(integrated_composer_warning(None, Some("web,user"), "x").is_none());
+    }
 }
