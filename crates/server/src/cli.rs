@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::client::{self, ApiArgs, ListArgs};
+use crate::client::{self, ApiArgs, ListArgs, SecretArgs};
 use crate::pki;
 use crate::server::{self, ServeOptions};
 use crate::store::{self, AuditEvent, DataDir, Store};
@@ -150,16 +150,8 @@ pub enum Command {
         api: ApiArgs,
         /// `site` or `site.env`.
         site_env: String,
-        /// The secret's name.
-        name: String,
-        /// The value; read from standard input when omitted.
-        value: Option<String>,
-        /// `runtime`, `env`, `composer` or `file` (new secrets only; default runtime).
-        #[arg(long = "type")]
-        kind: Option<String>,
-        /// Comma-separated `web`, `ic`, `user` (new secrets only; default user).
-        #[arg(long = "scope")]
-        scope: Option<String>,
+        #[command(flatten)]
+        secret: SecretArgs,
     },
     /// Lists a site's secrets (values for one environment with `site.env`).
     #[command(name = "secret:site:list")]
@@ -203,16 +195,8 @@ pub enum Command {
         api: ApiArgs,
         /// The organization.
         org: String,
-        /// The secret's name.
-        name: String,
-        /// The value; read from standard input when omitted.
-        value: Option<String>,
-        /// `runtime`, `env`, `composer` or `file` (new secrets only; default runtime).
-        #[arg(long = "type")]
-        kind: Option<String>,
-        /// Comma-separated `web`, `ic`, `user` (new secrets only; default user).
-        #[arg(long = "scope")]
-        scope: Option<String>,
+        #[command(flatten)]
+        secret: SecretArgs,
         /// The environment whose value to set.
         #[arg(long)]
         env: Option<String>,
@@ -405,18 +389,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::SiteSet { api, site_env, name, value, kind, scope } => {
-            client::site_set(&api, &site_env, &name, value, kind, scope)
-        }
+        Command::SiteSet { api, site_env, secret } => client::site_set(&api, &site_env, secret),
         Command::SiteList { api, site_env, list } => client::site_list(&api, &site_env, &list),
         Command::SiteDelete { api, site_env, name } => client::site_delete(&api, &site_env, &name),
         Command::LocalGenerate { api, site, filepath } => client::local_generate(&api, &site, &filepath),
         Command::ComposerAuth(args) => {
             crate::build::composer_auth(&args).map_err(|e| CliError::Io(e.to_string()))
         }
-        Command::OrgSet { api, org, name, value, kind, scope, env } => {
-            client::org_set(&api, &org, &name, value, kind, scope, env)
-        }
+        Command::OrgSet { api, org, secret, env } => client::org_set(&api, &org, secret, env),
         Command::OrgList { api, org, list } => client::org_list(&api, &org, &list),
         Command::OrgDelete { api, org, name, env } => client::org_delete(&api, &org, &name, env),
     }

@@ -30,6 +30,21 @@ pub struct ApiArgs {
     pub ca_file: Option<PathBuf>,
 }
 
+/// The secret a `set` command names, and what to set it to.
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    /// The secret's name.
+    pub name: String,
+    /// The value; read from standard input when omitted.
+    pub value: Option<String>,
+    /// `runtime`, `env`, `composer` or `file` (new secrets only; default runtime).
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    /// Comma-separated `web`, `ic`, `user` (new secrets only; default user).
+    #[arg(long = "scope")]
+    pub scope: Option<String>,
+}
+
 /// `--fields` and `--format` of the list commands.
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -175,15 +190,9 @@ fn split_optional_env(text: &str) -> (String, Option<String>) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn set(
-    api: &Api,
-    owner: [&str; 2],
-    name: &str,
-    value: Option<String>,
-    kind: Option<String>,
-    scope: Option<String>,
-    env: Option<String>,
-) -> Result<(), CliError> {
+fn set(api: &Api, owner: [&str; 2], secret: SecretArgs, env: Option<String>) -> Result<(), CliError> {
+    let SecretArgs { name, value, kind, scope } = secret;
+    let name = name.as_str();
     let value = read_value(value)?;
     if let Some(warning) = integrated_composer_warning(kind.as_deref(), scope.as_deref(), name) {
         eprintln!("[warning] {warning}");
@@ -225,16 +234,9 @@ fn delete(api: &Api, owner: [&str; 2], name: &str, env: Option<String>) -> Resul
 }
 
 /// `secret:site:set <site>[.<env>] <name> [<value>] [--type] [--scope]`.
-pub fn site_set(
-    args: &ApiArgs,
-    site_env: &str,
-    name: &str,
-    value: Option<String>,
-    kind: Option<String>,
-    scope: Option<String>,
-) -> Result<(), CliError> {
+pub fn site_set(args: &ApiArgs, site_env: &str, secret: SecretArgs) -> Result<(), CliError> {
     let (site, env) = split_optional_env(site_env);
-    set(&Api::new(args)?, ["sites", &site], name, value, kind, scope, env)
+    set(&Api::new(args)?, ["sites", &site], secret, env)
 }
 
 /// The warning for a new secret Integrated Composer would not use as its creator intends: a
@@ -260,16 +262,8 @@ pub fn site_delete(args: &ApiArgs, site_env: &str, name: &str) -> Result<(), Cli
 }
 
 /// `secret:org:set <org> <name> [<value>] [--type] [--scope] [--env]`.
-pub fn org_set(
-    args: &ApiArgs,
-    org: &str,
-    name: &str,
-    value: Option<String>,
-    kind: Option<String>,
-    scope: Option<String>,
-    env: Option<String>,
-) -> Result<(), CliError> {
-    set(&Api::new(args)?, ["organizations", org], name, value, kind, scope, env)
+pub fn org_set(args: &ApiArgs, org: &str, secret: SecretArgs, env: Option<String>) -> Result<(), CliError> {
+    set(&Api::new(args)?, ["organizations", org], secret, env)
 }
 
 /// `secret:org:delete <org> <name> [--env]`.
