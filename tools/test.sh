@@ -52,18 +52,27 @@ done
 
 # The whole system on loopback, when its tools are here (make deps installs them).
 SERVER=${SERVER:-$PWD/target/release/pantheon-secrets}
-if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
-  echo "== e2e (service, nginx, PHP-FPM)"
-  PATH=$PATH:/usr/sbin e2e/run.sh "$EXT" "$SERVER" > "$log/e2e" 2>&1
-  rc=$?
-  grep -E "^(ok|not ok|#) " "$log/e2e"
-  p=$(grep -c "^ok " "$log/e2e") f=$(grep -c "^not ok " "$log/e2e")
-  if [ "$rc" -ne 0 ]; then status=1; [ "$f" -gt 0 ] || { tail -n 30 "$log/e2e"; f=1; }; fi
-  count "e2e" "$log/e2e" "$p" "$f" 0
-else
-  echo "== e2e skipped: nginx is not installed"
-  count "e2e" /dev/null 0 0 1
-fi
+run_e2e() { # name script needs…
+  local name=$1 script=$2 tool
+  shift 2
+  for tool in "$@"; do
+    if ! PATH=$PATH:/usr/sbin command -v "$tool" >/dev/null 2>&1 && [ ! -e "$tool" ]; then
+      echo "== $name skipped: $tool is not installed (make deps installs it)"
+      count "$name" /dev/null 0 0 1
+      return
+    fi
+  done
+  echo "== $name"
+  PATH=$PATH:/usr/sbin "$script" "$EXT" "$SERVER" > "$log/$name" 2>&1
+  local rc=$?
+  grep -E "^(ok|not ok|#) " "$log/$name"
+  local p f
+  p=$(grep -c "^ok " "$log/$name") f=$(grep -c "^not ok " "$log/$name")
+  if [ "$rc" -ne 0 ]; then status=1; [ "$f" -gt 0 ] || { tail -n 30 "$log/$name"; f=1; }; fi
+  count "$name" "$log/$name" "$p" "$f" 0
+}
+run_e2e "e2e (service, nginx, PHP-FPM)" e2e/run.sh nginx
+run_e2e "e2e (WordPress, headless Chromium)" e2e/wordpress.sh nginx mariadbd chromium node /usr/share/wordpress/wp-load.php
 
 [ "$failed" -eq 0 ] || status=1
 if [ "$skipped" -gt 0 ]; then

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# `make e2e` (WordPress part): Debian's WordPress on loopback — MariaDB in a temporary directory,
+# PHP-FPM with the extension reading the site's secrets from the service over mTLS, nginx — with
+# the must-use plugin of integrations/wordpress. Headless Chromium loads the front page (the
+# constant the plugin defined reached the page) and Tools → Secrets (secrets listed, values
+# masked). Everything it started is stopped and removed at the end, also on failure.
+# usage: e2e/wordpress.sh EXTENSION.so PANTHEON_SECRETS_BINARY
+# Prints "ok - …" / "not ok - …" per check and ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+EXT=$1 BIN=$2
+PATH=$PATH:/usr/sbin
+work=$(mktemp -d "${TMPDIR:-/tmp}/pantheon-secrets-wp.XXXXXX")
+chmod 0755 "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+passed=0 failed=0
+check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); echo "ok - $what"; else failed=$((failed + 1)); echo "not ok - $what"; fi; }
+free_port() { php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);'; }
+wait_for() { for _ in $(seq 150); do eval "$1" && return 0; sleep 0.1; done; return 1; }
+SMTP_PASS='smtp-Pa55-e2e-value'
+
+# The service, with the secrets the plugin maps and one the site may not see.
+data=$work/data
+"$BIN" init --data-dir "$data" > "$work/admin.token"
+"$BIN" org:create --data-dir "$data" wp-org > /dev/null
+"$BIN" site:create --data-dir "$data" wp-site --org wp-org > /dev/null
+service_port=$(free_port)
+"$BIN" serve --data-dir "$data" --listen "127.0.0.1:$service_port" --rate-limit 0 > "$work/serve.out" 2> "$work/serve.log" &
+pids+=($!)
+wait_for "grep -q '^listening on' '$work/serve.out'" || { echo "the service did not start"; exit 1; }
+export PANTHEON_SECRETS_URL=https://127.0.0.1:$service_port PANTHEON_SECRETS_TOKEN=$(cat "$work/admin.token") PANTHEON_SECRETS_CA_FILE=$data/ca.pem
+printf '%s' "$SMTP_PASS" | "$BIN" secret:site:set wp-site smtp_pass --scope=web,user > /dev/null
+printf '%s' 'build-only-e2e-value' | "$BIN" secret:site:set wp-site BUILD_TOKEN --type=env --scope=ic > /dev/null
+"$BIN" binding:issue --data-dir "$data" wp-site.dev --out "$work/binding.pem" > /dev/null
+chmod 0644 "$work/binding.pem" "$data/ca.pem"
+
+# MariaDB, private to this run.
+mariadb-install-db --no-defaults --datadir="$work/db" --user="$(id -un)" --auth-root-authentication-method=normal > "$work/db-install.log" 2>&1 || { cat "$work/db-install.log"; exit 1; }
+mariadbd --no-defaults --datadir="$work/db" --socket="$work/db.sock" --skip-networking --pid-file="$work/db.pid" --user="$(id -un)" > "$work/db.log" 2>&1 &
+pids+=($!)
+wait_for "[ -S '$work/db.sock' ]" || { cat "$work/db.log"; exit 1; }
+mariadb --no-defaults -S "$work/db.sock" -u root -e "CREATE DATABASE wp; CREATE USER wp@localhost IDENTIFIED BY 'wp'; GRANT ALL ON wp.* TO wp@localhost;"
+
+# WordPress from Debian's package, copied so that nothing system-wide changes.
+wp=$work/wp
+cp -rL /usr/share/wordpress "$wp"
+mkdir -p "$wp/wp-content/mu-plugins" "$wp/wp-content/themes/e2e" "$wp/wp-content/uploads"
+cp integrations/wordpress/pantheon-secrets.php "$wp/wp-content/mu-plugins/"
+port=$(free_port)
+cat > "$wp/wp-config.php" <<CONF
+<?php
+define('DB_NAME', 'wp'); define('DB_USER', 'wp'); define('DB_PASSWORD', 'wp');
+define('DB_HOST', 'localhost:$work/db.sock'); define('DB_CHARSET', 'utf8mb4'); define('DB_COLLATE', '');
+define('WP_HOME', 'http://127.0.0.1:$port'); define('WP_SITEURL', 'http://127.0.0.1:$port');
+define('AUTH_KEY', 'e2e-1'); define('SECURE_AUTH_KEY', 'e2e-2'); define('LOGGED_IN_KEY', 'e2e-3'); define('NONCE_KEY', 'e2e-4');
+define('AUTH_SALT', 'e2e-5'); define('SECURE_AUTH_SALT', 'e2e-6'); define('LOGGED_IN_SALT', 'e2e-7'); define('NONCE_SALT', 'e2e-8');
+define('WP_CONTENT_DIR', __DIR__ . '/wp-content'); define('DISALLOW_FILE_MODS', true); define('WP_HTTP_BLOCK_EXTERNAL', true);
+define('AUTOMATIC_UPDATER_DISABLED', true); define('WP_CRON_DISABLE', true); define('DISABLE_WP_CRON', true);
+\$table_prefix = 'wp_';
+if (!defined('ABSPATH')) define('ABSPATH', __DIR__ . '/');
+require_once ABSPATH . 'wp-settings.php';
+CONF
+printf '/*\nTheme Name: E2E\n*/\n' > "$wp/wp-content/themes/e2e/style.css"
+# Canonical redirects are not under test (behind this nginx they loop on the bare address).
+printf '<?php\nremove_action("template_redirect", "redirect_canonical");\n' > "$wp/wp-content/themes/e2e/functions.php"
+cat > "$wp/wp-content/themes/e2e/index.php" <<'PHP'
+<!doctype html><html><head><?php wp_head(); ?></head><body>
+<p id="e2e-constant"><?php echo defined('WPMS_SMTP_PASS') ? 'WPMS_SMTP_PASS sha256 ' . hash('sha256', WPMS_SMTP_PASS) : 'WPMS_SMTP_PASS undefined'; ?></p>
+<?php wp_footer(); ?></body></html>
+PHP
+
+# PHP-FPM (4 static workers) and nginx.
+fpm=$(ls /usr/sbin/php-fpm* | head -n1)
+root_opts=() pool_user=""
+if [ "$(id -u)" = 0 ]; then root_opts=(-R); pool_user=$'user = root\ngroup = root'; fi
+cat > "$work/fpm.conf" <<CONF
+[global]
+error_log = $work/fpm.log
+daemonize = no
+pid = $work/fpm.pid
+[wp]
+listen = $work/fpm.sock
+listen.mode = 0666
+pm = static
+pm.max_children = 4
+$pool_user
+php_admin_value[pantheon_secrets.backend] = https://127.0.0.1:$service_port
+php_admin_value[pantheon_secrets.client_cert] = $work/binding.pem
+php_admin_value[pantheon_secrets.ca_file] = $data/ca.pem
+php_admin_flag[display_errors] = off
+php_admin_value[error_log] = $work/php-errors.log
+CONF
+"$fpm" -n -d extension=mysqlnd -d extension=mysqli -d "extension=$EXT" -y "$work/fpm.conf" -F "${root_opts[@]}" > "$work/fpm.out" 2>&1 &
+pids+=($!)
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx; fastcgi_temp_path $work/nginx; proxy_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$port;
+    root $wp;
+    index index.php;
+    location / { try_files \$uri \$uri/ /index.php?\$args; }
+    location ~ \.php$ {
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+      fastcgi_pass unix:$work/fpm.sock;
+    }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work" > "$work/nginx.out" 2>&1 &
+pids+=($!)
+
+# Install WordPress without a browser, with the extension loaded as in the pool.
+php -d "extension=$EXT" -d "pantheon_secrets.backend=https://127.0.0.1:$service_port" \
+  -d "pantheon_secrets.client_cert=$work/binding.pem" -d "pantheon_secrets.ca_file=$data/ca.pem" -r '
+  $_SERVER["HTTP_HOST"] = "127.0.0.1"; define("WP_INSTALLING", true);
+  require $argv[1] . "/wp-load.php"; require_once ABSPATH . "wp-admin/includes/upgrade.php";
+  wp_install("E2E", "admin", "admin@example.invalid", false, "", "e2e-admin-Passw0rd");
+  switch_theme("e2e");' "$wp" > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+wait_for "curl -s -o /dev/null 'http://127.0.0.1:$port/'" || { echo "nginx did not answer"; exit 1; }
+
+# The browser.
+node --experimental-websocket e2e/browser.mjs "http://127.0.0.1:$port" admin e2e-admin-Passw0rd "$(free_port)" "$work/chromium" \
+  > "$work/pages.json" 2> "$work/browser.log" || { cat "$work/browser.log"; }
+page() { php -r '$p = json_decode(file_get_contents($argv[1]), true); echo $p[$argv[2]] ?? "";' "$work/pages.json" "$1"; }
+page front > "$work/front.html"
+page admin > "$work/admin.html"
+[ -n "${E2E_DEBUG:-}" ] && grep -o '<p id="e2e-constant">[^<]*' "$work/front.html"
+expected=$(printf '%s' "$SMTP_PASS" | sha256sum | cut -d' ' -f1)
+check "the front page shows the constant the plugin defined from the secret" grep -q "WPMS_SMTP_PASS sha256 $expected" "$work/front.html"
+check "Tools → Secrets lists the site's web secret" grep -q '<code>smtp_pass</code>' "$work/admin.html"
+check "Tools → Secrets shows scopes, the constant and the cache state" \
+  bash -c "grep -q 'web, user' '$work/admin.html' && grep -q 'WPMS_SMTP_PASS</code> (defined)' '$work/admin.html' && grep -q pantheon-secrets-cache '$work/admin.html'"
+check "the value is masked" grep -q "(${#SMTP_PASS} bytes)" "$work/admin.html"
+check "no page prints a value unmasked, nor a build-only secret" \
+  bash -c "! grep -q -e '$SMTP_PASS' -e build-only-e2e-value -e BUILD_TOKEN '$work/front.html' '$work/admin.html'"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
