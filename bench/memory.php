@@ -2,7 +2,7 @@
 // Resident memory of a process holding N secrets of SIZE bytes: RSS before the first call (the
 // extension loaded, nothing fetched) and after every secret has been read once.
 // Usage: php -d extension=… bench/memory.php N SIZE
-[$n, $size] = [(int) ($argv[1] ?? 1000), (int) ($argv[2] ?? 1024)];
+[$n, $size] = getenv('BENCH_SMOKE') ? [10, 16] : [(int) ($argv[1] ?? 1000), (int) ($argv[2] ?? 1024)];
 $rss = function (): int {
     preg_match('/^VmRSS:\s+(\d+) kB/m', file_get_contents('/proc/self/status'), $m);
     return (int) $m[1] * 1024;

@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXT=$1 ROUNDS=${2:-3} SECONDS_EACH=${3:-4}
+if [ -n "${BENCH_SMOKE:-}" ]; then ROUNDS=1 SECONDS_EACH=1; fi
 command -v wrk >/dev/null || { echo '{"skipped": "wrk is not installed"}'; exit 0; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/pantheon-secrets-web.XXXXXX")
 chmod 0755 "$work"

@@ -71,6 +71,19 @@ run_e2e() { # name script needs…
   if [ "$rc" -ne 0 ]; then status=1; [ "$f" -gt 0 ] || { tail -n 30 "$log/$name"; f=1; }; fi
   count "$name" "$log/$name" "$p" "$f" 0
 }
+# The commands bench/REPORT.md lists must run (BENCH_SMOKE makes them small; the figures are not checked).
+echo "== bench/REPORT.md commands"
+p=0 f=0
+while read -r cmd; do
+  cmd=${cmd//\$PWD/$PWD}
+  if BENCH_SMOKE=1 PATH=$PATH:/usr/sbin bash -c "$cmd" > "$log/bench" 2>&1 && grep -q '[{]' "$log/bench"; then
+    p=$((p + 1)); echo "ok - runs: ${cmd//$PWD\//}"
+  else
+    f=$((f + 1)); status=1; echo "not ok - runs: ${cmd//$PWD\//}"; tail -n 5 "$log/bench"
+  fi
+done < <(sed -n '/^## Commands/,$p' bench/REPORT.md | sed -n '/^```$/,/^```$/p' | grep -v '^```')
+count "bench commands" /dev/null "$p" "$f" 0
+
 run_e2e "e2e (service, nginx, PHP-FPM)" e2e/run.sh nginx
 run_e2e "e2e (WordPress, headless Chromium)" e2e/wordpress.sh nginx mariadbd chromium node /usr/share/wordpress/wp-load.php
 
