@@ -11,12 +11,8 @@ cd "$(dirname "$0")/.."
 EXT=$1 ROUNDS=${2:-3} SECONDS_EACH=${3:-4}
 if [ -n "${BENCH_SMOKE:-}" ]; then ROUNDS=1 SECONDS_EACH=1; fi
 command -v wrk >/dev/null || { echo '{"skipped": "wrk is not installed"}'; exit 0; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/pantheon-secrets-web.XXXXXX")
-chmod 0755 "$work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);'; }
+STACK_NAME=web
+. e2e/lib.sh
 
 php -r '$s = []; for ($i = 0; $i < 10; $i++) $s["SECRET_$i"] = ["Type" => "runtime", "Value" => str_repeat(chr(97 + $i), 32), "Scopes" => ["web"]];
   file_put_contents($argv[1], json_encode(["SiteID" => "bench", "Secrets" => $s]));' "$work/secrets.json"
@@ -38,39 +34,20 @@ for (\$i = 0; \$i < 10; \$i++) { \$out .= \$doc['Secrets']["SECRET_\$i"]['Value'
 echo \$out;
 PHP
 
-fpm=$(ls /usr/sbin/php-fpm* | head -n1)
-root_opts=() pool_user=""
-if [ "$(id -u)" = 0 ]; then root_opts=(-R); pool_user=$'user = root\ngroup = root'; fi
-cat > "$work/fpm.conf" <<CONF
-[global]
-error_log = $work/fpm.log
-daemonize = no
-pid = $work/fpm.pid
+cat > "$work/pools.conf" <<CONF
 [bench]
-listen = $work/fpm.sock
+listen = $work/bench.sock
 listen.mode = 0666
 listen.backlog = 1024
 pm = static
 pm.max_children = 4
-$pool_user
+$(fpm_pool_user)
 php_admin_value[pantheon_secrets.backend] = file://$work/secrets.json
 CONF
-"$fpm" -n -d zend_extension=opcache -d opcache.enable=1 -d opcache.validate_timestamps=0 -d "extension=$EXT" \
-  -y "$work/fpm.conf" -F "${root_opts[@]}" > "$work/fpm.out" 2>&1 &
-pids+=($!)
+fpm_start "$EXT" -d zend_extension=opcache -d opcache.enable=1 -d opcache.validate_timestamps=0
 port=$(free_port)
-mkdir -p "$work/nginx"
-cat > "$work/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx; fastcgi_temp_path $work/nginx; proxy_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
-  upstream fpm { server unix:$work/fpm.sock; keepalive 8; }
+cat > "$work/servers.conf" <<CONF
+  upstream fpm { server unix:$work/bench.sock; keepalive 8; }
   server {
     listen 127.0.0.1:$port;
     location / {
@@ -80,10 +57,8 @@ http {
       fastcgi_pass fpm;
     }
   }
-}
 CONF
-PATH=$PATH:/usr/sbin nginx -c "$work/nginx.conf" -p "$work" > "$work/nginx.out" 2>&1 &
-pids+=($!)
+nginx_start
 for _ in $(seq 100); do [ "$(curl -s "http://127.0.0.1:$port/extension.php")" = "abcdefghij" ] && break; sleep 0.1; done
 for page in extension constants userland; do
   [ "$(curl -s "http://127.0.0.1:$port/$page.php")" = "abcdefghij" ] || { echo "page $page does not answer right" >&2; exit 1; }

@@ -10,40 +10,15 @@ cd "$(dirname "$0")/.."
 EXT=$1
 BIN=$2
 TTL=3
-work=$(mktemp -d "${TMPDIR:-/tmp}/pantheon-secrets-e2e.XXXXXX")
-chmod 0755 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-passed=0 failed=0
-check() { # description, then a command that succeeds when the check holds
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $what"; else failed=$((failed + 1)); echo "not ok - $what"; fi
-}
-free_port() { php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);'; }
+STACK_NAME=e2e
+. e2e/lib.sh
 
 # --- the service --------------------------------------------------------------------------------
-data=$work/data
-"$BIN" init --data-dir "$data" > "$work/admin.token"
+service_init "$BIN"
 "$BIN" org:create --data-dir "$data" e2e-org > /dev/null
 "$BIN" site:create --data-dir "$data" site-a --org e2e-org > /dev/null
 "$BIN" site:create --data-dir "$data" site-b --org e2e-org > /dev/null
-service_port=$(free_port)
-start_service() {
-  "$BIN" serve --data-dir "$data" --listen "127.0.0.1:$service_port" --rate-limit 0 --access-log "$work/access.log" \
-    > "$work/serve.out" 2> "$work/serve.log" &
-  service_pid=$!
-  pids+=("$service_pid")
-  for _ in $(seq 100); do grep -q '^listening on' "$work/serve.out" 2>/dev/null && return 0; sleep 0.1; done
-  echo "the service did not start:"; cat "$work/serve.log"; return 1
-}
-start_service || exit 1
-export PANTHEON_SECRETS_URL=https://127.0.0.1:$service_port PANTHEON_SECRETS_TOKEN=$(cat "$work/admin.token") PANTHEON_SECRETS_CA_FILE=$data/ca.pem
+service_start || exit 1
 set_secret() { printf '%s' "$3" | "$BIN" secret:site:set "$1" "$2" "${@:4}" > /dev/null; }
 set_secret site-a API_KEY a-site-value --scope=web,user
 set_secret site-a.live API_KEY a-live-value
@@ -55,20 +30,15 @@ done
 chmod 0644 "$work"/binding-*.pem "$data/ca.pem"
 
 # --- PHP-FPM: three pools, each its own binding --------------------------------------------------
-fpm=$(ls /usr/sbin/php-fpm* | head -n1)
-root_opts=() pool_user=""
-if [ "$(id -u)" = 0 ]; then root_opts=(-R); pool_user=$'user = root\ngroup = root'; fi
-{
-  printf '[global]\nerror_log = %s/fpm.log\ndaemonize = no\npid = %s/fpm.pid\n' "$work" "$work"
-  for pool in a-dev:site-a.dev:4 a-live:site-a.live:2 b-dev:site-b.dev:2; do
-    IFS=: read -r name binding workers <<< "$pool"
-    cat <<POOL
+for pool in a-dev:site-a.dev:4 a-live:site-a.live:2 b-dev:site-b.dev:2; do
+  IFS=: read -r name binding workers <<< "$pool"
+  cat <<POOL
 [$name]
 listen = $work/$name.sock
 listen.mode = 0666
 pm = static
 pm.max_children = $workers
-$pool_user
+$(fpm_pool_user)
 php_admin_value[pantheon_secrets.backend] = https://127.0.0.1:$service_port
 php_admin_value[pantheon_secrets.client_cert] = $work/binding-$binding.pem
 php_admin_value[pantheon_secrets.ca_file] = $data/ca.pem
@@ -78,26 +48,17 @@ php_admin_flag[display_errors] = off
 php_admin_flag[log_errors] = on
 php_admin_value[error_log] = $work/php-errors.log
 POOL
-  done
-} > "$work/fpm.conf"
-"$fpm" -n -d "extension=$EXT" -y "$work/fpm.conf" -F "${root_opts[@]}" > "$work/fpm.out" 2>&1 &
-pids+=($!)
+done > "$work/pools.conf"
+fpm_start "$EXT"
 
 # --- nginx: a port per pool ----------------------------------------------------------------------
 cp e2e/page.php "$work/index.php"
 declare -A port
 for name in a-dev a-live b-dev; do port[$name]=$(free_port); done
-mkdir -p "$work/nginx"
-{
-  printf 'daemon off;\nworker_processes 1;\npid %s/nginx.pid;\nerror_log %s/nginx-error.log;\nevents { worker_connections 256; }\nhttp {\n' "$work" "$work"
-  printf '  access_log off;\n  client_body_temp_path %s/nginx;\n  fastcgi_temp_path %s/nginx;\n  proxy_temp_path %s/nginx;\n  uwsgi_temp_path %s/nginx;\n  scgi_temp_path %s/nginx;\n' "$work" "$work" "$work" "$work" "$work"
-  for name in a-dev a-live b-dev; do
-    printf '  server {\n    listen 127.0.0.1:%s;\n    location / {\n      include /etc/nginx/fastcgi_params;\n      fastcgi_param SCRIPT_FILENAME %s/index.php;\n      fastcgi_pass unix:%s/%s.sock;\n    }\n  }\n' "${port[$name]}" "$work" "$work" "$name"
-  done
-  printf '}\n'
-} > "$work/nginx.conf"
-nginx -c "$work/nginx.conf" -p "$work" > "$work/nginx.out" 2>&1 &
-pids+=($!)
+for name in a-dev a-live b-dev; do
+  printf '  server {\n    listen 127.0.0.1:%s;\n    location / {\n      include /etc/nginx/fastcgi_params;\n      fastcgi_param SCRIPT_FILENAME %s/index.php;\n      fastcgi_pass unix:%s/%s.sock;\n    }\n  }\n' "${port[$name]}" "$work" "$work" "$name"
+done > "$work/servers.conf"
+nginx_start
 
 get() { curl -sS --max-time 10 "http://127.0.0.1:${port[$1]}/"; }
 field() { php -r '$d = json_decode(stream_get_contents(STDIN), true); $v = $d[$argv[1]] ?? null; echo is_array($v) ? implode(",", $v) : var_export($v, true);' "$1"; }
@@ -141,7 +102,7 @@ check "with the service stopped, pages keep answering from the cache, marked sta
 check "the outage was logged as warnings naming the service, with no value in the log" bash -c \
   "grep -q 'cannot fetch secrets from https://127.0.0.1:$service_port' '$work/php-errors.log' && ! grep -q -e a-changed-value -e a-site-value -e org-smtp '$work/php-errors.log'"
 
-start_service || exit 1
+service_start || exit 1
 sleep 2
 fresh=0
 for _ in $(seq 8); do
@@ -151,5 +112,4 @@ for _ in $(seq 8); do
 done
 check "after the service restarts, the next refresh succeeds ($fresh/8 fresh)" test "$fresh" = 8
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

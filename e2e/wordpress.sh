@@ -9,32 +9,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 EXT=$1 BIN=$2
-PATH=$PATH:/usr/sbin
-work=$(mktemp -d "${TMPDIR:-/tmp}/pantheon-secrets-wp.XXXXXX")
-chmod 0755 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0 failed=0
-check() { local what=$1; shift; if "$@"; then passed=$((passed + 1)); echo "ok - $what"; else failed=$((failed + 1)); echo "not ok - $what"; fi; }
-free_port() { php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);'; }
-wait_for() { for _ in $(seq 150); do eval "$1" && return 0; sleep 0.1; done; return 1; }
+STACK_NAME=wp
+. e2e/lib.sh
 SMTP_PASS='smtp-Pa55-e2e-value'
 
 # The service, with the secrets the plugin maps and one the site may not see.
-data=$work/data
-"$BIN" init --data-dir "$data" > "$work/admin.token"
+service_init "$BIN"
 "$BIN" org:create --data-dir "$data" wp-org > /dev/null
 "$BIN" site:create --data-dir "$data" wp-site --org wp-org > /dev/null
-service_port=$(free_port)
-"$BIN" serve --data-dir "$data" --listen "127.0.0.1:$service_port" --rate-limit 0 > "$work/serve.out" 2> "$work/serve.log" &
-pids+=($!)
-wait_for "grep -q '^listening on' '$work/serve.out'" || { echo "the service did not start"; exit 1; }
-export PANTHEON_SECRETS_URL=https://127.0.0.1:$service_port PANTHEON_SECRETS_TOKEN=$(cat "$work/admin.token") PANTHEON_SECRETS_CA_FILE=$data/ca.pem
+service_start || exit 1
 printf '%s' "$SMTP_PASS" | "$BIN" secret:site:set wp-site smtp_pass --scope=web,user > /dev/null
 printf '%s' 'build-only-e2e-value' | "$BIN" secret:site:set wp-site BUILD_TOKEN --type=env --scope=ic > /dev/null
 "$BIN" binding:issue --data-dir "$data" wp-site.dev --out "$work/binding.pem" > /dev/null
@@ -42,9 +25,8 @@ chmod 0644 "$work/binding.pem" "$data/ca.pem"
 
 # MariaDB, private to this run.
 mariadb-install-db --no-defaults --datadir="$work/db" --user="$(id -un)" --auth-root-authentication-method=normal > "$work/db-install.log" 2>&1 || { cat "$work/db-install.log"; exit 1; }
-mariadbd --no-defaults --datadir="$work/db" --socket="$work/db.sock" --skip-networking --pid-file="$work/db.pid" --user="$(id -un)" > "$work/db.log" 2>&1 &
-pids+=($!)
-wait_for "[ -S '$work/db.sock' ]" || { cat "$work/db.log"; exit 1; }
+spawn db mariadbd --no-defaults --datadir="$work/db" --socket="$work/db.sock" --skip-networking --pid-file="$work/db.pid" --user="$(id -un)"
+wait_for "[ -S '$work/db.sock' ]" || { cat "$work/db.out"; exit 1; }
 mariadb --no-defaults -S "$work/db.sock" -u root -e "CREATE DATABASE wp; CREATE USER wp@localhost IDENTIFIED BY 'wp'; GRANT ALL ON wp.* TO wp@localhost;"
 
 # WordPress from Debian's package, copied so that nothing system-wide changes.
@@ -76,39 +58,21 @@ cat > "$wp/wp-content/themes/e2e/index.php" <<'PHP'
 PHP
 
 # PHP-FPM (4 static workers) and nginx.
-fpm=$(ls /usr/sbin/php-fpm* | head -n1)
-root_opts=() pool_user=""
-if [ "$(id -u)" = 0 ]; then root_opts=(-R); pool_user=$'user = root\ngroup = root'; fi
-cat > "$work/fpm.conf" <<CONF
-[global]
-error_log = $work/fpm.log
-daemonize = no
-pid = $work/fpm.pid
+cat > "$work/pools.conf" <<CONF
 [wp]
-listen = $work/fpm.sock
+listen = $work/wp.sock
 listen.mode = 0666
 pm = static
 pm.max_children = 4
-$pool_user
+$(fpm_pool_user)
 php_admin_value[pantheon_secrets.backend] = https://127.0.0.1:$service_port
 php_admin_value[pantheon_secrets.client_cert] = $work/binding.pem
 php_admin_value[pantheon_secrets.ca_file] = $data/ca.pem
 php_admin_flag[display_errors] = off
 php_admin_value[error_log] = $work/php-errors.log
 CONF
-"$fpm" -n -d extension=mysqlnd -d extension=mysqli -d "extension=$EXT" -y "$work/fpm.conf" -F "${root_opts[@]}" > "$work/fpm.out" 2>&1 &
-pids+=($!)
-mkdir -p "$work/nginx"
-cat > "$work/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx; fastcgi_temp_path $work/nginx; proxy_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+fpm_start "$EXT" -d extension=mysqlnd -d extension=mysqli
+cat > "$work/servers.conf" <<CONF
   server {
     listen 127.0.0.1:$port;
     root $wp;
@@ -117,13 +81,11 @@ http {
     location ~ \.php$ {
       include /etc/nginx/fastcgi_params;
       fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-      fastcgi_pass unix:$work/fpm.sock;
+      fastcgi_pass unix:$work/wp.sock;
     }
   }
-}
 CONF
-nginx -c "$work/nginx.conf" -p "$work" > "$work/nginx.out" 2>&1 &
-pids+=($!)
+nginx_start
 
 # Install WordPress without a browser, with the extension loaded as in the pool.
 php -d "extension=$EXT" -d "pantheon_secrets.backend=https://127.0.0.1:$service_port" \
@@ -149,5 +111,4 @@ check "Tools → Secrets shows scopes, the constant and the cache state" \
 check "the value is masked" grep -q "(${#SMTP_PASS} bytes)" "$work/admin.html"
 check "no page prints a value unmasked, nor a build-only secret" \
   bash -c "! grep -q -e '$SMTP_PASS' -e build-only-e2e-value -e BUILD_TOKEN '$work/front.html' '$work/admin.html'"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary
