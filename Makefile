@@ -42,8 +42,8 @@ e2e: build server
 	@e2e/wordpress.sh $(EXT) $(SERVER)
 
 ## bench: the hit path next to ini_get(), constant(), getenv() and a userland JSON read; memory
-bench: build
-	@EXT=$(EXT) PHP=$(PHP) bench/run.sh
+bench: build server
+	@EXT=$(EXT) SERVER=$(SERVER) PHP=$(PHP) bench/run.sh
 
 ## install: copy the extension into PHP's extension directory and enable it for every SAPI
 install: build

@@ -10,7 +10,8 @@ DOC=$PWD/examples/secrets.json
 
 hit_cmd="$PHP -d extension=$EXT -d pantheon_secrets.backend=file://$DOC bench/hit.php $DOC 15 200000"
 mem_cmd="$PHP -d extension=$EXT bench/memory.php 1000 1024"
-https_cmd="$PHP bench/https.php $EXT 15"
+SERVER=${SERVER:-$PWD/target/release/pantheon-secrets}
+https_cmd="$PHP bench/https.php $EXT 15 $SERVER"
 web_cmd="bench/web.sh $EXT 5 4"
 echo "+ $hit_cmd" >&2
 hit=$($hit_cmd)
@@ -40,7 +41,8 @@ $rows = "";
 foreach ($https["cold"] as $n => $c) {
     $rows .= sprintf("| %d | %.2f | %s | %.1f | %.1f | %.2f× |\n", $n, $c["first_call_ms"], $c["curl_ms"] === null ? "-" : sprintf("%.2f", $c["curl_ms"]), $c["process_ms"], $c["process_without_extension_ms"], $c["ratio"]);
 }
-printf("## Cold fetch over mutual TLS (loopback; first call in a fresh process, handshake included; medians)\n\n| secrets | first call (ms) | curl, same fetch (ms) | process with it (ms) | process without the extension (ms) | ratio |\n|---|---|---|---|---|---|\n%s\nThe TLS peer is the test server (Python, a thread per connection); curl making the same request shows how much of the time is the peer\x27s.\n\n", $rows);
+printf("## Cold fetch over mutual TLS from %s (loopback; first call in a fresh process, handshake included; medians)\n\n", $https["peer"]);
+printf("| secrets | first call (ms) | curl, same fetch (ms) | process with it (ms) | process without the extension (ms) | ratio |\n|---|---|---|---|---|---|\n%s\ncurl making the same request shows how much of the time is the peer\x27s.\n\n", $rows);
 $goal4 = $https["cold"][100]["first_call_ms"] < 5 ? "met" : "not met";
 printf("- Goal: a cold fetch of 100 secrets under 5 ms on loopback: **%s** (%.2f ms).\n\n", $goal4, $https["cold"][100]["first_call_ms"]);
 $up = $https["service_up"]; $down = $https["service_hanging"];
@@ -53,8 +55,8 @@ if (isset($web["median_rps"])) {
     $w = $web["median_rps"];
     printf("## A PHP-FPM page reading 10 secrets (nginx, 4 static workers, opcache; wrk -t2 -c16 on loopback; medians of %d interleaved rounds)\n\n| page | requests/s | ratio to the extension |\n|---|---|---|\n| pantheon_get_secret() | %.0f | 1.00× |\n| hard-coded constants | %.0f | %.3f× |\n| userland: decode the document per request | %.0f | %.3f× |\n\nFetches by a worker during the run: %d.\n\n",
         $web["rounds"], $w["extension"], $w["constants"], $w["constants"] / $w["extension"], $w["userland"], $w["userland"] / $w["extension"], $web["fetches_by_a_worker"]);
-    printf("- Goal: the extension within 2%% of hard-coded constants: **%s** (%.1f%%).\n- Goal: at least 5× the userland way: **%s** (%.2f×; with a 10-secret document the request itself costs far more than decoding it).\n\n",
-        $web["extension_vs_constants"] >= 0.98 ? "met" : "not met", 100 * (1 - $web["extension_vs_constants"]), $web["extension_vs_userland"] >= 5 ? "met" : "not met", $web["extension_vs_userland"]);
+    printf("- Goal: the extension within 2%% of hard-coded constants: **%s** (%.1f%%; round by round the extension ran at %.3f× to %.3f× the constants\x27 rate, so this machine\x27s noise is larger than the goal).\n- Goal: at least 5× the userland way: **%s** (%.2f×; with a 10-secret document the request itself costs far more than decoding it).\n\n",
+        $web["extension_vs_constants"] >= 0.98 ? "met" : "not met", 100 * (1 - $web["extension_vs_constants"]), $web["extension_vs_constants_per_round"][0], $web["extension_vs_constants_per_round"][1], $web["extension_vs_userland"] >= 5 ? "met" : "not met", $web["extension_vs_userland"]);
 }
 printf("## Memory\n\n%d secrets of %d bytes (%d bytes of names and values held): resident memory grew by %d bytes; the budget (2× the bytes held + 2 MiB) is %d bytes: **%s**.\n",
     $mem["secrets"], $mem["value_bytes"], $mem["bytes_held"], $mem["rss_growth"], $mem["budget"], $goal3);

@@ -75,5 +75,7 @@ php -r '$r = []; foreach (file($argv[1]) as $l) { [$p, $v] = explode(" ", trim($
   $m = fn ($xs) => (sort($xs) ? $xs[intdiv(count($xs), 2)] : 0);
   $out = ["rounds" => count($r["extension"]), "median_rps" => array_map($m, $r), "fetches_by_a_worker" => (int) $argv[2]];
   $out["extension_vs_constants"] = $out["median_rps"]["extension"] / $out["median_rps"]["constants"];
+  $rounds = array_map(fn ($e, $c) => $e / $c, $r["extension"], $r["constants"]);
+  $out["extension_vs_constants_per_round"] = [min($rounds), max($rounds)];
   $out["extension_vs_userland"] = $out["median_rps"]["extension"] / $out["median_rps"]["userland"];
   echo json_encode($out, JSON_PRETTY_PRINT), "\n";' "$work/rps" "$fetches"
