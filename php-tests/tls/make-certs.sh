@@ -7,6 +7,7 @@
 #   other-ca.pem             another CA
 #   other-client.pem         a binding signed by other-ca
 #   other-server.pem/.key    a server certificate for 127.0.0.1 signed by other-ca
+#   mismatched-client.pem    client.crt with another certificate's key
 set -euo pipefail
 dir=$1
 mkdir -p "$dir"
@@ -36,4 +37,5 @@ leaf client site-under-test.dev ca "$client_ext"
 cat client.crt client.key > client.pem
 leaf other-client site-under-test.dev other-ca "$client_ext"
 cat other-client.crt other-client.key > other-client.pem
+cat client.crt other-client.key > mismatched-client.pem
 chmod 0644 ./*.pem ./*.key ./*.crt

@@ -23,6 +23,10 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 /// The wait after a 429 without a usable `Retry-After`.
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
+/// The cause given when the TLS client cannot use the configured identity.
+pub const MISMATCHED_IDENTITY: &str =
+    "the client key does not belong to the client certificate (pantheon_secrets.client_cert / client_key)";
+
 /// Fetches the document from the service.
 pub struct HttpsBackend {
     url: String,
@@ -65,7 +69,13 @@ impl Backend for HttpsBackend {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let response = self.agent.get(&self.url).header("Accept", "application/json").call();
+            // ureq panics on a client key that does not belong to the certificate: turn that into
+            // an error that says so, instead of a panic the PHP layer can only call internal.
+            let call = || self.agent.get(&self.url).header("Accept", "application/json").call();
+            let response = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)) {
+                Ok(response) => response,
+                Err(_) => return Err(FetchError::revoked(MISMATCHED_IDENTITY)),
+            };
             let mut response = match response {
                 Ok(response) => response,
                 // One quick retry for a connection the service dropped (a restart, an idle
