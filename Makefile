@@ -6,11 +6,15 @@ PHP ?= php
 EXT := $(CURDIR)/target/release/pantheon_secrets.so
 SERVER := $(CURDIR)/target/release/pantheon-secrets
 
-.PHONY: deps build server run test e2e lint bench install clean
+.PHONY: deps deps-test deps-e2e build server run test e2e lint bench install uninstall fresh clean
 
-## deps: install what is missing (Debian: PHP headers, libclang for bindgen, php-fpm, cgi-fcgi, phpunit)
+## deps: the Debian packages a build needs, when missing (tools/deps.sh names the sets)
 deps:
-	@tools/deps.sh
+	@tools/deps.sh build
+deps-test:
+	@tools/deps.sh build test
+deps-e2e:
+	@tools/deps.sh build test e2e
 
 ## build: the release extension, as target/release/pantheon_secrets.so
 build: deps
@@ -29,26 +33,34 @@ run: build server
 lint: deps
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	$(PHP) -l stubs/pantheon_secrets.stub.php
+	$(PHP) -n -l stubs/pantheon_secrets.stub.php
 
 ## test: lint, build, then every suite; ends with one line `N passed, N failed`
-test: lint build server
+test: deps-test lint build server
 	@EXT=$(EXT) SERVER=$(SERVER) PHP=$(PHP) tools/test.sh
 
 ## e2e: the service, nginx and PHP-FPM (three pools, two sites) on loopback, checked over HTTP;
 ##      then WordPress with the must-use plugin, checked in headless Chromium
-e2e: build server
+e2e: deps-e2e build server
 	@e2e/run.sh $(EXT) $(SERVER)
 	@e2e/wordpress.sh $(EXT) $(SERVER)
 
 ## bench: the hit path next to ini_get(), constant(), getenv() and a userland JSON read; memory
-bench: build server
+bench: deps-test build server
 	@EXT=$(EXT) SERVER=$(SERVER) PHP=$(PHP) bench/run.sh
 
-## install: copy the extension into PHP's extension directory and enable it for every SAPI
+## install: the extension into the extension directory of the PHP it was built for, enabled for
+##          that PHP's SAPIs; uninstall: undoes it
 install: build
-	install -m 0644 $(EXT) "$$($(PHP)-config --extension-dir)/pantheon_secrets.so"
-	@for dir in /etc/php/*/mods-available; do [ -d "$$dir" ] && echo "extension=pantheon_secrets.so" > "$$dir/pantheon_secrets.ini"; done; command -v phpenmod >/dev/null && phpenmod pantheon_secrets || true
+	@PHP=$(PHP) tools/install.sh install $(EXT)
+uninstall:
+	@PHP=$(PHP) tools/install.sh uninstall
+
+## fresh: the README's commands in a brand-new Debian 12 root (make run, make test, make install,
+##        make test again, make uninstall), from the committed HEAD; the log lands in target/fresh/
+fresh:
+	@tools/deps.sh fresh
+	@tools/fresh.sh
 
 clean:
 	cargo clean

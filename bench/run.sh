@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 PHP=${PHP:-php}
 EXT=${EXT:-$PWD/target/release/pantheon_secrets.so}
 DOC=$PWD/examples/secrets.json
+# PHP loads the build named above, also where `make install` put a copy in its configuration.
+scan=$(mktemp -d)
+trap 'rm -rf "$scan"' EXIT
+. tools/php-env.sh
+php_without_installed "$scan"
 
 hit_cmd="$PHP -d extension=$EXT -d pantheon_secrets.backend=file://$DOC bench/hit.php $DOC 15 200000"
 mem_cmd="$PHP -d extension=$EXT bench/memory.php 1000 1024"

@@ -12,6 +12,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# PHP loads the build under test, not a copy `make install` put in its configuration.
+. tools/php-env.sh
+php_without_installed "$work/conf.d"
 
 # Starts a command in the background, to be stopped at exit; its output goes to $work/NAME.out.
 spawn() { # name command…

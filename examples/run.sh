@@ -17,6 +17,9 @@ cleanup() {
   rm -rf "$out"
 }
 trap cleanup EXIT
+# PHP loads the build named above, also where `make install` put a copy in its configuration.
+. tools/php-env.sh
+php_without_installed "$out/conf.d"
 
 echo "== The service, set up through its CLI"
 PANTHEON_SECRETS_DEMO_KEEP=1 crates/server/scripts/demo.sh "$BIN" "$out/local.json" | tee "$out/demo.log"

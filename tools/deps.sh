@@ -1,32 +1,71 @@
 #!/usr/bin/env bash
-# Installs what the build and the tests need, when it is missing. Debian 12, as root.
+# Installs the Debian packages that a target needs and this machine lacks, in one `apt-get install`.
+#   tools/deps.sh SET…        SET is one of:
+#     build  what `make build`, `make server`, `make install` and `make run` need
+#     test   what `make test` adds (PHP-FPM, cgi-fcgi, phpunit, nginx, the TLS test server, wrk)
+#     e2e    what the WordPress check of `make e2e` adds (a browser, a database, WordPress, Composer)
+#     fresh  what `make fresh` needs on the host (mmdebstrap, git)
+#   tools/deps.sh --list SET…  prints the packages of those sets, one per line, and installs nothing
+# A package counts as present only when dpkg says it is installed: files that happen to exist (say
+# libclang-cpp14, which is not the libclang that bindgen loads) never stand in for a package.
+# PHP_VERSION picks the PHP to build against (default: the one this Debian release ships).
 set -euo pipefail
 
-need=()
-have() { command -v "$1" >/dev/null 2>&1; }
-have php || need+=(php8.2-cli)
-have php-config || need+=(php8.2-dev)
-[ -n "$(ls /usr/lib/php/*/build/run-tests.php 2>/dev/null)" ] || need+=(php8.2-dev)
-[ -n "$(ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* 2>/dev/null)" ] || need+=(libclang-dev)
-have php-fpm8.2 || [ -x /usr/sbin/php-fpm8.2 ] || need+=(php8.2-fpm)
-have cgi-fcgi || need+=(libfcgi-bin)
-have phpunit || need+=(phpunit)
-have openssl || need+=(openssl)
-have curl || need+=(curl)
-have nginx || [ -x /usr/sbin/nginx ] || need+=(nginx)
-have wrk || need+=(wrk)
-have composer || need+=(composer)
-[ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
-[ -f /usr/share/wordpress/wp-load.php ] || need+=(wordpress)
-have chromium || need+=(chromium)
-[ -x /usr/bin/python3 ] || have python3 || need+=(python3)
-php -m 2>/dev/null | grep -qx posix || need+=(php8.2-common)
-php -m 2>/dev/null | grep -qx pcntl || need+=(php8.2-cli)
+php_version() {
+  if [ -n "${PHP_VERSION:-}" ]; then echo "$PHP_VERSION"; return; fi
+  local codename
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  case "$codename" in
+    bookworm) echo 8.2 ;;
+    trixie) echo 8.4 ;;
+    *) echo "tools/deps.sh: unknown Debian release '$codename': set PHP_VERSION" >&2; exit 2 ;;
+  esac
+}
 
+packages() { # set
+  local v
+  v=$(php_version)
+  case "$1" in
+    # php-cli and its headers (php-config, run-tests.php), libclang for bindgen, a C compiler for
+    # the crates that build C (ring, the bundled SQLite).
+    build) echo "php$v-cli php$v-dev libclang-dev gcc libc6-dev" ;;
+    # posix and pcntl come with php-cli; python3 runs the TLS test server of php-tests/tls.
+    test) echo "php$v-fpm libfcgi-bin phpunit nginx openssl curl python3 wrk procps" ;;
+    e2e) echo "mariadb-server wordpress chromium composer" ;;
+    fresh) echo "mmdebstrap git" ;;
+    *) echo "tools/deps.sh: unknown set '$1' (build, test, e2e, fresh)" >&2; exit 2 ;;
+  esac
+}
+
+installed() { # package: dpkg's own record, not the presence of a file
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+}
+
+list=0
+if [ "${1:-}" = --list ]; then list=1; shift; fi
+[ $# -gt 0 ] || set -- build
+wanted=()
+for set in "$@"; do
+  read -r -a pkgs <<< "$(packages "$set")"
+  wanted+=("${pkgs[@]}")
+done
+if [ "$list" = 1 ]; then printf '%s\n' "${wanted[@]}"; exit 0; fi
+
+need=()
+for pkg in "${wanted[@]}"; do
+  installed "$pkg" || need+=("$pkg")
+done
 if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "tools/deps.sh: missing Debian packages: ${need[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
   echo "Installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" < /dev/null > /dev/null
+  for pkg in "${need[@]}"; do
+    installed "$pkg" || { echo "tools/deps.sh: $pkg did not install" >&2; exit 1; }
+  done
 fi
-have cargo || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1; }
+command -v cargo > /dev/null || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1; }

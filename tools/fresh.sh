@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# `make fresh`: the README's commands, run as a new user would run them, in a brand-new Debian root
+# file system made with mmdebstrap (the minimal `apt` variant, plus what a stock machine with Rust
+# has: ca-certificates, make, and libclang-cpp14 and llvm-14, which once fooled the libclang check).
+# The host's Rust toolchain is bind-mounted in; the committed HEAD (not the working tree) is cloned
+# in. Inside, as root: `make run`, `make test`, `make install`, `make test` again with the extension
+# installed, `make uninstall`, and a check that `php -m` is as it was. Fails when any step fails.
+# Logs (and the packages the root needed) are copied to target/fresh/. The root is made anew on
+# every run and always removed, also on failure or interruption: processes still running in it are
+# ended first, and nothing is deleted while anything is mounted inside it.
+# Environment: FRESH_SUITE (default bookworm), FRESH_MIRROR (default http://deb.debian.org/debian),
+# FRESH_STEPS (the commands run inside; default as above).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+[ "$(id -u)" = 0 ] || { echo "make fresh runs as root (mmdebstrap, mount, chroot)" >&2; exit 1; }
+suite=${FRESH_SUITE:-bookworm}
+mirror=${FRESH_MIRROR:-http://deb.debian.org/debian}
+security=${mirror%/debian}/debian-security
+cargo_home=$(realpath "${CARGO_HOME:-$HOME/.cargo}")
+rustup_home=$(realpath "${RUSTUP_HOME:-$HOME/.rustup}")
+include=ca-certificates,make,libclang-cpp14,llvm-14
+case "$suite" in
+  bookworm) ;;
+  trixie) include=ca-certificates,make ;;
+esac
+out=$repo/target/fresh
+mkdir -p "$out"
+rm -f "$out"/*.log "$out"/*.txt
+head=$(git rev-parse HEAD)
+if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+  echo "make fresh tests the committed HEAD ($head); uncommitted changes are not in it" >&2
+fi
+root=$(mktemp -d /var/tmp/pantheon-secrets-fresh.XXXXXX)
+started=$(date +%s)
+
+mounts_inside() { awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/mounts; }
+processes_inside() {
+  local p
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/root" 2> /dev/null)" = "$root" ] && echo "${p#/proc/}"
+  done
+  return 0
+}
+cleanup() {
+  local rc=$? pids m
+  trap - EXIT INT TERM
+  set +e
+  cp "$root"/root/fresh-*.log "$root"/root/fresh-*.txt "$out/" 2> /dev/null
+  for signal in TERM KILL; do
+    pids=$(processes_inside)
+    [ -z "$pids" ] && break
+    # shellcheck disable=SC2086
+    kill -s "$signal" $pids 2> /dev/null
+    sleep 2
+  done
+  for m in $(mounts_inside | sort -r); do
+    umount "$m" 2> /dev/null || umount -l "$m"
+  done
+  if [ -n "$(mounts_inside)" ]; then
+    echo "make fresh: still mounted under $root, so it is left in place:" >&2
+    mounts_inside >&2
+    exit 1
+  fi
+  rm -rf --one-file-system "$root"
+  echo "== fresh: $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s in all; logs in target/fresh/"
+  # The last line is the count of the last test run inside; a run that failed before any test says so.
+  last=$(cat "$out"/fresh-*.log 2> /dev/null | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+  if [ -n "$last" ] && { [ "$rc" -eq 0 ] || ! [[ "$last" =~ \ 0\ failed ]]; }; then
+    echo "$last"
+  else
+    echo "0 passed, 1 failed (make fresh failed before the tests could report)"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "== fresh: a new Debian $suite root in $root"
+mmdebstrap --variant=apt --include="$include" "$suite" "$root" \
+  "deb $mirror $suite main" "deb $mirror $suite-updates main" "deb $security $suite-security main" \
+  < /dev/null > "$out/mmdebstrap.log" 2>&1 || { tail -n 30 "$out/mmdebstrap.log" >&2; exit 1; }
+chroot "$root" dpkg-query -W -f='${Package}\n' | sort > "$root/root/fresh-packages-before.txt"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+cp /etc/hosts "$root/etc/hosts"
+
+mount -t proc proc "$root/proc"
+mount --bind /dev "$root/dev"
+mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
+mkdir -p "$root$cargo_home" "$root$rustup_home"
+mount --bind "$cargo_home" "$root$cargo_home"
+mount --bind "$rustup_home" "$root$rustup_home"
+
+git clone -q --no-local "$repo" "$root/root/pantheon-secrets"
+git -C "$root/root/pantheon-secrets" checkout -q --detach "$head"
+echo "== fresh: cloned $head"
+
+# One step a line; each must pass. Its output is kept in target/fresh/fresh-N.log.
+steps=${FRESH_STEPS:-'make run
+make test
+php -m > /root/fresh-modules-before.txt && make install && php -m | grep -qx pantheon_secrets
+make test
+make uninstall && php -m > /root/fresh-modules-after.txt && diff /root/fresh-modules-before.txt /root/fresh-modules-after.txt'}
+inside='set -euo pipefail
+cd /root/pantheon-secrets
+n=0
+while IFS= read -r step <&3; do
+  [ -n "$step" ] || continue
+  n=$((n + 1)) t=$(date +%s)
+  echo "== fresh: step $n: $step"
+  echo "$n $step" >> /root/fresh-steps.txt
+  if eval "$step" 2>&1 | tee "/root/fresh-$n.log"; then
+    echo "== fresh: step $n passed in $(( $(date +%s) - t )) s: $step"
+  else
+    echo "== fresh: step $n FAILED after $(( $(date +%s) - t )) s: $step"
+    exit 1
+  fi
+done 3<<< "$FRESH_STEPS_INSIDE"
+dpkg-query -W -f="\${Package}\n" | sort > /root/fresh-packages-after.txt
+comm -13 /root/fresh-packages-before.txt /root/fresh-packages-after.txt > /root/fresh-packages-added.txt
+echo "== fresh: the root gained $(wc -l < /root/fresh-packages-added.txt) packages (target/fresh/fresh-packages-added.txt)"'
+chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 CI="${CI:-}" \
+  PATH="$cargo_home/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+  CARGO_HOME="$cargo_home" RUSTUP_HOME="$rustup_home" FRESH_STEPS_INSIDE="$steps" \
+  /bin/bash -c "$inside" < /dev/null
