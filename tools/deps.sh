@@ -27,10 +27,10 @@ packages() { # set
   v=$(php_version)
   case "$1" in
     # php-cli and its headers (php-config, run-tests.php), libclang for bindgen, a C compiler for
-    # the crates that build C (ring, the bundled SQLite).
-    build) echo "php$v-cli php$v-dev libclang-dev gcc libc6-dev" ;;
+    # the crates that build C (ring, the bundled SQLite); curl shows the runtime answer in make run.
+    build) echo "php$v-cli php$v-dev libclang-dev gcc libc6-dev curl" ;;
     # posix and pcntl come with php-cli; python3 runs the TLS test server of php-tests/tls.
-    test) echo "php$v-fpm libfcgi-bin phpunit nginx openssl curl python3 wrk procps" ;;
+    test) echo "php$v-fpm libfcgi-bin phpunit nginx openssl python3 wrk procps" ;;
     e2e) echo "mariadb-server wordpress chromium composer" ;;
     fresh) echo "mmdebstrap git" ;;
     *) echo "tools/deps.sh: unknown set '$1' (build, test, e2e, fresh)" >&2; exit 2 ;;
