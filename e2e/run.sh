@@ -49,6 +49,22 @@ php_admin_flag[log_errors] = on
 php_admin_value[error_log] = $work/php-errors.log
 POOL
 done > "$work/pools.conf"
+# A pool that reads a file and takes its environment from the environment PHP sees: the pool's
+# env[] here, or a FastCGI parameter nginx sends (below), as getenv() reads them.
+cat > "$work/env.json" <<'JSON'
+{"Secrets": {"API_KEY": {"Type": "runtime", "Value": "env-dev", "Scopes": ["web"], "EnvValues": {"live": "env-live-from-pool", "test": "env-test-from-nginx"}}}}
+JSON
+chmod 0644 "$work/env.json"
+cat >> "$work/pools.conf" <<POOL
+[env]
+listen = $work/env.sock
+listen.mode = 0666
+pm = static
+pm.max_children = 1
+$(fpm_pool_user)
+env[PANTHEON_ENVIRONMENT] = live
+php_admin_value[pantheon_secrets.backend] = file://$work/env.json
+POOL
 fpm_start "$EXT"
 
 # --- nginx: a port per pool ----------------------------------------------------------------------
@@ -58,6 +74,9 @@ for name in a-dev a-live b-dev; do port[$name]=$(free_port); done
 for name in a-dev a-live b-dev; do
   printf '  server {\n    listen 127.0.0.1:%s;\n    location / {\n      include /etc/nginx/fastcgi_params;\n      fastcgi_param SCRIPT_FILENAME %s/index.php;\n      fastcgi_pass unix:%s/%s.sock;\n    }\n  }\n' "${port[$name]}" "$work" "$work" "$name"
 done > "$work/servers.conf"
+port[env-pool]=$(free_port) port[env-nginx]=$(free_port)
+printf '  server {\n    listen 127.0.0.1:%s;\n    location / {\n      include /etc/nginx/fastcgi_params;\n      fastcgi_param SCRIPT_FILENAME %s/index.php;\n      fastcgi_pass unix:%s/env.sock;\n    }\n  }\n' "${port[env-pool]}" "$work" "$work" >> "$work/servers.conf"
+printf '  server {\n    listen 127.0.0.1:%s;\n    location / {\n      include /etc/nginx/fastcgi_params;\n      fastcgi_param SCRIPT_FILENAME %s/index.php;\n      fastcgi_param PANTHEON_ENVIRONMENT test;\n      fastcgi_pass unix:%s/env.sock;\n    }\n  }\n' "${port[env-nginx]}" "$work" "$work" >> "$work/servers.conf"
 nginx_start
 
 get() { curl -sS --max-time 10 "http://127.0.0.1:${port[$1]}/"; }
@@ -81,6 +100,10 @@ check "site A live reads its live override" test "$(get a-live | field API_KEY)"
 check "site B dev reads its own value" test "$(get b-dev | field API_KEY)" = "'b-site-value'"
 check "the organization's secret reaches both sites" test "$(get b-dev | field ORG_SMTP)" = "'org-smtp'"
 check "site B never sees site A's secrets" bash -c "! (for i in \$(seq 20); do curl -sS 'http://127.0.0.1:${port[b-dev]}/'; done | grep -q -e a-site-value -e a-live-value)"
+
+check "PHP-FPM's env[PANTHEON_ENVIRONMENT] reaches the extension" test "$(get env-pool | field API_KEY)" = "'env-live-from-pool'"
+check "nginx's fastcgi_param PANTHEON_ENVIRONMENT reaches the same worker's extension, request by request" \
+  test "$(get env-nginx | field API_KEY) $(get env-pool | field API_KEY) $(get env-nginx | field API_KEY)" = "'env-test-from-nginx' 'env-live-from-pool' 'env-test-from-nginx'"
 
 set_secret site-a API_KEY a-changed-value
 check "a changed secret does not show before the TTL" test "$(get a-dev | field API_KEY)" = "'a-site-value'"

@@ -1,5 +1,5 @@
 --TEST--
-settings: CUSTOMER_SECRETS_FAKE_FILE when the backend is empty; no backend is silent; a bad setting is named; ini_set() switches
+settings: CUSTOMER_SECRETS_FAKE_FILE when the backend is empty; no backend says so once in the CLI; a bad setting is named; ini_set() switches
 --EXTENSIONS--
 pantheon_secrets
 --ENV--
@@ -36,7 +36,9 @@ unlink($other);
 --EXPECTF--
 fake file: from-fake-file
 ini wins:  from-ini
-none:      NULL backend=none
+none:      
+Warning: pantheon_get_secret(): no secrets backend is configured for the CLI: pantheon_secrets.backend is empty and CUSTOMER_SECRETS_FAKE_FILE is not set, so every secret reads as null. Give the CLI its settings in the php.ini of the CLI SAPI, with php -d, or with a file in PHP_INI_SCAN_DIR in %s on line %d
+NULL backend=none
 
 Warning: pantheon_get_secret(): cannot fetch secrets from ftp://example.invalid/secrets.json: pantheon_secrets.backend must be https://host[:port][/path] or file:///absolute/path in %s on line %d
 bad:       NULL

@@ -29,12 +29,13 @@ pub fn all() -> ZBox<ZendHashTable> {
     })
 }
 
-/// Fetches now, whatever the TTL: true when the fetch succeeded (else a warning and false).
+/// Reads the settings and the environment again and fetches now, whatever the TTL: true when the
+/// fetch succeeded (else a warning and false).
 #[php_function]
 #[php(name = "Pantheon\\Secrets\\refresh")]
 pub fn refresh() -> bool {
     runtime::guard(false, || {
-        let cache = runtime::cache();
+        let cache = runtime::cache_rechecked();
         match cache.refresh(clock::now_ms()) {
             Ok(()) => true,
             Err(warning) => {

@@ -1,5 +1,8 @@
 //! The hit path's per-thread state, in PHP module globals (one per thread under ZTS, a plain
-//! static otherwise): the thread's [`Reader`] of the cache and the PHP strings of its values.
+//! static otherwise): the cache this thread's settings select, the thread's [`Reader`] of it and
+//! the PHP strings of its values.
+
+use std::sync::Arc;
 
 use ext_php_rs::ffi::zend_string;
 use ext_php_rs::zend::{ModuleGlobal, ModuleGlobals};
@@ -19,6 +22,18 @@ pub struct Hot {
     values: Option<PhpValues>,
     /// Sets that stopped being current during this request; PHP values may still point to them.
     retired: Vec<PhpValues>,
+    /// The cache this thread's settings select (see [`Hot::chosen`]).
+    cache: Option<Arc<Cache>>,
+    /// Caches left during this request: references handed out in it stay valid until it ends.
+    left: Vec<Arc<Cache>>,
+    /// What the choice was made under: settings checked in this request, their generation, the
+    /// forks of the process, and the settings' bytes (see `ini::fingerprint`).
+    checked: bool,
+    generation: u64,
+    forks: u64,
+    fingerprint: Vec<u8>,
+    /// A warning to raise at the next catch-up (the unconfigured CLI).
+    pending: Option<String>,
 }
 
 impl ModuleGlobal for Hot {}
@@ -48,6 +63,50 @@ impl Hot {
         unsafe { HOT.get_mut() }
     }
 
+    /// The cache chosen for this thread's settings, when nothing may have changed since: same
+    /// request, same settings generation, no fork.
+    #[inline]
+    pub fn chosen(&self, generation: u64, forks: u64) -> Option<&'static Cache> {
+        if !self.checked || self.generation != generation || self.forks != forks {
+            return None;
+        }
+        // SAFETY: the Arc is kept by this thread's state until it is replaced, and a replaced one
+        // is kept in `left` until the request ends (or forgotten, after a fork): no reference
+        // handed out during a request outlives its cache.
+        self.cache.as_ref().map(|c| unsafe { &*Arc::as_ptr(c) })
+    }
+
+    /// Records that this thread's settings were checked at `generation` and `forks` and read as
+    /// `fingerprint`; returns whether they differ from those the current cache was chosen for.
+    pub fn settings_changed(&mut self, generation: u64, forks: u64, fingerprint: &mut Vec<u8>) -> bool {
+        let changed = self.cache.is_none() || self.forks != forks || *fingerprint != self.fingerprint;
+        std::mem::swap(&mut self.fingerprint, fingerprint);
+        (self.checked, self.generation) = (true, generation);
+        changed
+    }
+
+    /// Serves from `cache` from now on (chosen under `forks`).
+    pub fn switch_to(&mut self, cache: Arc<Cache>, forks: u64) -> &'static Cache {
+        if self.forks != forks {
+            // Made by the parent before a fork: forget, never drop (ARCHITECTURE §6).
+            std::mem::forget(self.cache.take());
+            std::mem::forget(std::mem::take(&mut self.left));
+            self.forks = forks;
+        }
+        self.reader = Reader::default();
+        if let Some(old) = self.cache.take() {
+            self.left.push(old);
+        }
+        let current = self.cache.insert(cache);
+        // SAFETY: as in `chosen`: the Arc stays in this thread's state at least until the request ends.
+        unsafe { &*Arc::as_ptr(current) }
+    }
+
+    /// Keeps `warning` for the next catch-up of this thread.
+    pub fn defer_warning(&mut self, warning: String) {
+        self.pending = Some(warning);
+    }
+
     /// Brings this thread's copy up to date when it is not; returns a warning to raise.
     #[inline]
     pub fn catch_up(&mut self, cache: &Cache, now: u64) -> Option<String> {
@@ -59,7 +118,7 @@ impl Hot {
 
     #[cold]
     fn slow_catch_up(&mut self, cache: &Cache, now: u64) -> Option<String> {
-        let warning = self.reader.catch_up(cache, now);
+        let warning = self.reader.catch_up(cache, now).or_else(|| self.pending.take());
         let current = self.reader.snapshot();
         if !matches!((&self.values, current), (Some(values), Some(snapshot)) if values.belongs_to(snapshot)) {
             self.retired.extend(self.values.take());
@@ -96,6 +155,8 @@ impl Hot {
     /// After a request: no PHP value is left, so retired sets can go.
     pub fn after_request(&mut self) {
         self.retired.clear();
+        self.left.clear();
+        self.checked = false;
         if let Some(values) = &self.values {
             values.forget_names();
         }

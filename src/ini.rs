@@ -1,19 +1,20 @@
-//! The ini settings (DESIGN §5). Each change, at start-up, from php.ini, per directory or by
-//! `ini_set()`, passes through `on_modify`, which keeps the value and bumps a generation counter:
-//! the hit path compares one integer to learn whether the configuration changed.
+//! The ini settings (ARCHITECTURE §5). PHP keeps their values, per thread under ZTS; the extension
+//! reads them from PHP's own table when it needs a configuration, never from a copy of its own.
+//! Each change (start-up, php.ini, per directory or pool, `ini_set()`, and the restore at the end
+//! of a request) passes through `on_modify`, which refuses a bad value and bumps a generation
+//! counter: the hit path compares one integer to learn that settings may have changed.
 
-use std::collections::BTreeMap;
 use std::ffi::{c_int, c_void, CStr};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
-use parking_lot::Mutex;
-use secrets_core::config::{valid_setting, Config};
+use secrets_core::config::{ini, valid_setting, Config, ENVIRONMENT_ENV, FAKE_FILE_ENV};
+
+use crate::zend;
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
-static VALUES: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
 
 const fn entry(name: &'static CStr, default: &'static CStr, permission: IniEntryPermission) -> IniEntryDef {
     IniEntryDef { on_modify: Some(on_modify), ..IniEntryDef::new(name, default, permission) }
@@ -41,15 +42,15 @@ pub unsafe extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
     0
 }
 
-/// The generation of the settings: it changes whenever any setting does.
+/// The generation of the settings: it changes whenever any setting does, in any thread.
 #[inline]
 pub fn generation() -> u64 {
     GENERATION.load(Ordering::Acquire)
 }
 
-/// The current value of a setting.
+/// The current value of a setting in this thread.
 pub fn value(name: &str) -> String {
-    VALUES.lock().get(name).cloned().unwrap_or_default()
+    zend::ini_value(name).map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default()
 }
 
 /// A boolean setting, read as PHP reads one ("1", "on", "yes", "true").
@@ -57,13 +58,41 @@ pub fn flag(name: &str) -> bool {
     matches!(value(name).trim().to_ascii_lowercase().as_str(), "1" | "on" | "yes" | "true")
 }
 
-/// The settings and environment, read into a configuration.
+/// This thread's settings and the environment PHP's `getenv()` sees, read into a configuration.
 pub fn config() -> Config {
-    Config::read(|name| Some(value(name)), |var| std::env::var(var).ok())
+    Config::read(|name| Some(value(name)), zend::getenv)
 }
 
-/// PHP's `on_modify` handler for every setting: refuse a bad number, keep the value, bump the
-/// generation.
+/// Writes into `out` everything [`config`] depends on, as bytes: two reads that write the same bytes
+/// make the same configuration, so a request can learn its settings did not change without
+/// building one. The environment is read only where a setting leaves it in charge.
+pub fn fingerprint(out: &mut Vec<u8>) {
+    out.clear();
+    let mut push = |bytes: &[u8]| {
+        out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        out.extend_from_slice(bytes);
+    };
+    let mut empty = [false; 2];
+    for (name, _) in ini::DEFAULTS {
+        let value = zend::ini_value(name).unwrap_or_default();
+        if *name == ini::BACKEND {
+            empty[0] = value.iter().all(u8::is_ascii_whitespace);
+        }
+        if *name == ini::ENVIRONMENT {
+            empty[1] = value.iter().all(u8::is_ascii_whitespace);
+        }
+        push(&value);
+    }
+    for (var, needed) in [(FAKE_FILE_ENV, empty[0]), (ENVIRONMENT_ENV, empty[1])] {
+        match needed.then(|| zend::getenv(var)).flatten() {
+            Some(value) => push(value.as_bytes()),
+            None => push(b"\xff-unset"),
+        }
+    }
+}
+
+/// PHP's `on_modify` handler for every setting: refuse a bad number, bump the generation (PHP
+/// keeps the value).
 unsafe extern "C" fn on_modify(
     entry: *mut zend_ini_entry,
     new_value: *mut zend_string,
@@ -78,7 +107,6 @@ unsafe extern "C" fn on_modify(
     if !valid_setting(&name, &value) {
         return -1; // FAILURE: PHP keeps the old value and ini_set() returns false.
     }
-    VALUES.lock().insert(name, value);
     GENERATION.fetch_add(1, Ordering::AcqRel);
     0 // SUCCESS
 }

@@ -12,6 +12,7 @@ mod mock;
 mod runtime;
 mod sdk;
 mod values;
+mod zend;
 
 use ext_php_rs::prelude::*;
 

@@ -5,7 +5,7 @@
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
-use secrets_core::Document;
+use secrets_core::{process, Document};
 use serde_json::{json, Map, Value};
 
 use crate::{ini, runtime};
@@ -50,7 +50,7 @@ pub fn mock(secrets: &ZendHashTable) -> PhpResult<()> {
     }
     let doc = document(secrets).map_err(error)?;
     runtime::guard(Ok(()), || {
-        runtime::cache().mock(doc);
+        process::mock(doc);
         Ok(())
     })
 }
@@ -59,7 +59,7 @@ pub fn mock(secrets: &ZendHashTable) -> PhpResult<()> {
 #[php_function]
 #[php(name = "Pantheon\\Secrets\\unmock")]
 pub fn unmock() {
-    runtime::guard((), || runtime::cache().unmock());
+    runtime::guard((), process::unmock);
 }
 
 fn document(secrets: &ZendHashTable) -> Result<Document, String> {

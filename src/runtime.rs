@@ -1,30 +1,62 @@
-//! Glue between PHP and the core cache: the configured cache of this process, warnings, and
+//! Glue between PHP and the core cache: the cache this thread's settings select, warnings, and
 //! the guard that keeps panics out of PHP.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ext_php_rs::error::php_error;
 use ext_php_rs::flags::ErrorType;
+use secrets_core::config::BackendSpec;
 use secrets_core::snapshot::zend_hash;
 use secrets_core::{process, Cache};
 
-use crate::{clock, ini};
+use crate::hot::Hot;
+use crate::{clock, ini, zend};
 
-/// This process's cache, configured from the current ini settings.
+/// Said once per process, by the first call of a CLI process that has no backend.
+pub const CLI_UNCONFIGURED: &str = "no secrets backend is configured for the CLI: pantheon_secrets.backend \
+is empty and CUSTOMER_SECRETS_FAKE_FILE is not set, so every secret reads as null. Give the CLI its \
+settings in the php.ini of the CLI SAPI, with php -d, or with a file in PHP_INI_SCAN_DIR";
+static CLI_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// The cache this thread's current settings select. Settings are checked once per request and
+/// again after any change of a setting; the cache is one of the process's set (`process::cache_for`).
 #[inline(always)]
 pub fn cache() -> &'static Cache {
-    let cache = process::cache(zend_hash);
-    let generation = ini::generation();
-    if !cache.configured(generation) {
-        configure(cache, generation);
+    // SAFETY: the borrow of the thread's state ends within this call, which runs no PHP code.
+    let hot = unsafe { Hot::get() };
+    let (generation, forks) = (ini::generation(), process::forks());
+    match hot.chosen(generation, forks) {
+        Some(cache) => cache,
+        None => choose(hot, generation, forks),
     }
-    cache
+}
+
+/// [`cache`], with the settings and the environment read again first (as at the start of a request).
+pub fn cache_rechecked() -> &'static Cache {
+    // SAFETY: as in `cache`.
+    let hot = unsafe { Hot::get() };
+    choose(hot, ini::generation(), process::forks())
 }
 
 #[cold]
 #[inline(never)]
-fn configure(cache: &Cache, generation: u64) {
-    cache.configure(generation, ini::config());
+fn choose(hot: &mut Hot, generation: u64, forks: u64) -> &'static Cache {
+    let mut fingerprint = Vec::new();
+    ini::fingerprint(&mut fingerprint);
+    if !hot.settings_changed(generation, forks, &mut fingerprint) {
+        if let Some(cache) = hot.chosen(generation, forks) {
+            return cache;
+        }
+    }
+    let config = ini::config();
+    if config.backend == BackendSpec::None
+        && zend::sapi_name() == "cli"
+        && !CLI_WARNED.swap(true, Ordering::AcqRel)
+    {
+        hot.defer_warning(CLI_UNCONFIGURED.to_string());
+    }
+    hot.switch_to(process::cache_for(&config, zend_hash), forks)
 }
 
 /// Makes sure what the cache holds is current (fetching if due) and warns once for a failed

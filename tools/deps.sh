@@ -30,7 +30,8 @@ packages() { # set
     # the crates that build C (ring, the bundled SQLite); curl shows the runtime answer in make run.
     build) echo "php$v-cli php$v-dev libclang-dev gcc libc6-dev curl" ;;
     # posix and pcntl come with php-cli; python3 runs the TLS test server of php-tests/tls.
-    test) echo "php$v-fpm libfcgi-bin phpunit nginx openssl python3 wrk procps" ;;
+    # Apache prefork with mod_php (and ab) for e2e/apache.sh.
+    test) echo "php$v-fpm libfcgi-bin phpunit nginx openssl python3 wrk procps apache2 libapache2-mod-php$v apache2-utils" ;;
     e2e) echo "mariadb-server wordpress chromium composer" ;;
     fresh) echo "mmdebstrap git" ;;
     *) echo "tools/deps.sh: unknown set '$1' (build, test, e2e, fresh)" >&2; exit 2 ;;

@@ -5,14 +5,14 @@
 # A suite counts as failed when it fails, when it does not build, when it crashes, and when it runs
 # no test at all: a pass is only counted where one was seen.
 # Environment: EXT, SERVER, PHP (what to test); SUITES (a subset of: cargo phpt phpunit bench e2e
-# wordpress selftest; default all); PHPT (the .phpt files or folders, default php-tests/);
+# apache wordpress selftest; default all); PHPT (the .phpt files or folders, default php-tests/);
 # CARGO_TEST_ARGS (default: the workspace but the extension, which is tested through PHP).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PHP=${PHP:-php}
 EXT=${EXT:-$PWD/target/release/pantheon_secrets.so}
 SERVER=${SERVER:-$PWD/target/release/pantheon-secrets}
-SUITES=" ${SUITES:-cargo phpt phpunit bench e2e wordpress selftest} "
+SUITES=" ${SUITES:-cargo phpt phpunit bench e2e apache wordpress selftest} "
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 passed=0 failed=0 skipped=0 status=0
@@ -128,6 +128,8 @@ run_checks() { # name script needs…
   count "$name" "$p" "$f" 0
 }
 wanted e2e && run_checks "e2e (service, nginx, PHP-FPM)" e2e/run.sh nginx
+wanted apache && run_checks "e2e (Apache prefork, mod_php)" e2e/apache.sh /usr/sbin/apache2 ab \
+  "/usr/lib/apache2/modules/libphp$("$PHP" -n -r 'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION;').so"
 wanted wordpress && run_checks "e2e (WordPress, headless Chromium)" e2e/wordpress.sh nginx mariadbd chromium node /usr/share/wordpress/wp-load.php
 wanted selftest && run_checks "runner self-test" tools/test-selftest.sh
 
