@@ -8,8 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -213,8 +211,8 @@ fn read_key_file(path: &Path) -> Result<BTreeMap<u32, KeyBytes>, CryptoError> {
     Ok(keys)
 }
 
-/// Writes the key file through a temporary file and a rename, so a reader sees the old or the
-/// new file, never half of one. Both are created with mode 0600.
+/// Writes the key file with [`crate::private_file`]: a reader sees the old or the new file,
+/// never half of one, and the file is 0600.
 fn write_key_file(path: &Path, keys: &BTreeMap<u32, KeyBytes>, create_new: bool) -> Result<(), CryptoError> {
     let io = |source| CryptoError::Io { path: path.to_path_buf(), source };
     let mut text = Zeroizing::new(String::from(
@@ -223,16 +221,10 @@ fn write_key_file(path: &Path, keys: &BTreeMap<u32, KeyBytes>, create_new: bool)
     for (id, key) in keys {
         text.push_str(&format!("{id} {}\n", to_hex(&key[..])));
     }
-    if create_new && path.exists() {
+    if create_new && fs::symlink_metadata(path).is_ok() {
         return Err(io(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "already exists")));
     }
-    let tmp = path.with_extension("tmp");
-    let _ = fs::remove_file(&tmp);
-    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp).map_err(io)?;
-    file.write_all(text.as_bytes()).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600)).map_err(io)?;
-    fs::rename(&tmp, path).map_err(io)
+    crate::private_file::write(path, text.as_bytes()).map_err(io)
 }
 
 /// Lower-case hexadecimal.
@@ -262,6 +254,8 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     fn binding<'a>(name: &'a str, env: &'a str) -> Binding<'a> {
