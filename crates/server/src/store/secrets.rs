@@ -8,8 +8,8 @@ use secrets_core::document::{Document, Secret, Value};
 
 use super::model::{check_secret_name, check_secret_value};
 use super::{
-    check_env, current_key, normalize_scopes, DecryptFailure, Envs, Owner, Put, Result, Site, Store,
-    StoreError, StoredSecret, CURRENT_KEY, DEFAULT_SCOPE, DEFAULT_TYPE, TYPES,
+    check_env, current_key, normalize_scopes, DecryptFailure, Owner, Put, Result, Site, Store, StoreError,
+    StoredSecret, View, CURRENT_KEY, DEFAULT_SCOPE, DEFAULT_TYPE, TYPES, USER_SCOPE,
 };
 use crate::crypto::{Binding, CryptoError, Sealed};
 use crate::messages;
@@ -154,10 +154,11 @@ impl Store {
         Ok(())
     }
 
-    /// Every secret of `owner`, decrypted: the default values and the overrides `envs` selects.
-    pub fn owner_secrets(&self, owner: &Owner, envs: Envs<'_>) -> Result<Vec<StoredSecret>> {
+    /// The secrets of `owner` that `view` lets take part, with the values it lets be seen;
+    /// values it hides are not decrypted.
+    pub fn owner_secrets(&self, owner: &Owner, view: View<'_>) -> Result<Vec<StoredSecret>> {
         let conn = self.conn()?;
-        let mut secrets: BTreeMap<String, StoredSecret> = BTreeMap::new();
+        let mut secrets: BTreeMap<String, (StoredSecret, bool)> = BTreeMap::new();
         let mut stmt = conn
             .prepare_cached("SELECT name, type, scopes FROM secrets WHERE owner_kind = ?1 AND owner = ?2")?;
         let rows = stmt.query_map(params![owner.kind(), owner.id()], |r| {
@@ -165,24 +166,24 @@ impl Store {
         })?;
         for row in rows {
             let (name, kind, scopes) = row?;
-            secrets.insert(
-                name.clone(),
-                StoredSecret {
-                    name,
-                    kind,
-                    scopes: scopes.split(',').map(str::to_string).collect(),
-                    value: None,
-                    env_values: BTreeMap::new(),
-                },
-            );
+            let scopes: Vec<String> = scopes.split(',').map(str::to_string).collect();
+            let has = |scope: &str| scopes.iter().any(|s| s == scope);
+            let open = match view {
+                View::Shown => has(USER_SCOPE),
+                View::Scope { scope, .. } if has(scope) => true,
+                View::Scope { .. } => continue,
+            };
+            let secret =
+                StoredSecret { name: name.clone(), kind, scopes, value: None, env_values: BTreeMap::new() };
+            secrets.insert(name, (secret, open));
         }
-        let (sql, only) = match envs {
-            Envs::All => (
+        let (sql, only) = match view {
+            View::Shown => (
                 "SELECT name, env, key_id, nonce, ciphertext FROM secret_values
                  WHERE owner_kind = ?1 AND owner = ?2 AND ?3 IS NULL",
                 None,
             ),
-            Envs::Only(env) => (
+            View::Scope { env, .. } => (
                 "SELECT name, env, key_id, nonce, ciphertext FROM secret_values
                  WHERE owner_kind = ?1 AND owner = ?2 AND env IN ('', ?3)",
                 Some(env),
@@ -198,16 +199,15 @@ impl Store {
         })?;
         for row in rows {
             let (name, env, sealed) = row?;
-            let value = self.open_value(owner, &name, &env, &sealed)?;
-            if let Some(secret) = secrets.get_mut(&name) {
-                if env.is_empty() {
-                    secret.value = Some(value);
-                } else {
-                    secret.env_values.insert(env, value);
-                }
+            let Some((secret, open)) = secrets.get_mut(&name) else { continue };
+            let value = if *open { Some(self.open_value(owner, &name, &env, &sealed)?) } else { None };
+            if env.is_empty() {
+                secret.value = value;
+            } else {
+                secret.env_values.insert(env, value);
             }
         }
-        Ok(secrets.into_values().collect())
+        Ok(secrets.into_values().map(|(secret, _)| secret).collect())
     }
 
     fn open_value(&self, owner: &Owner, name: &str, env: &str, sealed: &Sealed) -> Result<Value> {
@@ -228,45 +228,44 @@ impl Store {
 
     /// The secrets document of a site (DESIGN §3): the site's secrets with their overrides, and
     /// under `OrgValues` those of its owner organization — never a supporting organization's.
-    /// Where site and organization both have a secret of one name, the site's type and scopes win.
-    pub fn site_document(&self, site: &Site, envs: Envs<'_>) -> Result<Document> {
+    /// `view` decides which secrets take part on each side and which values are opened, before
+    /// the two are merged: a secret the view leaves out on one side neither hides nor reveals the
+    /// other side's. Where both sides have a secret of one name, the site's type and scopes win.
+    pub fn site_document(&self, site: &Site, view: View<'_>) -> Result<Document> {
         let mut doc = Document { site_id: site.name.clone(), ..Document::default() };
         if let Some(org) = &site.org {
-            for s in self.owner_secrets(&Owner::Org(org.clone()), envs)? {
-                let mut org_values: BTreeMap<String, Option<Value>> =
-                    s.env_values.into_iter().map(|(e, v)| (e, Some(v))).collect();
-                if let Some(v) = s.value {
-                    org_values.insert(secrets_core::resolve::ORG_DEFAULT.to_string(), Some(v));
-                }
+            for s in self.owner_secrets(&Owner::Org(org.clone()), view)? {
+                let mut org_values = s.env_values;
+                org_values.insert(secrets_core::resolve::ORG_DEFAULT.to_string(), s.value);
                 doc.secrets.insert(
                     s.name,
                     Secret { kind: s.kind, scopes: s.scopes, org_values, ..Secret::default() },
                 );
             }
         }
-        for s in self.owner_secrets(&Owner::Site(site.name.clone()), envs)? {
+        for s in self.owner_secrets(&Owner::Site(site.name.clone()), view)? {
             let entry = doc.secrets.entry(s.name).or_default();
             entry.kind = s.kind;
             entry.scopes = s.scopes;
             entry.value = s.value;
-            entry.env_values = s.env_values.into_iter().map(|(e, v)| (e, Some(v))).collect();
+            entry.env_values = s.env_values;
         }
         doc.count = doc.secrets.len() as u64;
         Ok(doc)
     }
 
-    /// An organization's secrets as a document: `Value` is the organization's default,
-    /// `EnvValues` its per-environment values.
+    /// An organization's secrets as a document for a person: `Value` is the organization's
+    /// default, `EnvValues` its per-environment values, both `null` without the `user` scope.
     pub fn org_document(&self, org: &str) -> Result<Document> {
         let mut doc = Document::default();
-        for s in self.owner_secrets(&Owner::Org(org.to_string()), Envs::All)? {
+        for s in self.owner_secrets(&Owner::Org(org.to_string()), View::Shown)? {
             doc.secrets.insert(
                 s.name,
                 Secret {
                     kind: s.kind,
                     scopes: s.scopes,
                     value: s.value,
-                    env_values: s.env_values.into_iter().map(|(e, v)| (e, Some(v))).collect(),
+                    env_values: s.env_values,
                     ..Secret::default()
                 },
             );
@@ -354,9 +353,58 @@ mod tests {
         s.put_secret(&Owner::Org("own".into()), "A", "a", None, web).unwrap();
         s.put_secret(&Owner::Org("help".into()), "B", "b", None, web).unwrap();
         let site = s.site("s1").unwrap().unwrap();
-        let doc = s.site_document(&site, Envs::All).unwrap();
+        let doc = s.site_document(&site, View::Shown).unwrap();
         assert!(doc.secrets.contains_key("A"));
         assert!(!doc.secrets.contains_key("B"));
+    }
+
+    fn scopes(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn site_document_shown_each_owner_redacted_by_its_own_scopes() {
+        let s = store();
+        s.create_org("own").unwrap();
+        s.create_site("s1", Some("own"), &[]).unwrap();
+        let (org, site) = (Owner::Org("own".into()), Owner::Site("s1".into()));
+        s.put_secret(&org, "A", "org-a", None, Some(&scopes(&["web"]))).unwrap();
+        s.set_override(&org, "A", "live", Some("org-a-live")).unwrap();
+        s.put_secret(&site, "A", "site-a", None, Some(&scopes(&["user"]))).unwrap();
+        s.put_secret(&org, "B", "org-b", None, Some(&scopes(&["user"]))).unwrap();
+        s.put_secret(&site, "B", "site-b", None, Some(&scopes(&["web"]))).unwrap();
+        let doc = s.site_document(&s.site("s1").unwrap().unwrap(), View::Shown).unwrap();
+        let a = &doc.secrets["A"];
+        assert_eq!(a.value.as_deref().map(String::as_str), Some("site-a"));
+        assert_eq!(a.scopes, ["user"]);
+        assert_eq!(a.org_values.keys().collect::<Vec<_>>(), ["default", "live"]);
+        assert!(a.org_values.values().all(Option::is_none));
+        let b = &doc.secrets["B"];
+        assert_eq!(b.value, None);
+        assert_eq!(b.org_values["default"].as_deref().map(String::as_str), Some("org-b"));
+    }
+
+    #[test]
+    fn site_document_scope_site_secret_outside_it_keeps_org_secret() {
+        let s = store();
+        s.create_org("own").unwrap();
+        s.create_site("s1", Some("own"), &[]).unwrap();
+        let (org, site) = (Owner::Org("own".into()), Owner::Site("s1".into()));
+        s.put_secret(&org, "A", "org-a", Some("env"), Some(&scopes(&["web"]))).unwrap();
+        s.put_secret(&site, "A", "site-a", None, Some(&scopes(&["user", "ic"]))).unwrap();
+        s.put_secret(&org, "B", "org-b", None, Some(&scopes(&["web"]))).unwrap();
+        s.put_secret(&site, "B", "site-b", None, Some(&scopes(&["web"]))).unwrap();
+        let site_row = s.site("s1").unwrap().unwrap();
+        let web = s.site_document(&site_row, View::Scope { scope: "web", env: "dev" }).unwrap();
+        let a = &web.secrets["A"];
+        assert_eq!((a.kind.as_str(), a.value.as_ref()), ("env", None));
+        assert_eq!(a.org_values["default"].as_deref().map(String::as_str), Some("org-a"));
+        let b = &web.secrets["B"];
+        assert_eq!(b.value.as_deref().map(String::as_str), Some("site-b"), "in scope, the site wins");
+        let ic = s.site_document(&site_row, View::Scope { scope: "ic", env: "dev" }).unwrap();
+        assert_eq!(ic.secrets.keys().collect::<Vec<_>>(), ["A"]);
+        assert_eq!(ic.secrets["A"].value.as_deref().map(String::as_str), Some("site-a"));
+        assert!(ic.secrets["A"].org_values.is_empty());
     }
 
     #[test]
@@ -397,8 +445,8 @@ mod tests {
         s.put_secret(&owner, "A", "1", None, None).unwrap();
         s.set_override(&owner, "A", "live", Some("L")).unwrap();
         assert_eq!(s.rotate_key().unwrap(), (2, 2));
-        let got = s.owner_secrets(&owner, Envs::All).unwrap();
+        let got = s.owner_secrets(&owner, View::Shown).unwrap();
         assert_eq!(got[0].value.as_deref().map(String::as_str), Some("1"));
-        assert_eq!(got[0].env_values["live"].as_str(), "L");
+        assert_eq!(got[0].env_values["live"].as_deref().map(String::as_str), Some("L"));
     }
 }
