@@ -1,8 +1,9 @@
 //! Encryption at rest and the small pieces of cryptography the service needs.
 //!
 //! Values are sealed with AES-256-GCM under a master key that lives in a file outside the
-//! database. The owner, the secret's name and the environment are bound in as associated data,
-//! so a ciphertext copied onto another row fails to open. The key file holds every key still in
+//! database. The owner, the secret's name, the environment, and the secret's type and scopes are
+//! bound in as associated data, so a ciphertext copied onto another row fails to open, and so
+//! does one whose secret's type or scopes were changed in the database. The key file holds every key still in
 //! use, one per line (`<id> <hex>`); each stored value records the id of the key that sealed it,
 //! which is what lets `key:rotate` re-encrypt row by row while readers keep working.
 
@@ -58,11 +59,32 @@ pub struct Binding<'a> {
     pub name: &'a str,
     /// The environment, or `""` for the default value.
     pub env: &'a str,
+    /// The secret's type.
+    pub kind: &'a str,
+    /// The secret's scopes as stored, comma-separated; their order does not matter.
+    pub scopes: &'a str,
 }
 
 impl Binding<'_> {
+    /// `pantheon-secrets/v2`, then owner kind, owner, name, environment, type and the sorted
+    /// scopes, each after a NUL. Names, owners, environments, types and scopes never contain
+    /// NUL, so the encoding is unambiguous.
     fn aad(&self) -> Vec<u8> {
-        // Names, owners and environments never contain NUL, so the encoding is unambiguous.
+        let mut scopes: Vec<&str> = self.scopes.split(',').collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        let scopes = scopes.join(",");
+        let mut aad = b"pantheon-secrets/v2".to_vec();
+        for part in [self.owner_kind, self.owner, self.name, self.env, self.kind, &scopes] {
+            aad.push(0);
+            aad.extend_from_slice(part.as_bytes());
+        }
+        aad
+    }
+
+    /// The associated data of schema versions 1 and 2, which bound neither type nor scopes:
+    /// read only by the migration that re-seals those values.
+    fn aad_v1(&self) -> Vec<u8> {
         let mut aad = b"pantheon-secrets/v1".to_vec();
         for part in [self.owner_kind, self.owner, self.name, self.env] {
             aad.push(0);
@@ -140,14 +162,27 @@ impl Keyring {
         sealed: &Sealed,
         binding: Binding<'_>,
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        self.open_with(sealed, &binding.aad())
+    }
+
+    /// Opens a value sealed by a version that bound neither type nor scopes (schema 1 and 2):
+    /// only for the migration that re-seals them.
+    pub fn open_sealed_v1(
+        &self,
+        sealed: &Sealed,
+        binding: Binding<'_>,
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        self.open_with(sealed, &binding.aad_v1())
+    }
+
+    fn open_with(&self, sealed: &Sealed, aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         if sealed.nonce.len() != 12 {
             return Err(CryptoError::Open);
         }
         let key = self.key(sealed.key_id)?;
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key[..]));
-        let aad = binding.aad();
         cipher
-            .decrypt(Nonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad: &aad })
+            .decrypt(Nonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad })
             .map(Zeroizing::new)
             .map_err(|_| CryptoError::Open)
     }
@@ -259,7 +294,7 @@ mod tests {
     use super::*;
 
     fn binding<'a>(name: &'a str, env: &'a str) -> Binding<'a> {
-        Binding { owner_kind: "site", owner: "s1", name, env }
+        Binding { owner_kind: "site", owner: "s1", name, env, kind: "runtime", scopes: "web,user" }
     }
 
     fn keyring() -> (Keyring, PathBuf) {
@@ -286,6 +321,24 @@ mod tests {
         let sealed = ring.seal(1, binding("A", ""), b"v").unwrap();
         assert!(matches!(ring.open_sealed(&sealed, binding("B", "")), Err(CryptoError::Open)));
         assert!(matches!(ring.open_sealed(&sealed, binding("A", "live")), Err(CryptoError::Open)));
+    }
+
+    #[test]
+    fn keyring_open_other_type_or_scopes_fails_scope_order_does_not_matter() {
+        let (ring, dir) = keyring();
+        fs::remove_dir_all(dir).unwrap();
+        let sealed = ring.seal(1, binding("A", ""), b"v").unwrap();
+        let with = |kind, scopes| Binding { kind, scopes, ..binding("A", "") };
+        assert_eq!(&ring.open_sealed(&sealed, with("runtime", "user,web")).unwrap()[..], b"v");
+        for (kind, scopes) in
+            [("runtime", "user"), ("runtime", "web"), ("runtime", "web,user,ic"), ("env", "web,user")]
+        {
+            assert!(
+                matches!(ring.open_sealed(&sealed, with(kind, scopes)), Err(CryptoError::Open)),
+                "{kind} {scopes}"
+            );
+        }
+        assert!(matches!(ring.open_sealed_v1(&sealed, binding("A", "")), Err(CryptoError::Open)));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Storage: one SQLite file (WAL) holding organizations, sites, users, bindings, the audit trail
 //! and secrets. Names, types and scopes are plaintext; every value is sealed by [`crate::crypto`]
-//! before it reaches SQL, bound to its owner, name and environment.
+//! before it reaches SQL, bound to its owner, name, environment, type and scopes.
 //!
 //! [`model`] holds the types and the rules on ids, environments and scopes; [`accounts`]
 //! organizations, sites and users; [`secrets`] secrets, their encryption and key rotation;
@@ -22,9 +22,21 @@ use crate::crypto::{CryptoError, Keyring};
 
 pub use model::*;
 
+/// One numbered step of the schema.
+enum Migration {
+    /// A SQL file.
+    Sql(&'static str),
+    /// A SQL file, then a step over the data that needs the master keys.
+    SqlThen(&'static str, fn(&Connection, &Keyring) -> Result<()>),
+}
+
 /// The schema, one numbered migration per file; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/001_model.sql"), include_str!("migrations/002_generation.sql")];
+/// All pending ones run in one transaction: a failure leaves the database as it was.
+const MIGRATIONS: &[Migration] = &[
+    Migration::Sql(include_str!("migrations/001_model.sql")),
+    Migration::Sql(include_str!("migrations/002_generation.sql")),
+    Migration::SqlThen(include_str!("migrations/003_seal_type_scopes.sql"), secrets::reseal_unbound),
+];
 
 /// The key of `meta` naming the master key new values are sealed with.
 const CURRENT_KEY: &str = "current_key";
@@ -65,6 +77,14 @@ pub enum StoreError {
     /// The database.
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A migration failed; the database is as it was before.
+    #[error("upgrading the database to schema {number}: {source}")]
+    Migration {
+        /// The migration's number.
+        number: usize,
+        /// Why.
+        source: Box<StoreError>,
+    },
 }
 
 /// Which stored value did not decrypt, and why.
@@ -191,7 +211,7 @@ impl Store {
         let pooled = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match pooled {
             Some(conn) => conn,
-            None => open_connection(&self.path)?,
+            None => open_connection(&self.path, &self.keys)?,
         };
         Ok(Conn { conn: Some(conn), store: self })
     }
@@ -212,24 +232,31 @@ impl Store {
     }
 }
 
-fn open_connection(path: &Path) -> Result<Connection> {
+fn open_connection(path: &Path, keys: &Keyring) -> Result<Connection> {
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(30))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    migrate(&mut conn)?;
+    migrate(&mut conn, keys)?;
     Ok(conn)
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
+fn migrate(conn: &mut Connection, keys: &Keyring) -> Result<()> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version >= MIGRATIONS.len() {
         return Ok(());
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for sql in &MIGRATIONS[version.min(MIGRATIONS.len())..] {
-        tx.execute_batch(sql)?;
+    for (number, migration) in MIGRATIONS.iter().enumerate().skip(version).map(|(i, m)| (i + 1, m)) {
+        let failed = |e: StoreError| StoreError::Migration { number, source: Box::new(e) };
+        match migration {
+            Migration::Sql(sql) => tx.execute_batch(sql).map_err(|e| failed(e.into()))?,
+            Migration::SqlThen(sql, step) => {
+                tx.execute_batch(sql).map_err(|e| failed(e.into()))?;
+                step(&tx, keys).map_err(failed)?;
+            }
+        }
     }
     tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
     tx.commit()?;
@@ -278,5 +305,32 @@ impl std::ops::Deref for TestStore {
 impl Drop for TestStore {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrate_value_that_does_not_open_stops_the_upgrade_and_changes_nothing() {
+        let s = TestStore::new();
+        s.create_site("s1", None, &[]).unwrap();
+        s.put_secret(&Owner::Site("s1".into()), "A", "a", None, None).unwrap();
+        // Back to schema 2 with a value the old binding does not open (it is sealed the new way).
+        let conn = Connection::open(s.path()).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        let sealed = |c: &Connection| -> Vec<u8> {
+            c.query_row("SELECT ciphertext FROM secret_values", [], |r| r.get(0)).unwrap()
+        };
+        let before = sealed(&conn);
+        let err = open_connection(s.path(), &s.keys).expect_err("the upgrade fails");
+        let message = err.to_string();
+        assert!(
+            message.starts_with("upgrading the database to schema 3: cannot decrypt secret 'A' of site 's1'"),
+            "{message}"
+        );
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!((version, sealed(&conn)), (2, before));
     }
 }

@@ -11,7 +11,9 @@ use super::{
     check_env, current_key, normalize_scopes, DecryptFailure, Owner, Put, Result, Site, Store, StoreError,
     StoredSecret, View, CURRENT_KEY, DEFAULT_SCOPE, DEFAULT_TYPE, TYPES, USER_SCOPE,
 };
-use crate::crypto::{Binding, CryptoError, Sealed};
+use zeroize::Zeroizing;
+
+use crate::crypto::{Binding, CryptoError, Keyring, Sealed};
 use crate::messages;
 
 impl Store {
@@ -29,14 +31,14 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing = secret_meta(&tx, owner, name)?;
-        let put = match existing {
+        let (put, meta) = match existing {
             Some(_) if kind.is_some() || scopes.is_some() => {
                 return Err(StoreError::Conflict {
                     code: "secret_exists",
                     message: messages::secret_exists(name),
                 })
             }
-            Some(_) => Put::Updated,
+            Some(meta) => (Put::Updated, meta),
             None => {
                 let kind = kind.unwrap_or(DEFAULT_TYPE);
                 if !TYPES.contains(&kind) {
@@ -50,14 +52,15 @@ impl Store {
                     Some(s) => normalize_scopes(s)?,
                     None => vec![DEFAULT_SCOPE.to_string()],
                 };
+                let meta = (kind.to_string(), scopes.join(","));
                 tx.execute(
                     "INSERT INTO secrets (owner_kind, owner, name, type, scopes) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![owner.kind(), owner.id(), name, kind, scopes.join(",")],
+                    params![owner.kind(), owner.id(), name, meta.0, meta.1],
                 )?;
-                Put::Created
+                (Put::Created, meta)
             }
         };
-        self.write_value(&tx, owner, name, "", value)?;
+        self.write_value(&tx, owner, name, "", &meta, value)?;
         tx.commit()?;
         Ok(put)
     }
@@ -67,13 +70,13 @@ impl Store {
         check_secret_value(value)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if secret_meta(&tx, owner, name)?.is_none() {
+        let Some(meta) = secret_meta(&tx, owner, name)? else {
             return Err(StoreError::NotFound {
                 code: "secret_not_found",
                 message: messages::secret_missing(name),
             });
-        }
-        self.write_value(&tx, owner, name, "", value)?;
+        };
+        self.write_value(&tx, owner, name, "", &meta, value)?;
         tx.commit()?;
         Ok(())
     }
@@ -86,14 +89,14 @@ impl Store {
         }
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if secret_meta(&tx, owner, name)?.is_none() {
+        let Some(meta) = secret_meta(&tx, owner, name)? else {
             return Err(StoreError::NotFound {
                 code: "secret_not_found",
                 message: messages::secret_missing_default(name),
             });
-        }
+        };
         match value {
-            Some(v) => self.write_value(&tx, owner, name, env, v)?,
+            Some(v) => self.write_value(&tx, owner, name, env, &meta, v)?,
             None => {
                 let deleted = tx.execute(
                     "DELETE FROM secret_values WHERE owner_kind = ?1 AND owner = ?2 AND name = ?3 AND env = ?4",
@@ -133,16 +136,14 @@ impl Store {
         owner: &Owner,
         name: &str,
         env: &str,
+        (kind, scopes): &(String, String),
         value: &str,
     ) -> Result<()> {
         // Read inside the write transaction: key:rotate switches this in its own transaction,
         // so a value is sealed either before the switch (and re-encrypted) or under the new key.
         let key_id = current_key(tx)?;
-        let sealed = self.keys.seal(
-            key_id,
-            Binding { owner_kind: owner.kind(), owner: owner.id(), name, env },
-            value.as_bytes(),
-        )?;
+        let binding = Binding { owner_kind: owner.kind(), owner: owner.id(), name, env, kind, scopes };
+        let sealed = self.keys.seal(key_id, binding, value.as_bytes())?;
         tx.execute(
             "INSERT INTO secret_values (owner_kind, owner, name, env, key_id, nonce, ciphertext)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -158,15 +159,16 @@ impl Store {
     /// values it hides are not decrypted.
     pub fn owner_secrets(&self, owner: &Owner, view: View<'_>) -> Result<Vec<StoredSecret>> {
         let conn = self.conn()?;
-        let mut secrets: BTreeMap<String, (StoredSecret, bool)> = BTreeMap::new();
+        // Each secret with its stored scopes (bound into its values) and whether to open them.
+        let mut secrets: BTreeMap<String, (StoredSecret, String, bool)> = BTreeMap::new();
         let mut stmt = conn
             .prepare_cached("SELECT name, type, scopes FROM secrets WHERE owner_kind = ?1 AND owner = ?2")?;
         let rows = stmt.query_map(params![owner.kind(), owner.id()], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
         })?;
         for row in rows {
-            let (name, kind, scopes) = row?;
-            let scopes: Vec<String> = scopes.split(',').map(str::to_string).collect();
+            let (name, kind, stored_scopes) = row?;
+            let scopes: Vec<String> = stored_scopes.split(',').map(str::to_string).collect();
             let has = |scope: &str| scopes.iter().any(|s| s == scope);
             let open = match view {
                 View::Shown => has(USER_SCOPE),
@@ -175,7 +177,7 @@ impl Store {
             };
             let secret =
                 StoredSecret { name: name.clone(), kind, scopes, value: None, env_values: BTreeMap::new() };
-            secrets.insert(name, (secret, open));
+            secrets.insert(name, (secret, stored_scopes, open));
         }
         let (sql, only) = match view {
             View::Shown => (
@@ -199,31 +201,27 @@ impl Store {
         })?;
         for row in rows {
             let (name, env, sealed) = row?;
-            let Some((secret, open)) = secrets.get_mut(&name) else { continue };
-            let value = if *open { Some(self.open_value(owner, &name, &env, &sealed)?) } else { None };
+            let Some((secret, scopes, open)) = secrets.get_mut(&name) else { continue };
+            let binding = Binding {
+                owner_kind: owner.kind(),
+                owner: owner.id(),
+                name: &name,
+                env: &env,
+                kind: &secret.kind,
+                scopes,
+            };
+            let value = if *open { Some(self.open_value(binding, &sealed)?) } else { None };
             if env.is_empty() {
                 secret.value = value;
             } else {
                 secret.env_values.insert(env, value);
             }
         }
-        Ok(secrets.into_values().map(|(secret, _)| secret).collect())
+        Ok(secrets.into_values().map(|(secret, _, _)| secret).collect())
     }
 
-    fn open_value(&self, owner: &Owner, name: &str, env: &str, sealed: &Sealed) -> Result<Value> {
-        let binding = Binding { owner_kind: owner.kind(), owner: owner.id(), name, env };
-        let decrypt = |source| {
-            StoreError::Decrypt(Box::new(DecryptFailure {
-                owner_kind: owner.kind().to_string(),
-                owner: owner.id().to_string(),
-                name: name.to_string(),
-                env: if env.is_empty() { "default" } else { env }.to_string(),
-                source,
-            }))
-        };
-        let bytes = self.keys.open_sealed(sealed, binding).map_err(decrypt)?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| decrypt(CryptoError::Open))?;
-        Ok(Value::new(text.to_string()))
+    fn open_value(&self, binding: Binding<'_>, sealed: &Sealed) -> Result<Value> {
+        decrypted(binding, self.keys.open_sealed(sealed, binding))
     }
 
     /// The secrets document of a site (DESIGN §3): the site's secrets with their overrides, and
@@ -292,29 +290,13 @@ impl Store {
         loop {
             let mut conn = self.conn()?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let batch: Vec<(String, String, String, String, Sealed)> = {
-                let mut stmt = tx.prepare(
-                    "SELECT owner_kind, owner, name, env, key_id, nonce, ciphertext FROM secret_values
-                     WHERE key_id <> ?1 LIMIT 200",
-                )?;
-                let rows = stmt.query_map([new_id], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        Sealed { key_id: r.get(4)?, nonce: r.get(5)?, ciphertext: r.get(6)? },
-                    ))
-                })?;
-                rows.collect::<Result<_, _>>()?
-            };
+            let batch = sealed_rows(&tx, "WHERE v.key_id <> ?1 LIMIT 200", new_id)?;
             if batch.is_empty() {
                 break;
             }
-            for (kind, owner_id, name, env, sealed) in batch {
-                let owner = if kind == "org" { Owner::Org(owner_id) } else { Owner::Site(owner_id) };
-                let value = self.open_value(&owner, &name, &env, &sealed)?;
-                self.write_value(&tx, &owner, &name, &env, &value)?;
+            for row in &batch {
+                let value = self.open_value(row.binding(), &row.sealed)?;
+                row.reseal(&tx, self.keys.seal(new_id, row.binding(), value.as_bytes())?)?;
                 moved += 1;
             }
             tx.commit()?;
@@ -322,6 +304,103 @@ impl Store {
         self.keys.retire_all_but(new_id)?;
         Ok((new_id, moved))
     }
+}
+
+/// Migration 3: values sealed before their secret's type and scopes were bound into the
+/// associated data are opened with the old binding and sealed again, under the same key, with
+/// the new one. One value that does not open stops the upgrade (and the transaction undoes it):
+/// a wrong key file must not turn into values that can never be opened.
+pub(super) fn reseal_unbound(conn: &Connection, keys: &Keyring) -> Result<()> {
+    for row in sealed_rows(conn, "WHERE ?1 = ?1", 0)? {
+        let binding = row.binding();
+        let value = decrypted(binding, keys.open_sealed_v1(&row.sealed, binding))?;
+        row.reseal(conn, keys.seal(row.sealed.key_id, binding, value.as_bytes())?)?;
+    }
+    Ok(())
+}
+
+/// One stored value, with the type and scopes of its secret that its associated data binds.
+pub(super) struct SealedRow {
+    owner_kind: String,
+    owner: String,
+    name: String,
+    env: String,
+    kind: String,
+    scopes: String,
+    pub(super) sealed: Sealed,
+}
+
+impl SealedRow {
+    pub(super) fn binding(&self) -> Binding<'_> {
+        Binding {
+            owner_kind: &self.owner_kind,
+            owner: &self.owner,
+            name: &self.name,
+            env: &self.env,
+            kind: &self.kind,
+            scopes: &self.scopes,
+        }
+    }
+
+    /// Replaces this row's ciphertext (the value is the same: re-encryption, not a change).
+    pub(super) fn reseal(&self, conn: &Connection, sealed: Sealed) -> Result<()> {
+        conn.execute(
+            "UPDATE secret_values SET key_id = ?1, nonce = ?2, ciphertext = ?3
+             WHERE owner_kind = ?4 AND owner = ?5 AND name = ?6 AND env = ?7",
+            params![
+                sealed.key_id,
+                sealed.nonce,
+                sealed.ciphertext,
+                self.owner_kind,
+                self.owner,
+                self.name,
+                self.env
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+/// The stored values that `filter` (SQL after the join, with `?1` bound to `param`) selects.
+pub(super) fn sealed_rows(conn: &Connection, filter: &str, param: u32) -> Result<Vec<SealedRow>> {
+    let sql = format!(
+        "SELECT v.owner_kind, v.owner, v.name, v.env, s.type, s.scopes, v.key_id, v.nonce, v.ciphertext
+         FROM secret_values v
+         JOIN secrets s ON s.owner_kind = v.owner_kind AND s.owner = v.owner AND s.name = v.name
+         {filter}"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([param], |r| {
+        Ok(SealedRow {
+            owner_kind: r.get(0)?,
+            owner: r.get(1)?,
+            name: r.get(2)?,
+            env: r.get(3)?,
+            kind: r.get(4)?,
+            scopes: r.get(5)?,
+            sealed: Sealed { key_id: r.get(6)?, nonce: r.get(7)?, ciphertext: r.get(8)? },
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The value a decryption gave, or the error naming the row (never the value).
+pub(super) fn decrypted(
+    binding: Binding<'_>,
+    opened: Result<Zeroizing<Vec<u8>>, CryptoError>,
+) -> Result<Value> {
+    let decrypt = |source| {
+        StoreError::Decrypt(Box::new(DecryptFailure {
+            owner_kind: binding.owner_kind.to_string(),
+            owner: binding.owner.to_string(),
+            name: binding.name.to_string(),
+            env: if binding.env.is_empty() { "default" } else { binding.env }.to_string(),
+            source,
+        }))
+    };
+    let bytes = opened.map_err(decrypt)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| decrypt(CryptoError::Open))?;
+    Ok(Value::new(text.to_string()))
 }
 
 fn secret_meta(conn: &Connection, owner: &Owner, name: &str) -> Result<Option<(String, String)>> {
