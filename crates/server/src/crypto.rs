@@ -7,7 +7,7 @@
 //! use, one per line (`<id> <hex>`); each stored value records the id of the key that sealed it,
 //! which is what lets `key:rotate` re-encrypt row by row while readers keep working.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
@@ -187,24 +187,27 @@ impl Keyring {
             .map_err(|_| CryptoError::Open)
     }
 
-    /// Adds a fresh key to the file (atomically) and returns its id.
-    pub fn add_key(&self) -> Result<u32, CryptoError> {
+    /// Adds a fresh key to the file (atomically) and returns its id: above every id in the file
+    /// and at least `at_least` (the caller knows ids handed out before, which the file may have
+    /// lost), so an id never names two keys.
+    pub fn add_key(&self, at_least: u32) -> Result<u32, CryptoError> {
         let mut keys = read_key_file(&self.path)?;
-        let id = keys.keys().next_back().map_or(1, |max| max + 1);
+        let id = keys.keys().next_back().map_or(1, |max| max + 1).max(at_least);
         keys.insert(id, random_key());
         write_key_file(&self.path, &keys, false)?;
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
         Ok(id)
     }
 
-    /// Removes every key but `keep` from the file (atomically). Processes that loaded them keep
-    /// them in memory; no stored value may still need them when this is called.
-    pub fn retire_all_but(&self, keep: u32) -> Result<(), CryptoError> {
+    /// Removes every key but those in `keep` from the file (atomically); `keep` must name every
+    /// key a stored value or the current setting still uses. Processes that loaded the others
+    /// keep them in memory. Refused, changing nothing, when a kept key is not in the file.
+    pub fn retire_all_but(&self, keep: &BTreeSet<u32>) -> Result<(), CryptoError> {
         let mut keys = read_key_file(&self.path)?;
-        keys.retain(|id, _| *id == keep);
-        if keys.is_empty() {
-            return Err(CryptoError::UnknownKey(keep));
+        if let Some(missing) = keep.iter().find(|id| !keys.contains_key(id)) {
+            return Err(CryptoError::UnknownKey(*missing));
         }
+        keys.retain(|id, _| keep.contains(id));
         write_key_file(&self.path, &keys, false)
     }
 
@@ -345,14 +348,18 @@ mod tests {
     fn keyring_rotation_keeps_both_until_retired() {
         let (ring, dir) = keyring();
         let old = ring.seal(1, binding("A", ""), b"v").unwrap();
-        let id = ring.add_key().unwrap();
+        let id = ring.add_key(0).unwrap();
         assert_eq!(id, 2);
         let other = Keyring::open(&dir.join("master.key")).unwrap();
         assert_eq!(&other.open_sealed(&old, binding("A", "")).unwrap()[..], b"v");
-        ring.retire_all_but(2).unwrap();
+        assert!(matches!(ring.retire_all_but(&BTreeSet::from([2, 7])), Err(CryptoError::UnknownKey(7))));
+        assert_eq!(Keyring::open(&dir.join("master.key")).unwrap().ids(), vec![1, 2], "unchanged");
+        ring.retire_all_but(&BTreeSet::from([2])).unwrap();
         let reopened = Keyring::open(&dir.join("master.key")).unwrap();
         assert_eq!(reopened.ids(), vec![2]);
         assert!(matches!(reopened.open_sealed(&old, binding("A", "")), Err(CryptoError::UnknownKey(1))));
+        assert_eq!(reopened.add_key(9).unwrap(), 9, "never below an id handed out before");
+        assert_eq!(reopened.add_key(0).unwrap(), 10);
         fs::remove_dir_all(dir).unwrap();
     }
 

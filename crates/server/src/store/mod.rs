@@ -40,6 +40,8 @@ const MIGRATIONS: &[Migration] = &[
 
 /// The key of `meta` naming the master key new values are sealed with.
 const CURRENT_KEY: &str = "current_key";
+/// The key of `meta` holding the highest master key id ever handed out.
+const LAST_KEY: &str = "last_key";
 
 /// Why a storage operation failed. Messages never carry a value.
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +126,10 @@ impl DataDir {
     pub fn master_key(&self) -> PathBuf {
         self.0.join("master.key")
     }
+    /// The lock file `key:rotate` holds (flock) while it changes the master keys.
+    pub fn key_lock(&self) -> PathBuf {
+        self.0.join("key.lock")
+    }
     /// The service CA's certificate: clients trust it, workers are issued under it.
     pub fn ca_cert(&self) -> PathBuf {
         self.0.join("ca.pem")
@@ -145,9 +151,15 @@ impl DataDir {
 /// The database and the master keys of one data directory.
 pub struct Store {
     path: PathBuf,
+    lock_path: PathBuf,
     pool: Mutex<Vec<Connection>>,
     keys: Keyring,
 }
+
+/// The exclusive right to change the master keys, held until dropped. It belongs to the storage
+/// engine: here a flock(2) on the data directory's `key.lock`, which the kernel releases when
+/// the process dies; an engine on a database server would take that database's own lock.
+struct KeyLock(#[allow(dead_code)] std::fs::File);
 
 /// A pooled connection, returned to the pool when dropped.
 pub struct Conn<'a> {
@@ -183,7 +195,7 @@ impl Store {
     /// Creates the database and the master key file of a new data directory.
     pub fn create(dir: &DataDir) -> Result<Store> {
         let keys = Keyring::create(&dir.master_key())?;
-        let store = Store { path: dir.db(), pool: Mutex::new(Vec::new()), keys };
+        let store = Store { path: dir.db(), lock_path: dir.key_lock(), pool: Mutex::new(Vec::new()), keys };
         {
             let conn = store.conn()?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -201,7 +213,7 @@ impl Store {
             });
         }
         let keys = Keyring::open(&dir.master_key())?;
-        let store = Store { path: dir.db(), pool: Mutex::new(Vec::new()), keys };
+        let store = Store { path: dir.db(), lock_path: dir.key_lock(), pool: Mutex::new(Vec::new()), keys };
         store.conn()?;
         Ok(store)
     }
@@ -229,6 +241,34 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Waits for, then takes, the exclusive right to change the master keys.
+    fn lock_keys(&self) -> Result<KeyLock> {
+        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::io::AsRawFd;
+        let failed = |e: std::io::Error| {
+            StoreError::invalid("key_lock", format!("cannot lock {}: {e}", self.lock_path.display()))
+        };
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&self.lock_path)
+            .map_err(failed)?;
+        loop {
+            // SAFETY: flock(2) on a descriptor this function owns (it lives in `file`), no pointers.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(KeyLock(file));
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(failed(e));
+            }
+        }
     }
 }
 

@@ -1,18 +1,17 @@
 //! Secrets: create, change and delete them, seal and open their values, assemble the documents
 //! of DESIGN §3, and rotate the master key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use secrets_core::document::{Document, Secret, Value};
+use zeroize::Zeroizing;
 
 use super::model::{check_secret_name, check_secret_value};
 use super::{
     check_env, current_key, normalize_scopes, DecryptFailure, Owner, Put, Result, Site, Store, StoreError,
-    StoredSecret, View, CURRENT_KEY, DEFAULT_SCOPE, DEFAULT_TYPE, TYPES, USER_SCOPE,
+    StoredSecret, View, CURRENT_KEY, DEFAULT_SCOPE, DEFAULT_TYPE, LAST_KEY, TYPES, USER_SCOPE,
 };
-use zeroize::Zeroizing;
-
 use crate::crypto::{Binding, CryptoError, Keyring, Sealed};
 use crate::messages;
 
@@ -277,15 +276,29 @@ impl Store {
     /// transactions (each row names its key, so readers open old and new rows alike), and only
     /// when no row needs them are the old keys removed from the file. Returns the new key id and
     /// the number of values re-encrypted.
+    ///
+    /// One rotation at a time: a second one waits for the first to finish (an exclusive lock of
+    /// the data directory), so two never remove each other's keys. A new key's id is above every
+    /// id ever handed out (the database remembers the highest), and at the end the key file
+    /// keeps every key that the current setting or any stored value still names.
     pub fn rotate_key(&self) -> Result<(u32, usize)> {
-        let new_id = self.keys.add_key()?;
-        {
+        let _lock = self.lock_keys()?;
+        let new_id = {
             let conn = self.conn()?;
-            conn.execute(
+            let new_id = self.keys.add_key(next_key_floor(&conn)?)?;
+            let tx = conn.unchecked_transaction()?;
+            tx.execute(
                 "UPDATE meta SET value = ?1 WHERE key = ?2",
                 params![new_id.to_string(), CURRENT_KEY],
             )?;
-        }
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![LAST_KEY, new_id.to_string()],
+            )?;
+            tx.commit()?;
+            new_id
+        };
         let mut moved = 0;
         loop {
             let mut conn = self.conn()?;
@@ -301,9 +314,31 @@ impl Store {
             }
             tx.commit()?;
         }
-        self.keys.retire_all_but(new_id)?;
+        let in_use = {
+            let conn = self.conn()?;
+            let mut stmt = conn.prepare("SELECT DISTINCT key_id FROM secret_values")?;
+            let mut ids: BTreeSet<u32> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            ids.insert(current_key(&conn)?);
+            ids
+        };
+        self.keys.retire_all_but(&in_use)?;
         Ok((new_id, moved))
     }
+}
+
+/// The lowest id a new master key may take: above the current key, every key a value names,
+/// and the highest id ever handed out.
+fn next_key_floor(conn: &Connection) -> Result<u32> {
+    let last: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", [LAST_KEY], |r| r.get(0)).optional()?;
+    let last = match last {
+        Some(v) => {
+            v.parse().map_err(|_| StoreError::invalid("corrupt_meta", "meta.last_key is not a number"))?
+        }
+        None => 0,
+    };
+    let rows: Option<u32> = conn.query_row("SELECT MAX(key_id) FROM secret_values", [], |r| r.get(0))?;
+    Ok(last.max(rows.unwrap_or(0)).max(current_key(conn)?) + 1)
 }
 
 /// Migration 3: values sealed before their secret's type and scopes were bound into the
