@@ -156,19 +156,9 @@ fn print(bytes: &[u8]) -> Result<(), BuildError> {
 }
 
 fn write_auth_json(dir: &Path, json: &[u8]) -> Result<(), BuildError> {
-    use std::os::unix::fs::OpenOptionsExt;
     let path = dir.join("auth.json");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&path)
+    crate::private_file::write(&path, json)
         .map_err(|e| BuildError::Write(format!("{}: {e}", path.display())))?;
-    // An existing file keeps its mode on open: make it 0600 too.
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .map_err(|e| BuildError::Write(format!("{}: {e}", path.display())))?;
-    file.write_all(json).map_err(|e| BuildError::Write(format!("{}: {e}", path.display())))?;
     eprintln!("[success] Composer authentication written to {}", path.display());
     Ok(())
 }

@@ -295,7 +295,7 @@ pub fn local_generate(args: &ApiArgs, site: &str, filepath: &Path) -> Result<(),
     let io = |e: std::io::Error| CliError::Io(format!("{}: {e}", filepath.display()));
     let mut bytes = zeroize::Zeroizing::new(json.as_bytes().to_vec());
     bytes.push(b'\n');
-    crate::pki::write_private(filepath, &bytes).map_err(io)?;
+    crate::private_file::write(filepath, &bytes).map_err(io)?;
     let redacted = doc.secrets.values().filter(|s| !s.has_scope("user")).count();
     if redacted > 0 {
         eprintln!("[notice] {redacted} secret(s) without the user scope have no value in the file.");

@@ -1,15 +1,14 @@
 //! Encryption at rest and the small pieces of cryptography the service needs.
 //!
 //! Values are sealed with AES-256-GCM under a master key that lives in a file outside the
-//! database. The owner, the secret's name and the environment are bound in as associated data,
-//! so a ciphertext copied onto another row fails to open. The key file holds every key still in
+//! database. The owner, the secret's name, the environment, and the secret's type and scopes are
+//! bound in as associated data, so a ciphertext copied onto another row fails to open, and so
+//! does one whose secret's type or scopes were changed in the database. The key file holds every key still in
 //! use, one per line (`<id> <hex>`); each stored value records the id of the key that sealed it,
 //! which is what lets `key:rotate` re-encrypt row by row while readers keep working.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -60,11 +59,32 @@ pub struct Binding<'a> {
     pub name: &'a str,
     /// The environment, or `""` for the default value.
     pub env: &'a str,
+    /// The secret's type.
+    pub kind: &'a str,
+    /// The secret's scopes as stored, comma-separated; their order does not matter.
+    pub scopes: &'a str,
 }
 
 impl Binding<'_> {
+    /// `pantheon-secrets/v2`, then owner kind, owner, name, environment, type and the sorted
+    /// scopes, each after a NUL. Names, owners, environments, types and scopes never contain
+    /// NUL, so the encoding is unambiguous.
     fn aad(&self) -> Vec<u8> {
-        // Names, owners and environments never contain NUL, so the encoding is unambiguous.
+        let mut scopes: Vec<&str> = self.scopes.split(',').collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        let scopes = scopes.join(",");
+        let mut aad = b"pantheon-secrets/v2".to_vec();
+        for part in [self.owner_kind, self.owner, self.name, self.env, self.kind, &scopes] {
+            aad.push(0);
+            aad.extend_from_slice(part.as_bytes());
+        }
+        aad
+    }
+
+    /// The associated data of schema versions 1 and 2, which bound neither type nor scopes:
+    /// read only by the migration that re-seals those values.
+    fn aad_v1(&self) -> Vec<u8> {
         let mut aad = b"pantheon-secrets/v1".to_vec();
         for part in [self.owner_kind, self.owner, self.name, self.env] {
             aad.push(0);
@@ -142,36 +162,52 @@ impl Keyring {
         sealed: &Sealed,
         binding: Binding<'_>,
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        self.open_with(sealed, &binding.aad())
+    }
+
+    /// Opens a value sealed by a version that bound neither type nor scopes (schema 1 and 2):
+    /// only for the migration that re-seals them.
+    pub fn open_sealed_v1(
+        &self,
+        sealed: &Sealed,
+        binding: Binding<'_>,
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        self.open_with(sealed, &binding.aad_v1())
+    }
+
+    fn open_with(&self, sealed: &Sealed, aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         if sealed.nonce.len() != 12 {
             return Err(CryptoError::Open);
         }
         let key = self.key(sealed.key_id)?;
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key[..]));
-        let aad = binding.aad();
         cipher
-            .decrypt(Nonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad: &aad })
+            .decrypt(Nonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad })
             .map(Zeroizing::new)
             .map_err(|_| CryptoError::Open)
     }
 
-    /// Adds a fresh key to the file (atomically) and returns its id.
-    pub fn add_key(&self) -> Result<u32, CryptoError> {
+    /// Adds a fresh key to the file (atomically) and returns its id: above every id in the file
+    /// and at least `at_least` (the caller knows ids handed out before, which the file may have
+    /// lost), so an id never names two keys.
+    pub fn add_key(&self, at_least: u32) -> Result<u32, CryptoError> {
         let mut keys = read_key_file(&self.path)?;
-        let id = keys.keys().next_back().map_or(1, |max| max + 1);
+        let id = keys.keys().next_back().map_or(1, |max| max + 1).max(at_least);
         keys.insert(id, random_key());
         write_key_file(&self.path, &keys, false)?;
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
         Ok(id)
     }
 
-    /// Removes every key but `keep` from the file (atomically). Processes that loaded them keep
-    /// them in memory; no stored value may still need them when this is called.
-    pub fn retire_all_but(&self, keep: u32) -> Result<(), CryptoError> {
+    /// Removes every key but those in `keep` from the file (atomically); `keep` must name every
+    /// key a stored value or the current setting still uses. Processes that loaded the others
+    /// keep them in memory. Refused, changing nothing, when a kept key is not in the file.
+    pub fn retire_all_but(&self, keep: &BTreeSet<u32>) -> Result<(), CryptoError> {
         let mut keys = read_key_file(&self.path)?;
-        keys.retain(|id, _| *id == keep);
-        if keys.is_empty() {
-            return Err(CryptoError::UnknownKey(keep));
+        if let Some(missing) = keep.iter().find(|id| !keys.contains_key(id)) {
+            return Err(CryptoError::UnknownKey(*missing));
         }
+        keys.retain(|id, _| keep.contains(id));
         write_key_file(&self.path, &keys, false)
     }
 
@@ -213,8 +249,8 @@ fn read_key_file(path: &Path) -> Result<BTreeMap<u32, KeyBytes>, CryptoError> {
     Ok(keys)
 }
 
-/// Writes the key file through a temporary file and a rename, so a reader sees the old or the
-/// new file, never half of one. Both are created with mode 0600.
+/// Writes the key file with [`crate::private_file`]: a reader sees the old or the new file,
+/// never half of one, and the file is 0600.
 fn write_key_file(path: &Path, keys: &BTreeMap<u32, KeyBytes>, create_new: bool) -> Result<(), CryptoError> {
     let io = |source| CryptoError::Io { path: path.to_path_buf(), source };
     let mut text = Zeroizing::new(String::from(
@@ -223,16 +259,10 @@ fn write_key_file(path: &Path, keys: &BTreeMap<u32, KeyBytes>, create_new: bool)
     for (id, key) in keys {
         text.push_str(&format!("{id} {}\n", to_hex(&key[..])));
     }
-    if create_new && path.exists() {
+    if create_new && fs::symlink_metadata(path).is_ok() {
         return Err(io(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "already exists")));
     }
-    let tmp = path.with_extension("tmp");
-    let _ = fs::remove_file(&tmp);
-    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp).map_err(io)?;
-    file.write_all(text.as_bytes()).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600)).map_err(io)?;
-    fs::rename(&tmp, path).map_err(io)
+    crate::private_file::write(path, text.as_bytes()).map_err(io)
 }
 
 /// Lower-case hexadecimal.
@@ -262,10 +292,12 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     fn binding<'a>(name: &'a str, env: &'a str) -> Binding<'a> {
-        Binding { owner_kind: "site", owner: "s1", name, env }
+        Binding { owner_kind: "site", owner: "s1", name, env, kind: "runtime", scopes: "web,user" }
     }
 
     fn keyring() -> (Keyring, PathBuf) {
@@ -295,17 +327,39 @@ mod tests {
     }
 
     #[test]
+    fn keyring_open_other_type_or_scopes_fails_scope_order_does_not_matter() {
+        let (ring, dir) = keyring();
+        fs::remove_dir_all(dir).unwrap();
+        let sealed = ring.seal(1, binding("A", ""), b"v").unwrap();
+        let with = |kind, scopes| Binding { kind, scopes, ..binding("A", "") };
+        assert_eq!(&ring.open_sealed(&sealed, with("runtime", "user,web")).unwrap()[..], b"v");
+        for (kind, scopes) in
+            [("runtime", "user"), ("runtime", "web"), ("runtime", "web,user,ic"), ("env", "web,user")]
+        {
+            assert!(
+                matches!(ring.open_sealed(&sealed, with(kind, scopes)), Err(CryptoError::Open)),
+                "{kind} {scopes}"
+            );
+        }
+        assert!(matches!(ring.open_sealed_v1(&sealed, binding("A", "")), Err(CryptoError::Open)));
+    }
+
+    #[test]
     fn keyring_rotation_keeps_both_until_retired() {
         let (ring, dir) = keyring();
         let old = ring.seal(1, binding("A", ""), b"v").unwrap();
-        let id = ring.add_key().unwrap();
+        let id = ring.add_key(0).unwrap();
         assert_eq!(id, 2);
         let other = Keyring::open(&dir.join("master.key")).unwrap();
         assert_eq!(&other.open_sealed(&old, binding("A", "")).unwrap()[..], b"v");
-        ring.retire_all_but(2).unwrap();
+        assert!(matches!(ring.retire_all_but(&BTreeSet::from([2, 7])), Err(CryptoError::UnknownKey(7))));
+        assert_eq!(Keyring::open(&dir.join("master.key")).unwrap().ids(), vec![1, 2], "unchanged");
+        ring.retire_all_but(&BTreeSet::from([2])).unwrap();
         let reopened = Keyring::open(&dir.join("master.key")).unwrap();
         assert_eq!(reopened.ids(), vec![2]);
         assert!(matches!(reopened.open_sealed(&old, binding("A", "")), Err(CryptoError::UnknownKey(1))));
+        assert_eq!(reopened.add_key(9).unwrap(), 9, "never below an id handed out before");
+        assert_eq!(reopened.add_key(0).unwrap(), 10);
         fs::remove_dir_all(dir).unwrap();
     }
 

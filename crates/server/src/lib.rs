@@ -12,5 +12,6 @@ pub mod client;
 pub mod crypto;
 pub mod messages;
 pub mod pki;
+pub mod private_file;
 pub mod server;
 pub mod store;

@@ -180,21 +180,10 @@ pub fn issue_binding(
     Ok(IssuedBinding { pem, serial: serial_hex, not_after })
 }
 
-/// Writes a binding PEM, creating it with mode 0600 or truncating the file there (which is then
-/// made 0600 too, when it is a regular file).
+/// Writes a binding PEM as a new 0600 file that replaces whatever is at `path` (a symlink there
+/// is replaced, not followed).
 pub fn write_binding(path: &Path, pem: &str) -> Result<(), PkiError> {
-    write_private(path, pem.as_bytes()).map_err(io_err(path))
-}
-
-/// Creates or truncates `path` with mode 0600 and writes `contents`. An existing regular file
-/// is narrowed to 0600 before anything secret is written to it.
-pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
-    if file.metadata()?.is_file() {
-        file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(contents)
+    crate::private_file::write(path, pem.as_bytes()).map_err(io_err(path))
 }
 
 /// The server's TLS configuration: its certificate, HTTP/2 and HTTP/1.1, and client
@@ -232,21 +221,6 @@ pub fn server_config(dir: &DataDir) -> Result<Arc<ServerConfig>, PkiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn write_private_narrows_an_existing_file() {
-        let dir = std::env::temp_dir().join(format!("ps-pki-{}", crypto::to_hex(&crypto::random_bytes(6))));
-        fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("binding.pem");
-        fs::write(&path, "old, longer content").unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        write_private(&path, b"new").unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"new");
-        let mode = fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        fs::remove_dir_all(&dir).unwrap();
-    }
 
     #[test]
     fn issue_binding_subject_and_record() {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::auth::AuthUser;
 use super::error::ApiError;
 use super::{blocking, Shared, BASE};
-use crate::store::{self, AuditEvent, Envs, Owner, Put, User};
+use crate::store::{self, AuditEvent, Owner, Put, User, View};
 
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
@@ -102,18 +102,6 @@ fn denied(state: &Shared, user: &User, owner: &Owner) {
     state.audit.record(event(user, "access.denied", owner, None, None));
 }
 
-/// Values without the `user` scope are not readable through the management API.
-fn redact(mut doc: Document) -> Document {
-    for secret in doc.secrets.values_mut() {
-        if !secret.has_scope("user") {
-            secret.value = None;
-            secret.env_values.values_mut().for_each(|v| *v = None);
-            secret.org_values.values_mut().for_each(|v| *v = None);
-        }
-    }
-    doc
-}
-
 fn event(user: &User, action: &str, owner: &Owner, name: Option<&str>, env: Option<&str>) -> AuditEvent {
     AuditEvent {
         actor: format!("user:{}", user.name),
@@ -131,7 +119,7 @@ async fn show(state: Shared, user: User, owner: Owner) -> Result<Json<Document>,
         blocking(&state, move |s| match &owner {
             Owner::Site(id) => {
                 let site = s.site(id)?.ok_or_else(|| store::site_not_found(id))?;
-                s.site_document(&site, Envs::All)
+                s.site_document(&site, View::Shown)
             }
             Owner::Org(id) => s.org_document(id),
         })
@@ -140,7 +128,8 @@ async fn show(state: Shared, user: User, owner: Owner) -> Result<Json<Document>,
     let mut e = event(&user, "secrets.list", &owner, None, None);
     e.detail = Some(doc.secrets.keys().cloned().collect::<Vec<_>>().join(","));
     state.audit.record(e);
-    Ok(Json(redact(doc)))
+    // Values without the `user` scope of their owner's secret are null: the store never opened them.
+    Ok(Json(doc))
 }
 
 async fn create(state: Shared, user: User, owner: Owner, body: Bytes) -> Result<impl IntoResponse, ApiError> {

@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 use super::auth::Runtime;
 use super::error::ApiError;
 use super::{blocking, Shared, BASE};
-use crate::store::{AuditEvent, Envs};
+use crate::store::{AuditEvent, View};
 
 /// How often one binding's reads of unchanged data are recorded in the audit trail.
 pub const AUDIT_READ_EVERY: Duration = Duration::from_secs(60);
@@ -95,7 +95,7 @@ async fn runtime_secrets(
             let env = binding.env.clone();
             let scope = if binding.build { IC } else { WEB };
             let (body, names) = blocking(&state, move |store| {
-                let doc = store.site_document(&site, Envs::Only(&env))?;
+                let doc = store.site_document(&site, View::Scope { scope, env: &env })?;
                 let visible = resolve_document(&doc, &env, scope);
                 let names: Vec<&str> = visible.secrets.keys().map(String::as_str).collect();
                 let body = serde_json::to_vec(&visible).unwrap_or_default();

@@ -1,6 +1,6 @@
 //! Storage: one SQLite file (WAL) holding organizations, sites, users, bindings, the audit trail
 //! and secrets. Names, types and scopes are plaintext; every value is sealed by [`crate::crypto`]
-//! before it reaches SQL, bound to its owner, name and environment.
+//! before it reaches SQL, bound to its owner, name, environment, type and scopes.
 //!
 //! [`model`] holds the types and the rules on ids, environments and scopes; [`accounts`]
 //! organizations, sites and users; [`secrets`] secrets, their encryption and key rotation;
@@ -22,12 +22,26 @@ use crate::crypto::{CryptoError, Keyring};
 
 pub use model::*;
 
+/// One numbered step of the schema.
+enum Migration {
+    /// A SQL file.
+    Sql(&'static str),
+    /// A SQL file, then a step over the data that needs the master keys.
+    SqlThen(&'static str, fn(&Connection, &Keyring) -> Result<()>),
+}
+
 /// The schema, one numbered migration per file; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/001_model.sql"), include_str!("migrations/002_generation.sql")];
+/// All pending ones run in one transaction: a failure leaves the database as it was.
+const MIGRATIONS: &[Migration] = &[
+    Migration::Sql(include_str!("migrations/001_model.sql")),
+    Migration::Sql(include_str!("migrations/002_generation.sql")),
+    Migration::SqlThen(include_str!("migrations/003_seal_type_scopes.sql"), secrets::reseal_unbound),
+];
 
 /// The key of `meta` naming the master key new values are sealed with.
 const CURRENT_KEY: &str = "current_key";
+/// The key of `meta` holding the highest master key id ever handed out.
+const LAST_KEY: &str = "last_key";
 
 /// Why a storage operation failed. Messages never carry a value.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +79,14 @@ pub enum StoreError {
     /// The database.
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A migration failed; the database is as it was before.
+    #[error("upgrading the database to schema {number}: {source}")]
+    Migration {
+        /// The migration's number.
+        number: usize,
+        /// Why.
+        source: Box<StoreError>,
+    },
 }
 
 /// Which stored value did not decrypt, and why.
@@ -104,6 +126,10 @@ impl DataDir {
     pub fn master_key(&self) -> PathBuf {
         self.0.join("master.key")
     }
+    /// The lock file `key:rotate` holds (flock) while it changes the master keys.
+    pub fn key_lock(&self) -> PathBuf {
+        self.0.join("key.lock")
+    }
     /// The service CA's certificate: clients trust it, workers are issued under it.
     pub fn ca_cert(&self) -> PathBuf {
         self.0.join("ca.pem")
@@ -125,9 +151,15 @@ impl DataDir {
 /// The database and the master keys of one data directory.
 pub struct Store {
     path: PathBuf,
+    lock_path: PathBuf,
     pool: Mutex<Vec<Connection>>,
     keys: Keyring,
 }
+
+/// The exclusive right to change the master keys, held until dropped. It belongs to the storage
+/// engine: here a flock(2) on the data directory's `key.lock`, which the kernel releases when
+/// the process dies; an engine on a database server would take that database's own lock.
+struct KeyLock(#[allow(dead_code)] std::fs::File);
 
 /// A pooled connection, returned to the pool when dropped.
 pub struct Conn<'a> {
@@ -163,7 +195,7 @@ impl Store {
     /// Creates the database and the master key file of a new data directory.
     pub fn create(dir: &DataDir) -> Result<Store> {
         let keys = Keyring::create(&dir.master_key())?;
-        let store = Store { path: dir.db(), pool: Mutex::new(Vec::new()), keys };
+        let store = Store { path: dir.db(), lock_path: dir.key_lock(), pool: Mutex::new(Vec::new()), keys };
         {
             let conn = store.conn()?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -181,7 +213,7 @@ impl Store {
             });
         }
         let keys = Keyring::open(&dir.master_key())?;
-        let store = Store { path: dir.db(), pool: Mutex::new(Vec::new()), keys };
+        let store = Store { path: dir.db(), lock_path: dir.key_lock(), pool: Mutex::new(Vec::new()), keys };
         store.conn()?;
         Ok(store)
     }
@@ -191,7 +223,7 @@ impl Store {
         let pooled = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match pooled {
             Some(conn) => conn,
-            None => open_connection(&self.path)?,
+            None => open_connection(&self.path, &self.keys)?,
         };
         Ok(Conn { conn: Some(conn), store: self })
     }
@@ -210,26 +242,61 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Waits for, then takes, the exclusive right to change the master keys.
+    fn lock_keys(&self) -> Result<KeyLock> {
+        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::io::AsRawFd;
+        let failed = |e: std::io::Error| {
+            StoreError::invalid("key_lock", format!("cannot lock {}: {e}", self.lock_path.display()))
+        };
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&self.lock_path)
+            .map_err(failed)?;
+        loop {
+            // SAFETY: flock(2) on a descriptor this function owns (it lives in `file`), no pointers.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(KeyLock(file));
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(failed(e));
+            }
+        }
+    }
 }
 
-fn open_connection(path: &Path) -> Result<Connection> {
+fn open_connection(path: &Path, keys: &Keyring) -> Result<Connection> {
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(30))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    migrate(&mut conn)?;
+    migrate(&mut conn, keys)?;
     Ok(conn)
 }
 
-fn migrate(conn: &mut Connection) -> Result<()> {
+fn migrate(conn: &mut Connection, keys: &Keyring) -> Result<()> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version >= MIGRATIONS.len() {
         return Ok(());
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for sql in &MIGRATIONS[version.min(MIGRATIONS.len())..] {
-        tx.execute_batch(sql)?;
+    for (number, migration) in MIGRATIONS.iter().enumerate().skip(version).map(|(i, m)| (i + 1, m)) {
+        let failed = |e: StoreError| StoreError::Migration { number, source: Box::new(e) };
+        match migration {
+            Migration::Sql(sql) => tx.execute_batch(sql).map_err(|e| failed(e.into()))?,
+            Migration::SqlThen(sql, step) => {
+                tx.execute_batch(sql).map_err(|e| failed(e.into()))?;
+                step(&tx, keys).map_err(failed)?;
+            }
+        }
     }
     tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
     tx.commit()?;
@@ -278,5 +345,32 @@ impl std::ops::Deref for TestStore {
 impl Drop for TestStore {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrate_value_that_does_not_open_stops_the_upgrade_and_changes_nothing() {
+        let s = TestStore::new();
+        s.create_site("s1", None, &[]).unwrap();
+        s.put_secret(&Owner::Site("s1".into()), "A", "a", None, None).unwrap();
+        // Back to schema 2 with a value the old binding does not open (it is sealed the new way).
+        let conn = Connection::open(s.path()).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        let sealed = |c: &Connection| -> Vec<u8> {
+            c.query_row("SELECT ciphertext FROM secret_values", [], |r| r.get(0)).unwrap()
+        };
+        let before = sealed(&conn);
+        let err = open_connection(s.path(), &s.keys).expect_err("the upgrade fails");
+        let message = err.to_string();
+        assert!(
+            message.starts_with("upgrading the database to schema 3: cannot decrypt secret 'A' of site 's1'"),
+            "{message}"
+        );
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!((version, sealed(&conn)), (2, before));
     }
 }

@@ -11,6 +11,8 @@ use super::{Result, StoreError};
 pub const TYPES: &[&str] = &["runtime", "env", "composer", "file"];
 /// The scopes a secret may carry.
 pub const SCOPES: &[&str] = &["web", "ic", "user"];
+/// The scope whose values people may read (the management API, `local-generate`).
+pub const USER_SCOPE: &str = "user";
 /// The type of a secret created without one.
 pub const DEFAULT_TYPE: &str = "runtime";
 /// The scope of a secret created without any.
@@ -107,19 +109,29 @@ pub struct StoredSecret {
     pub kind: String,
     /// The scopes, fixed at creation.
     pub scopes: Vec<String>,
-    /// The default value.
+    /// The default value; `None` when there is none or it was not opened (see [`View`]).
     pub value: Option<Value>,
-    /// Per-environment overrides.
-    pub env_values: BTreeMap<String, Value>,
+    /// Per-environment overrides; `None` for one that was not opened.
+    pub env_values: BTreeMap<String, Option<Value>>,
 }
 
-/// Which values to decrypt.
+/// What a document (of a site or an organization) is for, which decides which secrets take part and which values are
+/// decrypted at all (DESIGN §3).
 #[derive(Debug, Clone, Copy)]
-pub enum Envs<'a> {
-    /// Every environment.
-    All,
-    /// The default value and this environment's override only.
-    Only(&'a str),
+pub enum View<'a> {
+    /// For a person (the management API, `local-generate`): every secret (of the site and of its
+    /// owner organization), every environment, and each owner's values only where that owner's
+    /// own secret carries `user`; the others are `null` and never decrypted.
+    Shown,
+    /// For a runtime (`web`) or a build (`ic`) in `env`: only secrets carrying `scope` take part,
+    /// on each side, so a site secret outside the scope never hides the organization's secret of
+    /// the same name; only the default values and `env`'s overrides are decrypted.
+    Scope {
+        /// `web` or `ic`.
+        scope: &'a str,
+        /// The environment.
+        env: &'a str,
+    },
 }
 
 /// What a create-or-update did.

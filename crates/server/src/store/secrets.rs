@@ -1,17 +1,18 @@
 //! Secrets: create, change and delete them, seal and open their values, assemble the documents
 //! of DESIGN §3, and rotate the master key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use secrets_core::document::{Document, Secret, Value};
+use zeroize::Zeroizing;
 
 use super::model::{check_secret_name, check_secret_value};
 use super::{
-    check_env, current_key, normalize_scopes, DecryptFailure, Envs, Owner, Put, Result, Site, Store,
-    StoreError, StoredSecret, CURRENT_KEY, DEFAULT_SCOPE, DEFAULT_TYPE, TYPES,
+    check_env, current_key, normalize_scopes, DecryptFailure, Owner, Put, Result, Site, Store, StoreError,
+    StoredSecret, View, CURRENT_KEY, DEFAULT_SCOPE, DEFAULT_TYPE, LAST_KEY, TYPES, USER_SCOPE,
 };
-use crate::crypto::{Binding, CryptoError, Sealed};
+use crate::crypto::{Binding, CryptoError, Keyring, Sealed};
 use crate::messages;
 
 impl Store {
@@ -29,14 +30,14 @@ impl Store {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing = secret_meta(&tx, owner, name)?;
-        let put = match existing {
+        let (put, meta) = match existing {
             Some(_) if kind.is_some() || scopes.is_some() => {
                 return Err(StoreError::Conflict {
                     code: "secret_exists",
                     message: messages::secret_exists(name),
                 })
             }
-            Some(_) => Put::Updated,
+            Some(meta) => (Put::Updated, meta),
             None => {
                 let kind = kind.unwrap_or(DEFAULT_TYPE);
                 if !TYPES.contains(&kind) {
@@ -50,14 +51,15 @@ impl Store {
                     Some(s) => normalize_scopes(s)?,
                     None => vec![DEFAULT_SCOPE.to_string()],
                 };
+                let meta = (kind.to_string(), scopes.join(","));
                 tx.execute(
                     "INSERT INTO secrets (owner_kind, owner, name, type, scopes) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![owner.kind(), owner.id(), name, kind, scopes.join(",")],
+                    params![owner.kind(), owner.id(), name, meta.0, meta.1],
                 )?;
-                Put::Created
+                (Put::Created, meta)
             }
         };
-        self.write_value(&tx, owner, name, "", value)?;
+        self.write_value(&tx, owner, name, "", &meta, value)?;
         tx.commit()?;
         Ok(put)
     }
@@ -67,13 +69,13 @@ impl Store {
         check_secret_value(value)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if secret_meta(&tx, owner, name)?.is_none() {
+        let Some(meta) = secret_meta(&tx, owner, name)? else {
             return Err(StoreError::NotFound {
                 code: "secret_not_found",
                 message: messages::secret_missing(name),
             });
-        }
-        self.write_value(&tx, owner, name, "", value)?;
+        };
+        self.write_value(&tx, owner, name, "", &meta, value)?;
         tx.commit()?;
         Ok(())
     }
@@ -86,14 +88,14 @@ impl Store {
         }
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if secret_meta(&tx, owner, name)?.is_none() {
+        let Some(meta) = secret_meta(&tx, owner, name)? else {
             return Err(StoreError::NotFound {
                 code: "secret_not_found",
                 message: messages::secret_missing_default(name),
             });
-        }
+        };
         match value {
-            Some(v) => self.write_value(&tx, owner, name, env, v)?,
+            Some(v) => self.write_value(&tx, owner, name, env, &meta, v)?,
             None => {
                 let deleted = tx.execute(
                     "DELETE FROM secret_values WHERE owner_kind = ?1 AND owner = ?2 AND name = ?3 AND env = ?4",
@@ -133,16 +135,14 @@ impl Store {
         owner: &Owner,
         name: &str,
         env: &str,
+        (kind, scopes): &(String, String),
         value: &str,
     ) -> Result<()> {
         // Read inside the write transaction: key:rotate switches this in its own transaction,
         // so a value is sealed either before the switch (and re-encrypted) or under the new key.
         let key_id = current_key(tx)?;
-        let sealed = self.keys.seal(
-            key_id,
-            Binding { owner_kind: owner.kind(), owner: owner.id(), name, env },
-            value.as_bytes(),
-        )?;
+        let binding = Binding { owner_kind: owner.kind(), owner: owner.id(), name, env, kind, scopes };
+        let sealed = self.keys.seal(key_id, binding, value.as_bytes())?;
         tx.execute(
             "INSERT INTO secret_values (owner_kind, owner, name, env, key_id, nonce, ciphertext)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -154,35 +154,37 @@ impl Store {
         Ok(())
     }
 
-    /// Every secret of `owner`, decrypted: the default values and the overrides `envs` selects.
-    pub fn owner_secrets(&self, owner: &Owner, envs: Envs<'_>) -> Result<Vec<StoredSecret>> {
+    /// The secrets of `owner` that `view` lets take part, with the values it lets be seen;
+    /// values it hides are not decrypted.
+    pub fn owner_secrets(&self, owner: &Owner, view: View<'_>) -> Result<Vec<StoredSecret>> {
         let conn = self.conn()?;
-        let mut secrets: BTreeMap<String, StoredSecret> = BTreeMap::new();
+        // Each secret with its stored scopes (bound into its values) and whether to open them.
+        let mut secrets: BTreeMap<String, (StoredSecret, String, bool)> = BTreeMap::new();
         let mut stmt = conn
             .prepare_cached("SELECT name, type, scopes FROM secrets WHERE owner_kind = ?1 AND owner = ?2")?;
         let rows = stmt.query_map(params![owner.kind(), owner.id()], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
         })?;
         for row in rows {
-            let (name, kind, scopes) = row?;
-            secrets.insert(
-                name.clone(),
-                StoredSecret {
-                    name,
-                    kind,
-                    scopes: scopes.split(',').map(str::to_string).collect(),
-                    value: None,
-                    env_values: BTreeMap::new(),
-                },
-            );
+            let (name, kind, stored_scopes) = row?;
+            let scopes: Vec<String> = stored_scopes.split(',').map(str::to_string).collect();
+            let has = |scope: &str| scopes.iter().any(|s| s == scope);
+            let open = match view {
+                View::Shown => has(USER_SCOPE),
+                View::Scope { scope, .. } if has(scope) => true,
+                View::Scope { .. } => continue,
+            };
+            let secret =
+                StoredSecret { name: name.clone(), kind, scopes, value: None, env_values: BTreeMap::new() };
+            secrets.insert(name, (secret, stored_scopes, open));
         }
-        let (sql, only) = match envs {
-            Envs::All => (
+        let (sql, only) = match view {
+            View::Shown => (
                 "SELECT name, env, key_id, nonce, ciphertext FROM secret_values
                  WHERE owner_kind = ?1 AND owner = ?2 AND ?3 IS NULL",
                 None,
             ),
-            Envs::Only(env) => (
+            View::Scope { env, .. } => (
                 "SELECT name, env, key_id, nonce, ciphertext FROM secret_values
                  WHERE owner_kind = ?1 AND owner = ?2 AND env IN ('', ?3)",
                 Some(env),
@@ -198,75 +200,69 @@ impl Store {
         })?;
         for row in rows {
             let (name, env, sealed) = row?;
-            let value = self.open_value(owner, &name, &env, &sealed)?;
-            if let Some(secret) = secrets.get_mut(&name) {
-                if env.is_empty() {
-                    secret.value = Some(value);
-                } else {
-                    secret.env_values.insert(env, value);
-                }
+            let Some((secret, scopes, open)) = secrets.get_mut(&name) else { continue };
+            let binding = Binding {
+                owner_kind: owner.kind(),
+                owner: owner.id(),
+                name: &name,
+                env: &env,
+                kind: &secret.kind,
+                scopes,
+            };
+            let value = if *open { Some(self.open_value(binding, &sealed)?) } else { None };
+            if env.is_empty() {
+                secret.value = value;
+            } else {
+                secret.env_values.insert(env, value);
             }
         }
-        Ok(secrets.into_values().collect())
+        Ok(secrets.into_values().map(|(secret, _, _)| secret).collect())
     }
 
-    fn open_value(&self, owner: &Owner, name: &str, env: &str, sealed: &Sealed) -> Result<Value> {
-        let binding = Binding { owner_kind: owner.kind(), owner: owner.id(), name, env };
-        let decrypt = |source| {
-            StoreError::Decrypt(Box::new(DecryptFailure {
-                owner_kind: owner.kind().to_string(),
-                owner: owner.id().to_string(),
-                name: name.to_string(),
-                env: if env.is_empty() { "default" } else { env }.to_string(),
-                source,
-            }))
-        };
-        let bytes = self.keys.open_sealed(sealed, binding).map_err(decrypt)?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| decrypt(CryptoError::Open))?;
-        Ok(Value::new(text.to_string()))
+    fn open_value(&self, binding: Binding<'_>, sealed: &Sealed) -> Result<Value> {
+        decrypted(binding, self.keys.open_sealed(sealed, binding))
     }
 
     /// The secrets document of a site (DESIGN §3): the site's secrets with their overrides, and
     /// under `OrgValues` those of its owner organization — never a supporting organization's.
-    /// Where site and organization both have a secret of one name, the site's type and scopes win.
-    pub fn site_document(&self, site: &Site, envs: Envs<'_>) -> Result<Document> {
+    /// `view` decides which secrets take part on each side and which values are opened, before
+    /// the two are merged: a secret the view leaves out on one side neither hides nor reveals the
+    /// other side's. Where both sides have a secret of one name, the site's type and scopes win.
+    pub fn site_document(&self, site: &Site, view: View<'_>) -> Result<Document> {
         let mut doc = Document { site_id: site.name.clone(), ..Document::default() };
         if let Some(org) = &site.org {
-            for s in self.owner_secrets(&Owner::Org(org.clone()), envs)? {
-                let mut org_values: BTreeMap<String, Option<Value>> =
-                    s.env_values.into_iter().map(|(e, v)| (e, Some(v))).collect();
-                if let Some(v) = s.value {
-                    org_values.insert(secrets_core::resolve::ORG_DEFAULT.to_string(), Some(v));
-                }
+            for s in self.owner_secrets(&Owner::Org(org.clone()), view)? {
+                let mut org_values = s.env_values;
+                org_values.insert(secrets_core::resolve::ORG_DEFAULT.to_string(), s.value);
                 doc.secrets.insert(
                     s.name,
                     Secret { kind: s.kind, scopes: s.scopes, org_values, ..Secret::default() },
                 );
             }
         }
-        for s in self.owner_secrets(&Owner::Site(site.name.clone()), envs)? {
+        for s in self.owner_secrets(&Owner::Site(site.name.clone()), view)? {
             let entry = doc.secrets.entry(s.name).or_default();
             entry.kind = s.kind;
             entry.scopes = s.scopes;
             entry.value = s.value;
-            entry.env_values = s.env_values.into_iter().map(|(e, v)| (e, Some(v))).collect();
+            entry.env_values = s.env_values;
         }
         doc.count = doc.secrets.len() as u64;
         Ok(doc)
     }
 
-    /// An organization's secrets as a document: `Value` is the organization's default,
-    /// `EnvValues` its per-environment values.
+    /// An organization's secrets as a document for a person: `Value` is the organization's
+    /// default, `EnvValues` its per-environment values, both `null` without the `user` scope.
     pub fn org_document(&self, org: &str) -> Result<Document> {
         let mut doc = Document::default();
-        for s in self.owner_secrets(&Owner::Org(org.to_string()), Envs::All)? {
+        for s in self.owner_secrets(&Owner::Org(org.to_string()), View::Shown)? {
             doc.secrets.insert(
                 s.name,
                 Secret {
                     kind: s.kind,
                     scopes: s.scopes,
                     value: s.value,
-                    env_values: s.env_values.into_iter().map(|(e, v)| (e, Some(v))).collect(),
+                    env_values: s.env_values,
                     ..Secret::default()
                 },
             );
@@ -280,49 +276,166 @@ impl Store {
     /// transactions (each row names its key, so readers open old and new rows alike), and only
     /// when no row needs them are the old keys removed from the file. Returns the new key id and
     /// the number of values re-encrypted.
+    ///
+    /// One rotation at a time: a second one waits for the first to finish (an exclusive lock of
+    /// the data directory), so two never remove each other's keys. A new key's id is above every
+    /// id ever handed out (the database remembers the highest), and at the end the key file
+    /// keeps every key that the current setting or any stored value still names.
     pub fn rotate_key(&self) -> Result<(u32, usize)> {
-        let new_id = self.keys.add_key()?;
-        {
+        let _lock = self.lock_keys()?;
+        let new_id = {
             let conn = self.conn()?;
-            conn.execute(
+            let new_id = self.keys.add_key(next_key_floor(&conn)?)?;
+            let tx = conn.unchecked_transaction()?;
+            tx.execute(
                 "UPDATE meta SET value = ?1 WHERE key = ?2",
                 params![new_id.to_string(), CURRENT_KEY],
             )?;
-        }
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![LAST_KEY, new_id.to_string()],
+            )?;
+            tx.commit()?;
+            new_id
+        };
         let mut moved = 0;
         loop {
             let mut conn = self.conn()?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let batch: Vec<(String, String, String, String, Sealed)> = {
-                let mut stmt = tx.prepare(
-                    "SELECT owner_kind, owner, name, env, key_id, nonce, ciphertext FROM secret_values
-                     WHERE key_id <> ?1 LIMIT 200",
-                )?;
-                let rows = stmt.query_map([new_id], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        Sealed { key_id: r.get(4)?, nonce: r.get(5)?, ciphertext: r.get(6)? },
-                    ))
-                })?;
-                rows.collect::<Result<_, _>>()?
-            };
+            let batch = sealed_rows(&tx, "WHERE v.key_id <> ?1 LIMIT 200", new_id)?;
             if batch.is_empty() {
                 break;
             }
-            for (kind, owner_id, name, env, sealed) in batch {
-                let owner = if kind == "org" { Owner::Org(owner_id) } else { Owner::Site(owner_id) };
-                let value = self.open_value(&owner, &name, &env, &sealed)?;
-                self.write_value(&tx, &owner, &name, &env, &value)?;
+            for row in &batch {
+                let value = self.open_value(row.binding(), &row.sealed)?;
+                row.reseal(&tx, self.keys.seal(new_id, row.binding(), value.as_bytes())?)?;
                 moved += 1;
             }
             tx.commit()?;
         }
-        self.keys.retire_all_but(new_id)?;
+        let in_use = {
+            let conn = self.conn()?;
+            let mut stmt = conn.prepare("SELECT DISTINCT key_id FROM secret_values")?;
+            let mut ids: BTreeSet<u32> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            ids.insert(current_key(&conn)?);
+            ids
+        };
+        self.keys.retire_all_but(&in_use)?;
         Ok((new_id, moved))
     }
+}
+
+/// The lowest id a new master key may take: above the current key, every key a value names,
+/// and the highest id ever handed out.
+fn next_key_floor(conn: &Connection) -> Result<u32> {
+    let last: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", [LAST_KEY], |r| r.get(0)).optional()?;
+    let last = match last {
+        Some(v) => {
+            v.parse().map_err(|_| StoreError::invalid("corrupt_meta", "meta.last_key is not a number"))?
+        }
+        None => 0,
+    };
+    let rows: Option<u32> = conn.query_row("SELECT MAX(key_id) FROM secret_values", [], |r| r.get(0))?;
+    Ok(last.max(rows.unwrap_or(0)).max(current_key(conn)?) + 1)
+}
+
+/// Migration 3: values sealed before their secret's type and scopes were bound into the
+/// associated data are opened with the old binding and sealed again, under the same key, with
+/// the new one. One value that does not open stops the upgrade (and the transaction undoes it):
+/// a wrong key file must not turn into values that can never be opened.
+pub(super) fn reseal_unbound(conn: &Connection, keys: &Keyring) -> Result<()> {
+    for row in sealed_rows(conn, "WHERE ?1 = ?1", 0)? {
+        let binding = row.binding();
+        let value = decrypted(binding, keys.open_sealed_v1(&row.sealed, binding))?;
+        row.reseal(conn, keys.seal(row.sealed.key_id, binding, value.as_bytes())?)?;
+    }
+    Ok(())
+}
+
+/// One stored value, with the type and scopes of its secret that its associated data binds.
+pub(super) struct SealedRow {
+    owner_kind: String,
+    owner: String,
+    name: String,
+    env: String,
+    kind: String,
+    scopes: String,
+    pub(super) sealed: Sealed,
+}
+
+impl SealedRow {
+    pub(super) fn binding(&self) -> Binding<'_> {
+        Binding {
+            owner_kind: &self.owner_kind,
+            owner: &self.owner,
+            name: &self.name,
+            env: &self.env,
+            kind: &self.kind,
+            scopes: &self.scopes,
+        }
+    }
+
+    /// Replaces this row's ciphertext (the value is the same: re-encryption, not a change).
+    pub(super) fn reseal(&self, conn: &Connection, sealed: Sealed) -> Result<()> {
+        conn.execute(
+            "UPDATE secret_values SET key_id = ?1, nonce = ?2, ciphertext = ?3
+             WHERE owner_kind = ?4 AND owner = ?5 AND name = ?6 AND env = ?7",
+            params![
+                sealed.key_id,
+                sealed.nonce,
+                sealed.ciphertext,
+                self.owner_kind,
+                self.owner,
+                self.name,
+                self.env
+            ],
+        )?;
+        Ok(())
+    }
+}
+
+/// The stored values that `filter` (SQL after the join, with `?1` bound to `param`) selects.
+pub(super) fn sealed_rows(conn: &Connection, filter: &str, param: u32) -> Result<Vec<SealedRow>> {
+    let sql = format!(
+        "SELECT v.owner_kind, v.owner, v.name, v.env, s.type, s.scopes, v.key_id, v.nonce, v.ciphertext
+         FROM secret_values v
+         JOIN secrets s ON s.owner_kind = v.owner_kind AND s.owner = v.owner AND s.name = v.name
+         {filter}"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([param], |r| {
+        Ok(SealedRow {
+            owner_kind: r.get(0)?,
+            owner: r.get(1)?,
+            name: r.get(2)?,
+            env: r.get(3)?,
+            kind: r.get(4)?,
+            scopes: r.get(5)?,
+            sealed: Sealed { key_id: r.get(6)?, nonce: r.get(7)?, ciphertext: r.get(8)? },
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The value a decryption gave, or the error naming the row (never the value).
+pub(super) fn decrypted(
+    binding: Binding<'_>,
+    opened: Result<Zeroizing<Vec<u8>>, CryptoError>,
+) -> Result<Value> {
+    let decrypt = |source| {
+        StoreError::Decrypt(Box::new(DecryptFailure {
+            owner_kind: binding.owner_kind.to_string(),
+            owner: binding.owner.to_string(),
+            name: binding.name.to_string(),
+            env: if binding.env.is_empty() { "default" } else { binding.env }.to_string(),
+            source,
+        }))
+    };
+    let bytes = opened.map_err(decrypt)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| decrypt(CryptoError::Open))?;
+    Ok(Value::new(text.to_string()))
 }
 
 fn secret_meta(conn: &Connection, owner: &Owner, name: &str) -> Result<Option<(String, String)>> {
@@ -354,9 +467,58 @@ mod tests {
         s.put_secret(&Owner::Org("own".into()), "A", "a", None, web).unwrap();
         s.put_secret(&Owner::Org("help".into()), "B", "b", None, web).unwrap();
         let site = s.site("s1").unwrap().unwrap();
-        let doc = s.site_document(&site, Envs::All).unwrap();
+        let doc = s.site_document(&site, View::Shown).unwrap();
         assert!(doc.secrets.contains_key("A"));
         assert!(!doc.secrets.contains_key("B"));
+    }
+
+    fn scopes(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn site_document_shown_each_owner_redacted_by_its_own_scopes() {
+        let s = store();
+        s.create_org("own").unwrap();
+        s.create_site("s1", Some("own"), &[]).unwrap();
+        let (org, site) = (Owner::Org("own".into()), Owner::Site("s1".into()));
+        s.put_secret(&org, "A", "org-a", None, Some(&scopes(&["web"]))).unwrap();
+        s.set_override(&org, "A", "live", Some("org-a-live")).unwrap();
+        s.put_secret(&site, "A", "site-a", None, Some(&scopes(&["user"]))).unwrap();
+        s.put_secret(&org, "B", "org-b", None, Some(&scopes(&["user"]))).unwrap();
+        s.put_secret(&site, "B", "site-b", None, Some(&scopes(&["web"]))).unwrap();
+        let doc = s.site_document(&s.site("s1").unwrap().unwrap(), View::Shown).unwrap();
+        let a = &doc.secrets["A"];
+        assert_eq!(a.value.as_deref().map(String::as_str), Some("site-a"));
+        assert_eq!(a.scopes, ["user"]);
+        assert_eq!(a.org_values.keys().collect::<Vec<_>>(), ["default", "live"]);
+        assert!(a.org_values.values().all(Option::is_none));
+        let b = &doc.secrets["B"];
+        assert_eq!(b.value, None);
+        assert_eq!(b.org_values["default"].as_deref().map(String::as_str), Some("org-b"));
+    }
+
+    #[test]
+    fn site_document_scope_site_secret_outside_it_keeps_org_secret() {
+        let s = store();
+        s.create_org("own").unwrap();
+        s.create_site("s1", Some("own"), &[]).unwrap();
+        let (org, site) = (Owner::Org("own".into()), Owner::Site("s1".into()));
+        s.put_secret(&org, "A", "org-a", Some("env"), Some(&scopes(&["web"]))).unwrap();
+        s.put_secret(&site, "A", "site-a", None, Some(&scopes(&["user", "ic"]))).unwrap();
+        s.put_secret(&org, "B", "org-b", None, Some(&scopes(&["web"]))).unwrap();
+        s.put_secret(&site, "B", "site-b", None, Some(&scopes(&["web"]))).unwrap();
+        let site_row = s.site("s1").unwrap().unwrap();
+        let web = s.site_document(&site_row, View::Scope { scope: "web", env: "dev" }).unwrap();
+        let a = &web.secrets["A"];
+        assert_eq!((a.kind.as_str(), a.value.as_ref()), ("env", None));
+        assert_eq!(a.org_values["default"].as_deref().map(String::as_str), Some("org-a"));
+        let b = &web.secrets["B"];
+        assert_eq!(b.value.as_deref().map(String::as_str), Some("site-b"), "in scope, the site wins");
+        let ic = s.site_document(&site_row, View::Scope { scope: "ic", env: "dev" }).unwrap();
+        assert_eq!(ic.secrets.keys().collect::<Vec<_>>(), ["A"]);
+        assert_eq!(ic.secrets["A"].value.as_deref().map(String::as_str), Some("site-a"));
+        assert!(ic.secrets["A"].org_values.is_empty());
     }
 
     #[test]
@@ -397,8 +559,8 @@ mod tests {
         s.put_secret(&owner, "A", "1", None, None).unwrap();
         s.set_override(&owner, "A", "live", Some("L")).unwrap();
         assert_eq!(s.rotate_key().unwrap(), (2, 2));
-        let got = s.owner_secrets(&owner, Envs::All).unwrap();
+        let got = s.owner_secrets(&owner, View::Shown).unwrap();
         assert_eq!(got[0].value.as_deref().map(String::as_str), Some("1"));
-        assert_eq!(got[0].env_values["live"].as_str(), "L");
+        assert_eq!(got[0].env_values["live"].as_deref().map(String::as_str), Some("L"));
     }
 }
