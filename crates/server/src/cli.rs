@@ -67,6 +67,13 @@ pub enum Command {
         /// from the descriptor limit, keeping headroom for the database.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         max_connections: Option<u64>,
+        /// Failed authentications per second per client address once the burst is spent (then
+        /// 429 with Retry-After); 0 disables the limit.
+        #[arg(long, default_value_t = 1.0)]
+        auth_failure_rate: f64,
+        /// Failed authentications per client address allowed at once.
+        #[arg(long, default_value_t = 20)]
+        auth_failure_burst: u32,
     },
     /// Creates an organization.
     #[command(name = "org:create")]
@@ -287,9 +294,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             handshake_timeout,
             idle_timeout,
             max_connections,
+            auth_failure_rate,
+            auth_failure_burst,
         } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                // Store calls are bounded by the server; this bounds every other blocking task.
+                .max_blocking_threads(32)
                 .build()
                 .map_err(|e| CliError::Io(format!("tokio runtime: {e}")))?;
             let opts = ServeOptions {
@@ -298,6 +309,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 handshake_timeout,
                 idle_timeout,
                 max_connections: max_connections.map(|n| n as usize),
+                auth_failure_rate,
+                auth_failure_burst,
             };
             let writer = runtime.block_on(server::serve(DataDir(dir.data_dir), listen, opts))?;
             // Dropping the open connections drops the last audit sinks; then the queue drains.

@@ -14,7 +14,8 @@ fn has_raw_control(text: &str) -> bool {
 
 /// A site id made to forge a row of `audit:list` and to drive a terminal: a newline followed
 /// by a fake row, a title change (OSC 0), a screen clear (CSI 2J), and a C1 CSI.
-const FORGED: &str = "evil\n 2026-01-01 00:00:00   operator   key.rotate\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m";
+const FORGED: &str =
+    "evil\n 2026-01-01 00:00:00   operator   key.rotate\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m";
 
 fn percent_encode(text: &str) -> String {
     text.bytes()

@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod auth_limit;
 pub mod conn;
 mod error;
 mod manage;
@@ -17,11 +18,13 @@ use hyper::body::Incoming;
 use hyper::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 pub use audit::{AuditSink, AuditWriter};
 pub use auth::{PeerCert, RateLimiter};
+pub use auth_limit::{ClientAddr, FailedAuthLimiter};
 use conn::{ConnLimits, LogThrottle, Registered, Tracker};
 pub use error::{ApiError, ErrorBody};
 
@@ -38,6 +41,11 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// The management API's per-user limit.
     pub limiter: RateLimiter,
+    /// The per-address limit on failed authentication.
+    pub auth_failures: FailedAuthLimiter,
+    /// Store calls running at once: fewer than the store's connections, so requests queue here
+    /// (as tasks) rather than as blocked threads waiting for a database connection.
+    pub store_calls: Semaphore,
     /// The audit trail.
     pub audit: AuditSink,
     /// Runtime answers, valid while the store's generation is unchanged.
@@ -62,6 +70,11 @@ pub struct ServeOptions {
     pub idle_timeout: Duration,
     /// Open connections at most; `None`: from the descriptor limit.
     pub max_connections: Option<usize>,
+    /// Failed authentications per second per client address once the burst is spent; 0
+    /// disables the limit.
+    pub auth_failure_rate: f64,
+    /// Failed authentications per client address allowed at once.
+    pub auth_failure_burst: u32,
 }
 
 impl Default for ServeOptions {
@@ -72,9 +85,15 @@ impl Default for ServeOptions {
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: None,
+            auth_failure_rate: 1.0,
+            auth_failure_burst: 20,
         }
     }
 }
+
+/// Store calls that may run at once (the rest of the store's connections are for the audit
+/// writer and operator commands).
+const STORE_CALLS: usize = crate::store::MAX_CONNECTIONS - 4;
 
 /// Runs a store call on the blocking pool.
 pub async fn blocking<T, F>(state: &Shared, f: F) -> Result<T, ApiError>
@@ -83,6 +102,8 @@ where
     F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 {
     let store = state.store.clone();
+    let _slot =
+        state.store_calls.acquire().await.map_err(|e| ApiError::Internal(format!("store slots: {e}")))?;
     tokio::task::spawn_blocking(move || f(&store))
         .await
         .map_err(|e| ApiError::Internal(format!("store task: {e}")))?
@@ -97,6 +118,7 @@ pub fn router(state: Shared) -> Router {
         .fallback(|| async {
             ApiError::Store(StoreError::NotFound { code: "not_found", message: "No such endpoint.".into() })
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth_limit::limit_failed_auth))
         .with_state(state)
 }
 
@@ -139,6 +161,8 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
         audit,
         store,
         limiter: RateLimiter::new(opts.rate_limit),
+        auth_failures: FailedAuthLimiter::new(opts.auth_failure_rate, opts.auth_failure_burst),
+        store_calls: Semaphore::new(STORE_CALLS),
         runtime_cache: runtime::RuntimeCache::default(),
         access_log: match &opts.access_log {
             Some(path) => Some(std::sync::Mutex::new(
@@ -242,11 +266,13 @@ async fn connection(
         .peer_certificates()
         .and_then(|chain| chain.first())
         .map(|cert| PeerCert(crypto::sha256(cert.as_ref())));
+    let client = ClientAddr(addr.ip());
     let requests = activity.clone();
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         if let Some(peer) = peer {
             req.extensions_mut().insert(peer);
         }
+        req.extensions_mut().insert(client);
         let in_flight = requests.begin();
         let answer = app.clone().oneshot(req);
         async move {
