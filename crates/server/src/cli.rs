@@ -63,6 +63,9 @@ pub enum Command {
         /// Seconds a connection may stay idle between requests (HTTP/1 keep-alive and HTTP/2).
         #[arg(long, default_value = "60", value_parser = parse_seconds)]
         idle_timeout: std::time::Duration,
+        /// Seconds a request may take from its headers to its answer (then 408).
+        #[arg(long, default_value = "30", value_parser = parse_seconds)]
+        request_timeout: std::time::Duration,
         /// Open connections at most (at the cap, the one idle the longest makes room); default:
         /// from the descriptor limit, keeping headroom for the database.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -293,6 +296,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             access_log,
             handshake_timeout,
             idle_timeout,
+            request_timeout,
             max_connections,
             auth_failure_rate,
             auth_failure_burst,
@@ -308,6 +312,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 access_log,
                 handshake_timeout,
                 idle_timeout,
+                request_timeout,
                 max_connections: max_connections.map(|n| n as usize),
                 auth_failure_rate,
                 auth_failure_burst,

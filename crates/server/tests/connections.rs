@@ -137,6 +137,29 @@ fn connections_silent_tcp_tls_and_idle_keepalive_closed_after_timeouts() {
     assert_eq!(legit_request(&svc), Ok(200));
 }
 
+#[test]
+fn connections_request_body_never_sent_answered_408_and_closed() {
+    let svc = Service::start_with(0.0, &["--request-timeout", "1"], None);
+    with_site(&svc);
+    let mut stream = silent_tls(&svc, &tls_config(&svc, &[b"http/1.1"])).unwrap();
+    write!(
+        stream,
+        "POST /customer-secrets/v1/sites/s1/secrets HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"name\":",
+        svc.admin
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    stream.sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer); // until the server closes (or the read times out)
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    let sock = stream.sock.try_clone().unwrap();
+    assert!(closed_within(&mut stream, |d| sock.set_read_timeout(Some(d)).unwrap(), Duration::from_secs(5)));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_http2_idle_closed_even_answering_and_sending_pings() {
     let svc = Service::start_with(0.0, &["--handshake-timeout", "1", "--idle-timeout", "2"], None);

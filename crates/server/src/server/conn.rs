@@ -5,11 +5,14 @@
 //! of its requests is being answered; its clock starts when it is accepted and restarts each
 //! time a request is answered. One that has not started a request within the handshake
 //! timeout of being accepted, or stays idle longer than the idle timeout after a request, is
-//! closed (HTTP/2 gets a GOAWAY; PINGs do not count as activity, requests do). When the cap on
-//! open connections is reached, a new connection is still accepted and the connection idle the
-//! longest is closed to make room; only when every open connection is busy is the newcomer
-//! refused (closed at once). The cap stays below the process's descriptor limit, so the
-//! database and the accept itself always have descriptors to work with.
+//! closed (HTTP/2 gets a GOAWAY; PINGs do not count as activity, requests do). A request that is
+//! not answered within the request timeout (a body that never arrives, among others) gets 408.
+//! When the cap on open connections is reached, a new connection is still accepted and an idle
+//! one is closed to make room: one that never made a request if there is any (an idle flood
+//! then cycles among its own connections, not the clients that use theirs), else the one idle
+//! the longest; only when every open connection is busy is the newcomer refused (closed at
+//! once). The cap stays below the process's descriptor limit, so the database and the accept
+//! itself always have descriptors to work with.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -41,6 +44,8 @@ pub struct ConnLimits {
     pub handshake_timeout: Duration,
     /// From the end of a request to the start of the next one on the same connection.
     pub idle_timeout: Duration,
+    /// From the start of a request (its headers read) to its answer.
+    pub request_timeout: Duration,
     /// Open connections at most.
     pub max_connections: usize,
 }
@@ -116,8 +121,8 @@ impl Tracker {
         }
     }
 
-    /// Registers a newly accepted connection. At the cap, the connection idle the longest is
-    /// told to close to make room; if every open connection is busy, `None`: refuse this one.
+    /// Registers a newly accepted connection. At the cap, an idle connection is told to close to
+    /// make room (see the module's documentation); if every open one is busy, `None`: refuse.
     pub fn admit(self: &Arc<Self>) -> Option<Registered> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         if open.len() >= self.max && evict_longest_idle(&mut open).is_none() {
@@ -136,7 +141,7 @@ impl Tracker {
         Some(Registered { tracker: self.clone(), activity })
     }
 
-    /// Closes the connection idle the longest (when descriptors run out); whether there was one.
+    /// Closes an idle connection (when descriptors run out); whether there was one.
     pub fn evict_one(&self) -> bool {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         evict_longest_idle(&mut open).is_some()
@@ -153,11 +158,13 @@ impl Tracker {
     }
 }
 
+/// Evicts the idle connection that never made a request and was accepted first, else the one
+/// idle the longest.
 fn evict_longest_idle(open: &mut HashMap<u64, Arc<Activity>>) -> Option<u64> {
     let victim = open
         .values()
         .filter(|a| a.in_flight.load(Ordering::Acquire) == 0)
-        .min_by_key(|a| a.last.load(Ordering::Acquire))
+        .min_by_key(|a| (a.spoken.load(Ordering::Acquire), a.last.load(Ordering::Acquire)))
         .map(|a| a.id)?;
     // Out of the count at once, so the next accept picks another; its task closes it.
     let activity = open.remove(&victim)?;
@@ -300,6 +307,7 @@ mod tests {
         ConnLimits {
             handshake_timeout: Duration::from_millis(handshake_ms),
             idle_timeout: Duration::from_millis(idle_ms),
+            request_timeout: Duration::from_secs(30),
             max_connections: 4,
         }
     }
@@ -343,6 +351,22 @@ mod tests {
         assert_eq!(tracker.len(), 2, "third and fourth");
         drop(fourth);
         assert_eq!(tracker.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn tracker_at_cap_evicts_silent_before_idle_clients() {
+        let tracker = Arc::new(Tracker::new(2));
+        let client = tracker.admit().unwrap();
+        drop(client.activity().begin()); // made a request, now idle
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let silent = tracker.admit().unwrap();
+        let newcomer = tracker.admit().unwrap();
+        assert_eq!(silent.activity().close_wanted(&limits(60_000, 60_000)).await, CloseReason::Evicted);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        drop(newcomer.activity().begin());
+        // Both have spoken: the one idle the longest goes.
+        let _another = tracker.admit().unwrap();
+        assert_eq!(client.activity().close_wanted(&limits(60_000, 60_000)).await, CloseReason::Evicted);
     }
 
     #[tokio::test]

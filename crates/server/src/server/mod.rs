@@ -68,6 +68,8 @@ pub struct ServeOptions {
     pub handshake_timeout: Duration,
     /// How long a connection may stay idle between requests (HTTP/1 keep-alive and HTTP/2).
     pub idle_timeout: Duration,
+    /// How long a request may take from its headers to its answer (then 408).
+    pub request_timeout: Duration,
     /// Open connections at most; `None`: from the descriptor limit.
     pub max_connections: Option<usize>,
     /// Failed authentications per second per client address once the burst is spent; 0
@@ -84,6 +86,7 @@ impl Default for ServeOptions {
             access_log: None,
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
             max_connections: None,
             auth_failure_rate: 1.0,
             auth_failure_burst: 20,
@@ -150,6 +153,7 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
     let limits = ConnLimits {
         handshake_timeout: opts.handshake_timeout,
         idle_timeout: opts.idle_timeout,
+        request_timeout: opts.request_timeout,
         max_connections: opts.max_connections.unwrap_or_else(|| conn::default_max_connections(descriptors)),
     };
     let store = Arc::new(Store::open(&dir)?);
@@ -200,7 +204,7 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
                     format!(
                         "error: accept: {e} ({} connections open{})",
                         tracker.len(),
-                        if freed { "; closed the one idle the longest" } else { "" }
+                        if freed { "; closed an idle one" } else { "" }
                     )
                 });
                 tokio::time::sleep(conn::accept_backoff(errors_in_a_row)).await;
@@ -274,9 +278,9 @@ async fn connection(
         }
         req.extensions_mut().insert(client);
         let in_flight = requests.begin();
-        let answer = app.clone().oneshot(req);
+        let answer = tokio::time::timeout(limits.request_timeout, app.clone().oneshot(req));
         async move {
-            let response = answer.await;
+            let response = answer.await.unwrap_or_else(|_| Ok(request_timed_out(limits.request_timeout)));
             drop(in_flight);
             response
         }
@@ -298,6 +302,18 @@ async fn connection(
     served.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(conn::CLOSE_GRACE, served).await;
     drop(registered);
+}
+
+/// The answer to a request not answered in time (its body never came, among others); the
+/// connection is closed after it, as what is left of the request cannot be skipped.
+fn request_timed_out(timeout: Duration) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = ErrorBody {
+        code: "request_timeout",
+        message: format!("The request was not complete within {} s.", timeout.as_secs_f64()),
+    };
+    (axum::http::StatusCode::REQUEST_TIMEOUT, [(axum::http::header::CONNECTION, "close")], axum::Json(body))
+        .into_response()
 }
 
 /// Resolves on SIGINT or SIGTERM.
