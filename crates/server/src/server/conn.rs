@@ -361,12 +361,12 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(5)).await;
         let silent = tracker.admit().unwrap();
         let newcomer = tracker.admit().unwrap();
-        assert_eq!(silent.activity().close_wanted(&limits(60_000, 60_000)).await, CloseReason::Evicted);
+        assert_eq!(silent.activity().close_wanted(&limits(2_000, 2_000)).await, CloseReason::Evicted);
         tokio::time::sleep(Duration::from_millis(5)).await;
         drop(newcomer.activity().begin());
         // Both have spoken: the one idle the longest goes.
         let _another = tracker.admit().unwrap();
-        assert_eq!(client.activity().close_wanted(&limits(60_000, 60_000)).await, CloseReason::Evicted);
+        assert_eq!(client.activity().close_wanted(&limits(2_000, 2_000)).await, CloseReason::Evicted);
     }
 
     #[tokio::test]
