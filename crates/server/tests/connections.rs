@@ -257,3 +257,41 @@ fn connections_descriptors_exhausted_accept_backs_off_and_recovers() {
     drop(idle);
     assert_eq!(legit_request(&svc), Ok(200));
 }
+
+#[test]
+fn connections_failed_handshakes_logged_throttled() {
+    // The same data directory, served by a process whose stderr the test reads.
+    let mut svc = Service::start_with(0.0, &[], None);
+    svc.stop();
+    let log = svc.dir.join("serve.stderr");
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["serve", "--data-dir", svc.data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line)
+        .unwrap();
+    let addr: SocketAddr = line.trim().strip_prefix("listening on https://").unwrap().parse().unwrap();
+    // Plain HTTP to the TLS port: each is a failed handshake.
+    let garbage = |n: usize| {
+        for _ in 0..n {
+            let mut tcp = TcpStream::connect(addr).unwrap();
+            tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let _ = tcp.read(&mut [0u8; 64]);
+        }
+    };
+    garbage(30);
+    std::thread::sleep(Duration::from_millis(1100));
+    garbage(1);
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("TLS handshake from 127.0.0.1")).collect();
+    assert!(!lines.is_empty() && lines[0].contains("failed"), "{text}");
+    assert!(lines.len() <= 3, "31 failures, throttled to a line a second: {text}");
+    assert!(text.contains("more like it not shown"), "{text}");
+}
