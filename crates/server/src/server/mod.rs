@@ -147,7 +147,7 @@ pub enum ServeError {
 /// caller shuts the runtime down (dropping open connections) and then waits for it.
 ///
 /// Connections are bounded as [`conn`] describes; accept errors back off (10 ms doubling to 1 s)
-/// and, when descriptors run out, close the connection idle the longest.
+/// and, when descriptors run out, close an idle connection.
 pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Result<AuditWriter, ServeError> {
     let descriptors = conn::raise_descriptor_limit();
     let limits = ConnLimits {
