@@ -283,15 +283,18 @@ fn connections_failed_handshakes_logged_throttled() {
             let _ = tcp.read(&mut [0u8; 64]);
         }
     };
+    let started = Instant::now();
     garbage(30);
     std::thread::sleep(Duration::from_millis(1100));
     garbage(1);
     std::thread::sleep(Duration::from_millis(200));
+    let took = started.elapsed();
     let _ = child.kill();
     let _ = child.wait();
     let text = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<&str> = text.lines().filter(|l| l.contains("TLS handshake from 127.0.0.1")).collect();
     assert!(!lines.is_empty() && lines[0].contains("failed"), "{text}");
-    assert!(lines.len() <= 3, "31 failures, throttled to a line a second: {text}");
+    let most = took.as_secs() as usize + 2;
+    assert!(lines.len() <= most, "31 failures in {took:?}, at most a line a second: {text}");
     assert!(text.contains("more like it not shown"), "{text}");
 }
