@@ -66,13 +66,13 @@ pub enum Command {
         /// Seconds a request may take from its headers to its answer (then 408).
         #[arg(long, default_value = "30", value_parser = parse_seconds)]
         request_timeout: std::time::Duration,
-        /// Open connections at most (at the cap, the one idle the longest makes room); default:
-        /// from the descriptor limit, keeping headroom for the database.
+        /// Open connections at most (at the cap, an idle one makes room); default: from the
+        /// descriptor limit, keeping headroom for the database.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         max_connections: Option<u64>,
         /// Failed authentications per second per client address once the burst is spent (then
         /// 429 with Retry-After); 0 disables the limit.
-        #[arg(long, default_value_t = 1.0)]
+        #[arg(long, default_value = "1", value_parser = parse_rate)]
         auth_failure_rate: f64,
         /// Failed authentications per client address allowed at once.
         #[arg(long, default_value_t = 20)]
@@ -274,6 +274,14 @@ fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
     match text.parse::<f64>() {
         Ok(secs) if secs > 0.0 && secs <= 86_400.0 => Ok(std::time::Duration::from_secs_f64(secs)),
         _ => Err(format!("expected a number of seconds above 0 and at most 86400, got '{text}'")),
+    }
+}
+
+/// Parses a rate per second: a finite number, 0 or more.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
+        _ => Err(format!("expected a number of 0 or more per second, got '{text}'")),
     }
 }
 

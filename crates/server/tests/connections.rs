@@ -298,3 +298,20 @@ fn connections_failed_handshakes_logged_throttled() {
     assert!(lines.len() <= most, "31 failures in {took:?}, at most a line a second: {text}");
     assert!(text.contains("more like it not shown"), "{text}");
 }
+
+#[test]
+fn connections_serve_flags_refuse_bad_values() {
+    for (flag, value) in [
+        ("--handshake-timeout", "0"),
+        ("--idle-timeout", "-1"),
+        ("--request-timeout", "soon"),
+        ("--max-connections", "0"),
+        ("--auth-failure-rate", "NaN"),
+        ("--auth-failure-rate", "-2"),
+    ] {
+        let out = common::run(&["serve", "--data-dir", "/nonexistent", &format!("{flag}={value}")]);
+        let text = common::text(&out);
+        assert!(!out.status.success(), "{flag} {value}: {text}");
+        assert!(text.contains(flag) && text.contains(value), "{flag} {value}: {text}");
+    }
+}
