@@ -57,6 +57,26 @@ pub enum Command {
         /// value): how operators count fetches per worker.
         #[arg(long)]
         access_log: Option<std::path::PathBuf>,
+        /// Seconds a new connection has to finish its TLS handshake and start its first request.
+        #[arg(long, default_value = "10", value_parser = parse_seconds)]
+        handshake_timeout: std::time::Duration,
+        /// Seconds a connection may stay idle between requests (HTTP/1 keep-alive and HTTP/2).
+        #[arg(long, default_value = "60", value_parser = parse_seconds)]
+        idle_timeout: std::time::Duration,
+        /// Seconds a request may take from its headers to its answer (then 408).
+        #[arg(long, default_value = "30", value_parser = parse_seconds)]
+        request_timeout: std::time::Duration,
+        /// Open connections at most (at the cap, an idle one makes room); default: from the
+        /// descriptor limit, keeping headroom for the database.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        max_connections: Option<u64>,
+        /// Failed authentications per second per client address once the burst is spent (then
+        /// 429 with Retry-After); 0 disables the limit.
+        #[arg(long, default_value = "1", value_parser = parse_rate)]
+        auth_failure_rate: f64,
+        /// Failed authentications per client address allowed at once.
+        #[arg(long, default_value_t = 20)]
+        auth_failure_burst: u32,
     },
     /// Creates an organization.
     #[command(name = "org:create")]
@@ -249,6 +269,22 @@ pub enum CliError {
     Io(String),
 }
 
+/// Parses a positive number of seconds (fractions allowed: `0.5`).
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 86_400.0 => Ok(std::time::Duration::from_secs_f64(secs)),
+        _ => Err(format!("expected a number of seconds above 0 and at most 86400, got '{text}'")),
+    }
+}
+
+/// Parses a rate per second: a finite number, 0 or more.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
+        _ => Err(format!("expected a number of 0 or more per second, got '{text}'")),
+    }
+}
+
 /// Splits `site.env` (the environment is required).
 pub fn split_site_env(text: &str) -> Result<(String, String), CliError> {
     match text.split_once('.') {
@@ -261,16 +297,35 @@ pub fn split_site_env(text: &str) -> Result<(String, String), CliError> {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Init { dir, hostnames } => init(&DataDir(dir.data_dir), &hostnames),
-        Command::Serve { dir, listen, rate_limit, access_log } => {
+        Command::Serve {
+            dir,
+            listen,
+            rate_limit,
+            access_log,
+            handshake_timeout,
+            idle_timeout,
+            request_timeout,
+            max_connections,
+            auth_failure_rate,
+            auth_failure_burst,
+        } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                // Store calls are bounded by the server; this bounds every other blocking task.
+                .max_blocking_threads(32)
                 .build()
                 .map_err(|e| CliError::Io(format!("tokio runtime: {e}")))?;
-            let writer = runtime.block_on(server::serve(
-                DataDir(dir.data_dir),
-                listen,
-                ServeOptions { rate_limit, access_log },
-            ))?;
+            let opts = ServeOptions {
+                rate_limit,
+                access_log,
+                handshake_timeout,
+                idle_timeout,
+                request_timeout,
+                max_connections: max_connections.map(|n| n as usize),
+                auth_failure_rate,
+                auth_failure_burst,
+            };
+            let writer = runtime.block_on(server::serve(DataDir(dir.data_dir), listen, opts))?;
             // Dropping the open connections drops the last audit sinks; then the queue drains.
             runtime.shutdown_timeout(std::time::Duration::from_secs(5));
             writer.finish();

@@ -387,10 +387,43 @@ fn print_list(doc: &Document, env: Option<&str>, list: &ListArgs, site: bool) ->
     Ok(())
 }
 
-/// A plain text table with a header and a rule, columns padded to their widest cell.
+/// A cell as a terminal may show it: control characters (C0, DEL, C1, so also the ESC that
+/// starts a terminal sequence) and the invisible characters that reorder or hide text (bidi
+/// controls, zero-width marks) become visible escapes like `\n`, `\x1b` or `\u{202e}`. A value
+/// set by a site user or an id from a refused request can then neither forge a row nor drive
+/// the operator's terminal. JSON output is not escaped this way: it stays exact.
+pub fn escape_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    fn hidden(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+    }
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if hidden(c) && (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A plain text table with a header and a rule, columns padded to their widest cell; every
+/// cell goes through [`escape_cell`].
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let headers: Vec<String> = headers.iter().map(|h| escape_cell(h).into_owned()).collect();
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let rows: Vec<Vec<String>> =
+        rows.iter().map(|row| row.iter().map(|c| escape_cell(c).into_owned()).collect()).collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             widths[i] = widths[i].max(cell.chars().count());
         }
@@ -403,7 +436,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out.push_str(&format!(" {}\n", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join(" - ")));
     out.push_str(&line(headers.to_vec()));
     out.push_str(&format!(" {}\n", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join(" - ")));
-    for row in rows {
+    for row in &rows {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     out.push_str(&format!(" {}\n", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join(" - ")));
@@ -412,7 +445,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::integrated_composer_warning;
+    use super::{escape_cell, integrated_composer_warning, table};
 
     #[test]
     fn integrated_composer_warning_only_for_misplaced_build_secrets() {
@@ -426,5 +459,23 @@ mod tests {
         assert!(integrated_composer_warning(Some("composer"), Some("ic"), "x").is_none());
         assert!(integrated_composer_warning(Some("env"), Some("ic"), "x").is_none());
         assert!(integrated_composer_warning(None, Some("web,user"), "x").is_none());
+    }
+
+    #[test]
+    fn escape_cell_control_and_invisible_characters_made_visible() {
+        assert_eq!(escape_cell("plain é ✓ \\ \"quoted\""), "plain é ✓ \\ \"quoted\"");
+        assert_eq!(escape_cell("a\nb\r\tc"), "a\\nb\\r\\tc");
+        assert_eq!(escape_cell("\u{1b}]0;pwned\u{7}\u{1b}[2J"), "\\x1b]0;pwned\\x07\\x1b[2J");
+        assert_eq!(escape_cell("\0\u{7f}\u{9b}31m"), "\\x00\\x7f\\u{009b}31m");
+        assert_eq!(escape_cell("abc\u{202e}fed\u{200b}"), "abc\\u{202e}fed\\u{200b}");
+    }
+
+    #[test]
+    fn table_cells_escaped_one_line_per_row() {
+        let rows = vec![vec!["s1\n 2026 forged row".to_string(), "\u{1b}[2J".to_string()]];
+        let out = table(&["Id", "Value"], &rows);
+        assert_eq!(out.lines().count(), 5, "{out}");
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert!(out.contains("s1\\n 2026 forged row") && out.contains("\\x1b[2J"), "{out}");
     }
 }

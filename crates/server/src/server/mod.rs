@@ -3,6 +3,8 @@
 
 mod audit;
 mod auth;
+mod auth_limit;
+pub mod conn;
 mod error;
 mod manage;
 mod runtime;
@@ -15,12 +17,15 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 pub use audit::{AuditSink, AuditWriter};
 pub use auth::{PeerCert, RateLimiter};
+pub use auth_limit::{ClientAddr, FailedAuthLimiter};
+use conn::{ConnLimits, LogThrottle, Registered, Tracker};
 pub use error::{ApiError, ErrorBody};
 
 use crate::crypto;
@@ -36,6 +41,11 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// The management API's per-user limit.
     pub limiter: RateLimiter,
+    /// The per-address limit on failed authentication.
+    pub auth_failures: FailedAuthLimiter,
+    /// Store calls running at once: fewer than the store's connections, so requests queue here
+    /// (as tasks) rather than as blocked threads waiting for a database connection.
+    pub store_calls: Semaphore,
     /// The audit trail.
     pub audit: AuditSink,
     /// Runtime answers, valid while the store's generation is unchanged.
@@ -54,7 +64,39 @@ pub struct ServeOptions {
     pub rate_limit: f64,
     /// Where to append a line per runtime read, if anywhere.
     pub access_log: Option<std::path::PathBuf>,
+    /// From accept to the end of the TLS handshake and to the first request.
+    pub handshake_timeout: Duration,
+    /// How long a connection may stay idle between requests (HTTP/1 keep-alive and HTTP/2).
+    pub idle_timeout: Duration,
+    /// How long a request may take from its headers to its answer (then 408).
+    pub request_timeout: Duration,
+    /// Open connections at most; `None`: from the descriptor limit.
+    pub max_connections: Option<usize>,
+    /// Failed authentications per second per client address once the burst is spent; 0
+    /// disables the limit.
+    pub auth_failure_rate: f64,
+    /// Failed authentications per client address allowed at once.
+    pub auth_failure_burst: u32,
 }
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            rate_limit: 3.0,
+            access_log: None,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            max_connections: None,
+            auth_failure_rate: 1.0,
+            auth_failure_burst: 20,
+        }
+    }
+}
+
+/// Store calls that may run at once (the rest of the store's connections are for the audit
+/// writer and operator commands).
+const STORE_CALLS: usize = crate::store::MAX_CONNECTIONS - 4;
 
 /// Runs a store call on the blocking pool.
 pub async fn blocking<T, F>(state: &Shared, f: F) -> Result<T, ApiError>
@@ -63,6 +105,8 @@ where
     F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 {
     let store = state.store.clone();
+    let _slot =
+        state.store_calls.acquire().await.map_err(|e| ApiError::Internal(format!("store slots: {e}")))?;
     tokio::task::spawn_blocking(move || f(&store))
         .await
         .map_err(|e| ApiError::Internal(format!("store task: {e}")))?
@@ -77,6 +121,7 @@ pub fn router(state: Shared) -> Router {
         .fallback(|| async {
             ApiError::Store(StoreError::NotFound { code: "not_found", message: "No such endpoint.".into() })
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth_limit::limit_failed_auth))
         .with_state(state)
 }
 
@@ -100,7 +145,17 @@ pub enum ServeError {
 /// Opens the data directory, binds `listen`, prints `listening on https://ADDR` (the actual
 /// address, so port 0 works) and serves until SIGINT or SIGTERM. Returns the audit writer: the
 /// caller shuts the runtime down (dropping open connections) and then waits for it.
+///
+/// Connections are bounded as [`conn`] describes; accept errors back off (10 ms doubling to 1 s)
+/// and, when descriptors run out, close an idle connection.
 pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Result<AuditWriter, ServeError> {
+    let descriptors = conn::raise_descriptor_limit();
+    let limits = ConnLimits {
+        handshake_timeout: opts.handshake_timeout,
+        idle_timeout: opts.idle_timeout,
+        request_timeout: opts.request_timeout,
+        max_connections: opts.max_connections.unwrap_or_else(|| conn::default_max_connections(descriptors)),
+    };
     let store = Arc::new(Store::open(&dir)?);
     let acceptor = TlsAcceptor::from(pki::server_config(&dir)?);
     let listener = TcpListener::bind(listen).await.map_err(|e| ServeError::Listen(listen, e))?;
@@ -110,6 +165,8 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
         audit,
         store,
         limiter: RateLimiter::new(opts.rate_limit),
+        auth_failures: FailedAuthLimiter::new(opts.auth_failure_rate, opts.auth_failure_burst),
+        store_calls: Semaphore::new(STORE_CALLS),
         runtime_cache: runtime::RuntimeCache::default(),
         access_log: match &opts.access_log {
             Some(path) => Some(std::sync::Mutex::new(
@@ -123,55 +180,140 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
         },
     });
     let app = router(state);
+    let tracker = Arc::new(Tracker::new(limits.max_connections));
     println!("listening on https://{local}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    let mut errors_in_a_row = 0u32;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
-        let (tcp, _) = match accepted {
-            Ok(accepted) => accepted,
+        let (tcp, addr) = match accepted {
+            Ok(accepted) => {
+                errors_in_a_row = 0;
+                accepted
+            }
             Err(e) => {
-                eprintln!("error: accept: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                errors_in_a_row = errors_in_a_row.saturating_add(1);
+                let freed = conn::out_of_descriptors(&e) && tracker.evict_one();
+                ACCEPT_ERRORS.log(|| {
+                    format!(
+                        "error: accept: {e} ({} connections open{})",
+                        tracker.len(),
+                        if freed { "; closed an idle one" } else { "" }
+                    )
+                });
+                tokio::time::sleep(conn::accept_backoff(errors_in_a_row)).await;
                 continue;
             }
         };
-        let _ = tcp.set_nodelay(true);
-        let acceptor = acceptor.clone();
-        let app = app.clone();
-        tokio::spawn(async move {
-            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
-                // A failed handshake (a foreign or expired certificate among others) gets nothing.
-                _ => return,
-            };
-            let peer = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|chain| chain.first())
-                .map(|cert| PeerCert(crypto::sha256(cert.as_ref())));
-            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-                if let Some(peer) = peer {
-                    req.extensions_mut().insert(peer);
-                }
-                app.clone().oneshot(req)
+        let Some(registered) = tracker.admit() else {
+            REFUSED.log(|| {
+                format!("warning: {} connections open and all busy: refusing {addr}", limits.max_connections)
             });
-            // With a timer, HTTP/1 connections that send no (next) request headers within 30 s
-            // are closed, so idle or stalled clients do not hold connections forever.
-            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            builder.http1().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
-            builder.http2().timer(TokioTimer::new()).keep_alive_interval(Duration::from_secs(60));
-            let _ = builder.serve_connection(TokioIo::new(tls), service).await;
-        });
+            drop(tcp);
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        tokio::spawn(connection(tcp, addr, registered, acceptor.clone(), app.clone(), limits));
     }
     eprintln!("shutting down");
     Ok(writer)
+}
+
+/// Failed TLS handshakes (foreign or expired certificates, scanners, timeouts).
+static HANDSHAKE_FAILURES: LogThrottle = LogThrottle::new();
+/// Accept errors (descriptors exhausted among others).
+static ACCEPT_ERRORS: LogThrottle = LogThrottle::new();
+/// Connections refused at the cap.
+static REFUSED: LogThrottle = LogThrottle::new();
+
+/// One connection: the TLS handshake within the handshake timeout, then HTTP/1 or HTTP/2 until
+/// the client closes, it stays idle too long, or the tracker needs its place.
+async fn connection(
+    tcp: TcpStream,
+    addr: SocketAddr,
+    registered: Registered,
+    acceptor: TlsAcceptor,
+    app: Router,
+    limits: ConnLimits,
+) {
+    let activity = registered.activity();
+    let handshake = tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp));
+    let tls = tokio::select! {
+        result = handshake => match result {
+            Ok(Ok(tls)) => tls,
+            // A failed handshake (a foreign or expired certificate among others) gets nothing.
+            Ok(Err(e)) => {
+                HANDSHAKE_FAILURES.log(|| format!("warning: TLS handshake from {addr} failed: {e}"));
+                return;
+            }
+            Err(_) => {
+                HANDSHAKE_FAILURES.log(|| {
+                    format!(
+                        "warning: TLS handshake from {addr} timed out after {:?}",
+                        limits.handshake_timeout
+                    )
+                });
+                return;
+            }
+        },
+        () = activity.evicted() => return,
+    };
+    let peer = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .map(|cert| PeerCert(crypto::sha256(cert.as_ref())));
+    let client = ClientAddr(addr.ip());
+    let requests = activity.clone();
+    let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+        if let Some(peer) = peer {
+            req.extensions_mut().insert(peer);
+        }
+        req.extensions_mut().insert(client);
+        let in_flight = requests.begin();
+        let answer = tokio::time::timeout(limits.request_timeout, app.clone().oneshot(req));
+        async move {
+            let response = answer.await.unwrap_or_else(|_| Ok(request_timed_out(limits.request_timeout)));
+            drop(in_flight);
+            response
+        }
+    });
+    // The header read timeout bounds a request that starts but never finishes its headers; the
+    // tracker bounds the time before the first request and between requests (HTTP/2 PINGs do not
+    // count as activity, so a client answering them is still closed when idle).
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
+    builder.http2().timer(TokioTimer::new()).keep_alive_interval(Duration::from_secs(60));
+    let served = builder.serve_connection(TokioIo::new(tls), service);
+    tokio::pin!(served);
+    tokio::select! {
+        _ = served.as_mut() => return,
+        _ = activity.close_wanted(&limits) => {}
+    };
+    // HTTP/2 gets a GOAWAY, HTTP/1 closes once no response is being written; whatever is left
+    // after the grace period is dropped with the connection.
+    served.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(conn::CLOSE_GRACE, served).await;
+    drop(registered);
+}
+
+/// The answer to a request not answered in time (its body never came, among others); the
+/// connection is closed after it, as what is left of the request cannot be skipped.
+fn request_timed_out(timeout: Duration) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = ErrorBody {
+        code: "request_timeout",
+        message: format!("The request was not complete within {} s.", timeout.as_secs_f64()),
+    };
+    (axum::http::StatusCode::REQUEST_TIMEOUT, [(axum::http::header::CONNECTION, "close")], axum::Json(body))
+        .into_response()
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -1,8 +1,34 @@
 //! The audit trail: who read or changed what, when — never a value.
+//!
+//! Fields are stored as they came, control characters included (JSON output shows them
+//! exactly; tables escape them when printed), but bounded: an id taken from a refused request
+//! can be as long as a URL, so each field keeps at most [`MAX_FIELD`] bytes, and `detail` at most
+//! [`MAX_DETAIL`], with a marker saying how much was cut.
+
+use std::borrow::Cow;
 
 use rusqlite::{params, TransactionBehavior};
 
 use super::{AuditEvent, Result, Store};
+
+/// The most bytes kept of an actor, action, target, secret name or environment.
+pub const MAX_FIELD: usize = 255;
+
+/// The most bytes kept of `detail` (which may list the names a request read).
+pub const MAX_DETAIL: usize = 4096;
+
+/// `text` cut to at most `max` bytes at a character boundary, followed by a marker saying
+/// how many bytes were cut; as it is when short enough.
+pub fn bounded(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}…[{} more bytes]", &text[..end], text.len() - end))
+}
 
 impl Store {
     /// Appends events to the audit trail in one transaction.
@@ -14,7 +40,15 @@ impl Store {
                 "INSERT INTO audit (actor, action, target, name, env, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for e in events {
-                stmt.execute(params![e.actor, e.action, e.target, e.name, e.env, e.detail])?;
+                let field = |f: &Option<String>| f.as_deref().map(|t| bounded(t, MAX_FIELD).into_owned());
+                stmt.execute(params![
+                    bounded(&e.actor, MAX_FIELD),
+                    bounded(&e.action, MAX_FIELD),
+                    field(&e.target),
+                    field(&e.name),
+                    field(&e.env),
+                    e.detail.as_deref().map(|t| bounded(t, MAX_DETAIL)),
+                ])?;
             }
         }
         tx.commit()?;
@@ -40,5 +74,42 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::TestStore;
+
+    #[test]
+    fn bounded_cuts_at_char_boundary_with_marker() {
+        assert_eq!(bounded("short", 255), "short");
+        let long = "é".repeat(200);
+        let cut = bounded(&long, 255);
+        assert!(cut.starts_with(&"é".repeat(127)), "{cut}");
+        assert!(cut.ends_with("…[146 more bytes]"), "{cut}");
+    }
+
+    #[test]
+    fn audit_long_fields_stored_bounded_control_characters_kept() {
+        let store = TestStore::new();
+        let id = "x".repeat(60_000);
+        store
+            .audit(&[AuditEvent {
+                actor: "user:a\n\u{1b}[2J".into(),
+                action: "access.denied".into(),
+                target: Some(format!("site:{id}")),
+                detail: Some("d".repeat(10_000)),
+                ..AuditEvent::default()
+            }])
+            .unwrap();
+        let events = store.audit_list(10).unwrap();
+        let last = events.last().unwrap();
+        let target = last.target.as_deref().unwrap();
+        assert!(target.len() < MAX_FIELD + 32 && target.starts_with("site:xxx"), "{}", target.len());
+        assert!(target.ends_with("…[59750 more bytes]"), "{target}");
+        assert!(last.detail.as_deref().unwrap().len() < MAX_DETAIL + 32);
+        assert_eq!(last.actor, "user:a\n\u{1b}[2J", "short fields are kept exactly");
     }
 }

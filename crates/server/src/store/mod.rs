@@ -13,8 +13,8 @@ pub mod model;
 mod secrets;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -148,11 +148,19 @@ impl DataDir {
     }
 }
 
+/// The most database connections a store opens at once: each holds descriptors (the
+/// database, its WAL and shared-memory files), so a flood of requests must queue for one
+/// rather than open more until the process runs out.
+pub const MAX_CONNECTIONS: usize = 16;
+
+/// How long [`Store::conn`] waits for a connection when all are in use.
+const CONNECTION_WAIT: Duration = Duration::from_secs(30);
+
 /// The database and the master keys of one data directory.
 pub struct Store {
     path: PathBuf,
     lock_path: PathBuf,
-    pool: Mutex<Vec<Connection>>,
+    pool: Pool,
     keys: Keyring,
 }
 
@@ -160,6 +168,19 @@ pub struct Store {
 /// engine: here a flock(2) on the data directory's `key.lock`, which the kernel releases when
 /// the process dies; an engine on a database server would take that database's own lock.
 struct KeyLock(#[allow(dead_code)] std::fs::File);
+
+/// At most [`MAX_CONNECTIONS`] connections: the idle ones, and how many exist in all.
+#[derive(Default)]
+struct Pool {
+    state: Mutex<PoolState>,
+    returned: Condvar,
+}
+
+#[derive(Default)]
+struct PoolState {
+    idle: Vec<Connection>,
+    open: usize,
+}
 
 /// A pooled connection, returned to the pool when dropped.
 pub struct Conn<'a> {
@@ -183,10 +204,10 @@ impl std::ops::DerefMut for Conn<'_> {
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            let mut pool = self.store.pool.lock().unwrap_or_else(|e| e.into_inner());
-            if pool.len() < 16 {
-                pool.push(conn);
-            }
+            let mut pool = self.store.pool.state.lock().unwrap_or_else(|e| e.into_inner());
+            pool.idle.push(conn);
+            drop(pool);
+            self.store.pool.returned.notify_one();
         }
     }
 }
@@ -195,7 +216,7 @@ impl Store {
     /// Creates the database and the master key file of a new data directory.
     pub fn create(dir: &DataDir) -> Result<Store> {
         let keys = Keyring::create(&dir.master_key())?;
-        let store = Store { path: dir.db(), lock_path: dir.key_lock(), pool: Mutex::new(Vec::new()), keys };
+        let store = Store { path: dir.db(), lock_path: dir.key_lock(), pool: Pool::default(), keys };
         {
             let conn = store.conn()?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -213,19 +234,42 @@ impl Store {
             });
         }
         let keys = Keyring::open(&dir.master_key())?;
-        let store = Store { path: dir.db(), lock_path: dir.key_lock(), pool: Mutex::new(Vec::new()), keys };
+        let store = Store { path: dir.db(), lock_path: dir.key_lock(), pool: Pool::default(), keys };
         store.conn()?;
         Ok(store)
     }
 
-    /// A connection from the pool, opened (and migrated) when the pool is empty.
+    /// A connection from the pool, opened (and migrated) when none is idle and fewer than
+    /// [`MAX_CONNECTIONS`] exist; otherwise waits for one to be returned (a busy error after
+    /// 30 s).
     pub fn conn(&self) -> Result<Conn<'_>> {
-        let pooled = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let conn = match pooled {
-            Some(conn) => conn,
-            None => open_connection(&self.path, &self.keys)?,
-        };
-        Ok(Conn { conn: Some(conn), store: self })
+        let deadline = Instant::now() + CONNECTION_WAIT;
+        let mut pool = self.pool.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(conn) = pool.idle.pop() {
+                return Ok(Conn { conn: Some(conn), store: self });
+            }
+            if pool.open < MAX_CONNECTIONS {
+                pool.open += 1;
+                drop(pool);
+                return match open_connection(&self.path, &self.keys) {
+                    Ok(conn) => Ok(Conn { conn: Some(conn), store: self }),
+                    Err(e) => {
+                        self.pool.state.lock().unwrap_or_else(|e| e.into_inner()).open -= 1;
+                        self.pool.returned.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    Some(format!("all {MAX_CONNECTIONS} database connections stayed in use")),
+                )));
+            }
+            pool = self.pool.returned.wait_timeout(pool, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
     }
 
     /// A number that changes whenever any secret, value or site changes, by any process:
@@ -372,5 +416,26 @@ mod tests {
         );
         let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!((version, sealed(&conn)), (2, before));
+    }
+
+    #[test]
+    fn store_conn_pool_bounded_waits_for_a_returned_connection() {
+        let store = std::sync::Arc::new(TestStore::new());
+        let held: Vec<Conn<'_>> = (0..MAX_CONNECTIONS).map(|_| store.conn().unwrap()).collect();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let conn = store.conn().unwrap();
+                tx.send(()).unwrap();
+                drop(conn);
+            });
+            assert!(
+                rx.recv_timeout(Duration::from_millis(300)).is_err(),
+                "no connection beyond the cap while all are held"
+            );
+            drop(held);
+            rx.recv_timeout(Duration::from_secs(10)).expect("a returned connection is handed on");
+        });
+        assert!(store.pool.state.lock().unwrap().open <= MAX_CONNECTIONS);
     }
 }

@@ -19,6 +19,9 @@ pub struct Service {
     pub url: String,
     pub admin: String,
     rate_limit: f64,
+    /// More `serve` flags, and the descriptor limit to serve under (see [`Service::start_with`]).
+    serve_args: Vec<String>,
+    nofile: Option<u64>,
     child: Option<Child>,
 }
 
@@ -37,19 +40,43 @@ impl Service {
 
     /// A service with this rate limit (0: none), for tests that make many requests.
     pub fn start_with_rate(rate_limit: f64) -> Service {
+        Service::start_with(rate_limit, &[], None)
+    }
+
+    /// A service with this rate limit, more `serve` flags, and optionally a descriptor limit
+    /// (soft and hard) for the server process.
+    pub fn start_with(rate_limit: f64, serve_args: &[&str], nofile: Option<u64>) -> Service {
         let dir = temp_dir();
         let data = dir.join("data");
         let out = run(&["init", "--data-dir", data.to_str().unwrap()]);
         assert!(out.status.success(), "init: {}", text(&out));
         let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
-        let mut service = Service { dir, data, url: String::new(), admin, rate_limit, child: None };
+        let serve_args = serve_args.iter().map(|a| a.to_string()).collect();
+        let mut service =
+            Service { dir, data, url: String::new(), admin, rate_limit, serve_args, nofile, child: None };
         service.serve();
         service
     }
 
     /// Starts `serve` and waits for its address.
     pub fn serve(&mut self) {
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        if let Some(nofile) = self.nofile {
+            let limit = libc::rlimit { rlim_cur: nofile, rlim_max: nofile };
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe and only reads `limit`, a copy owned by the
+            // closure; nothing else runs between fork and exec.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let mut child = command
             .args([
                 "serve",
                 "--data-dir",
@@ -59,6 +86,7 @@ impl Service {
                 "--rate-limit",
                 &self.rate_limit.to_string(),
             ])
+            .args(&self.serve_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -71,6 +99,16 @@ impl Service {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_string();
         self.child = Some(child);
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("a running server").id()
+    }
+
+    /// Whether the server is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| c.try_wait().ok().flatten().is_none())
     }
 
     /// Stops the server (the data directory stays).
