@@ -35,10 +35,13 @@ static ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([
     IniEntryDef::end(),
 ]);
 
-/// Module start-up: registers the settings. Nothing is read or fetched here.
+/// Module start-up: registers the settings and the exception class. Nothing is read or fetched here.
 pub unsafe extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
     IniEntryDef::register(ENTRIES.as_slice(), module_number);
-    0
+    match crate::exception::register() {
+        Ok(()) => 0,
+        Err(_) => -1, // FAILURE: PHP refuses to start the module rather than run without its class.
+    }
 }
 
 /// The generation of the settings: it changes whenever any setting does.

@@ -4,6 +4,8 @@
 
 mod api;
 mod clock;
+mod exception;
+mod ffi;
 mod get_secret;
 mod hot;
 mod info;
@@ -23,7 +25,6 @@ pub fn module(module: ModuleBuilder) -> ModuleBuilder {
         .globals(&hot::HOT)
         .post_deactivate_function(hot::post_deactivate)
         .function(get_secret::function())
-        .class::<mock::SecretsException>()
         .interface::<sdk::PhpInterfaceCustomerSecretsClientInterface>()
         .class::<sdk::CustomerSecretsClient>()
 }
