@@ -19,9 +19,16 @@ const fn entry(name: &'static CStr, default: &'static CStr, permission: IniEntry
     IniEntryDef { on_modify: Some(on_modify), ..IniEntryDef::new(name, default, permission) }
 }
 
-/// The table PHP reads; names and defaults match `secrets_core::config::ini::DEFAULTS`.
+/// Where a path setting may be set: php.ini, `-d`, or per directory or pool (FPM's `php_value`,
+/// Apache's `php_value`, `.user.ini`), never by `ini_set()` (DESIGN §5): a site's code must not
+/// point the extension at another site's file. A file backend also obeys `open_basedir`.
+const PER_DIRECTORY: IniEntryPermission = IniEntryPermission::System.union(IniEntryPermission::PerDir);
+
+/// The table PHP reads; names and defaults match `secrets_core::config::ini::DEFAULTS`. The identity
+/// files stay system-level (php.ini, `-d`, FPM's `php_admin_value`): `.user.ini` is per directory
+/// too, and is written by the site.
 static ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([
-    entry(c"pantheon_secrets.backend", c"", IniEntryPermission::All),
+    entry(c"pantheon_secrets.backend", c"", PER_DIRECTORY),
     entry(c"pantheon_secrets.environment", c"", IniEntryPermission::All),
     entry(c"pantheon_secrets.ttl", c"900", IniEntryPermission::All),
     entry(c"pantheon_secrets.stale_limit", c"86400", IniEntryPermission::All),

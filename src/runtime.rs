@@ -8,12 +8,12 @@ use ext_php_rs::flags::ErrorType;
 use secrets_core::snapshot::zend_hash;
 use secrets_core::{process, Cache};
 
-use crate::{clock, ini};
+use crate::{clock, ffi, ini};
 
 /// This process's cache, configured from the current ini settings.
 #[inline(always)]
 pub fn cache() -> &'static Cache {
-    let cache = process::cache(zend_hash);
+    let cache = process::cache(zend_hash, Some(ffi::open_basedir_allows));
     let generation = ini::generation();
     if !cache.configured(generation) {
         configure(cache, generation);
