@@ -2,6 +2,7 @@
 //! nothing of its own: every rule lives in `crates/core`.
 #![cfg_attr(windows, feature(abi_vectorcall))]
 
+mod alloc;
 mod api;
 mod clock;
 mod exception;

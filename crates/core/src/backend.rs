@@ -148,29 +148,54 @@ impl Backend for FileBackend {
         if size > MAX_DOCUMENT_BYTES {
             return Err(FetchError::transient(format!("larger than {MAX_DOCUMENT_BYTES} bytes")));
         }
-        // Sized once, so that no copy of the values is left behind in a buffer outgrown and freed.
-        let mut bytes = Zeroizing::new(Vec::with_capacity(size as usize + 1));
-        let mut chunk = Zeroizing::new(vec![0u8; READ_CHUNK]);
-        loop {
-            self.timed_out(started)?;
-            let n = match file.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(FetchError::transient(format!("cannot read: {e}"))),
-            };
-            if bytes.len() + n > MAX_DOCUMENT_BYTES as usize {
-                return Err(FetchError::transient(format!("larger than {MAX_DOCUMENT_BYTES} bytes")));
-            }
-            if bytes.len() + n > bytes.capacity() {
-                // The file grew while read: move to a larger buffer without leaving the old one.
-                let mut larger = Zeroizing::new(Vec::with_capacity((bytes.len() + n) * 2));
-                larger.extend_from_slice(&bytes);
-                bytes = larger;
-            }
-            bytes.extend_from_slice(&chunk[..n]);
+        read_document(&mut file, size, || self.timed_out(started)).map_err(|e| match e {
+            ReadError::TooLarge => FetchError::transient(format!("larger than {MAX_DOCUMENT_BYTES} bytes")),
+            ReadError::Io(e) => FetchError::transient(format!("cannot read: {e}")),
+            ReadError::Stopped(e) => e,
+        })
+    }
+}
+
+/// Why [`read_document`] stopped.
+pub(crate) enum ReadError<E> {
+    /// More than [`MAX_DOCUMENT_BYTES`].
+    TooLarge,
+    /// The reader failed.
+    Io(std::io::Error),
+    /// `check` said stop.
+    Stopped(E),
+}
+
+/// Reads a whole document from `reader`, expected to be `size_hint` bytes, calling `check` before
+/// each read. No copy of the bytes is left behind: the buffer is sized once from the hint (a buffer
+/// that `Vec` outgrows is freed without being zeroed, with part of the values in it), and when it
+/// must grow after all, the old one is zeroed.
+pub(crate) fn read_document<E>(
+    reader: &mut impl Read,
+    size_hint: u64,
+    mut check: impl FnMut() -> Result<(), E>,
+) -> Result<Zeroizing<Vec<u8>>, ReadError<E>> {
+    let max = MAX_DOCUMENT_BYTES as usize;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(size_hint.min(MAX_DOCUMENT_BYTES) as usize + 1));
+    let mut chunk = Zeroizing::new(vec![0u8; READ_CHUNK]);
+    loop {
+        check().map_err(ReadError::Stopped)?;
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e)),
+        };
+        if bytes.len() + n > max {
+            return Err(ReadError::TooLarge);
         }
-        Ok(bytes)
+        if bytes.len() + n > bytes.capacity() {
+            let mut larger =
+                Zeroizing::new(Vec::with_capacity((bytes.len() + n).saturating_mul(2).min(max + 1)));
+            larger.extend_from_slice(&bytes);
+            bytes = larger; // the old buffer is zeroed as it drops
+        }
+        bytes.extend_from_slice(&chunk[..n]);
     }
 }
 

@@ -15,7 +15,7 @@ use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConf
 use ureq::Agent;
 use zeroize::Zeroizing;
 
-use super::{Backend, FailureKind, FetchError, MAX_DOCUMENT_BYTES};
+use super::{read_document, Backend, FailureKind, FetchError, ReadError, MAX_DOCUMENT_BYTES};
 use crate::config::Config;
 
 /// The longest `Retry-After` honoured; a longer one is cut to this.
@@ -99,9 +99,17 @@ impl Backend for HttpsBackend {
                 |kind: FailureKind, message: String| FetchError { kind, message, status: Some(status) };
             return match status {
                 200 => {
-                    let body = response.body_mut().with_config().limit(MAX_DOCUMENT_BYTES).read_to_vec();
-                    body.map(Zeroizing::new)
-                        .map_err(|e| with_status(FailureKind::Transient, cause(&e, self.timeouts)))
+                    let size_hint = response.body().content_length().unwrap_or(0);
+                    let mut reader = response.body_mut().with_config().limit(MAX_DOCUMENT_BYTES).reader();
+                    read_document(&mut reader, size_hint, || Ok::<(), ()>(())).map_err(|e| {
+                        let message = match e {
+                            ReadError::Io(io) => cause(&ureq_error(io), self.timeouts),
+                            ReadError::TooLarge | ReadError::Stopped(()) => {
+                                format!("response larger than {MAX_DOCUMENT_BYTES} bytes")
+                            }
+                        };
+                        with_status(FailureKind::Transient, message)
+                    })
                 }
                 401 | 403 | 404 => {
                     Err(with_status(FailureKind::Revoked, format!("HTTP {status}: access refused")))
@@ -125,6 +133,17 @@ impl Backend for HttpsBackend {
             };
         }
     }
+}
+
+/// The ureq error a body reader's `io::Error` carries (ureq wraps its own errors in one).
+fn ureq_error(io: std::io::Error) -> ureq::Error {
+    if io.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
+        if let Some(Ok(e)) = io.into_inner().map(|inner| inner.downcast::<ureq::Error>()) {
+            return *e;
+        }
+        return ureq::Error::ConnectionFailed;
+    }
+    ureq::Error::Io(io)
 }
 
 fn retryable(e: &ureq::Error) -> bool {
