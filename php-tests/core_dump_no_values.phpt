@@ -7,10 +7,22 @@ posix
 <?php
 require __DIR__ . "/tls.inc";
 if ($why = tls_skip_reason()) die("skip $why");
+// The kernel writes cores into the worker's directory when core_pattern is a plain name and the
+// hard RLIMIT_CORE allows it; otherwise gdb's gcore must be able to attach.
 $pattern = trim((string) @file_get_contents('/proc/sys/kernel/core_pattern'));
-$gdb = trim((string) shell_exec('command -v gdb 2>/dev/null'));
-if (($pattern === '' || str_contains($pattern, '|') || str_contains($pattern, '/')) && $gdb === '') {
-    die("skip cores go elsewhere (core_pattern '$pattern') and gdb's gcore is not installed");
+$kernel = $pattern !== '' && !str_contains($pattern, '|') && !str_contains($pattern, '/') && trim((string) shell_exec('sh -c "ulimit -Hc"')) !== '0';
+if (!$kernel) {
+    if (!trim((string) shell_exec('command -v gdb 2>/dev/null'))) {
+        die("skip cores go elsewhere (core_pattern '$pattern' or RLIMIT_CORE) and gdb's gcore is not installed");
+    }
+    $sleeper = proc_open(['sleep', '10'], [], $pipes);
+    $probe = sys_get_temp_dir() . '/pantheon-secrets-gcore-probe-' . getmypid();
+    exec('gdb -p ' . proc_get_status($sleeper)['pid'] . ' -batch -ex ' . escapeshellarg("gcore $probe") . ' 2>&1');
+    proc_terminate($sleeper, 9);
+    proc_close($sleeper);
+    $attached = is_file($probe);
+    @unlink($probe);
+    if (!$attached) die("skip cores go elsewhere (core_pattern '$pattern' or RLIMIT_CORE) and gdb cannot attach (ptrace refused)");
 }
 ?>
 --FILE--
@@ -34,10 +46,11 @@ if (getenv('PS_CORE') === 'abort') {
 echo "ready\n";
 sleep(30);
 PHP);
-// The kernel writes the core into the worker's directory when core_pattern is a plain name; else
-// gdb's gcore, which leaves out MADV_DONTDUMP mappings as the kernel does.
+// A core from the kernel (SIGABRT) when it writes one here (see SKIPIF); else gdb's gcore, which
+// leaves out MADV_DONTDUMP mappings as the kernel does.
 $pattern = trim((string) file_get_contents('/proc/sys/kernel/core_pattern'));
-$mode = $pattern !== '' && !str_contains($pattern, '|') && !str_contains($pattern, '/') ? 'abort' : 'gcore';
+$kernel = $pattern !== '' && !str_contains($pattern, '|') && !str_contains($pattern, '/') && trim((string) shell_exec('sh -c "ulimit -Hc"')) !== '0';
+$mode = $kernel ? 'abort' : 'gcore';
 $backends = [
     'file' => ['pantheon_secrets.backend' => "file://$dir/secrets.json"],
     'https' => ['pantheon_secrets.backend' => $server->url(), 'pantheon_secrets.client_cert' => TLS_CERTS . '/client.pem', 'pantheon_secrets.ca_file' => TLS_CERTS . '/ca.pem'],
