@@ -16,7 +16,9 @@ file_put_contents($path, json_encode(['SiteID' => 'bench', 'Secrets' => $secrets
 $held = array_sum(array_map(fn ($k, $s) => strlen($k) + strlen($s['Value']), array_keys($secrets), $secrets));
 unset($secrets);
 gc_collect_cycles();
-ini_set('pantheon_secrets.backend', "file://$path");
+// The backend is a php.ini setting, not ini_set()'s: name the file as Pantheon's SDK does, before
+// the first call reads the settings.
+putenv("CUSTOMER_SECRETS_FAKE_FILE=$path");
 $before = $rss();
 for ($i = 0; $i < $n; $i++) {
     pantheon_get_secret(sprintf('SECRET_%04d', $i));

@@ -17,6 +17,17 @@ $cases = [
     'env name'   => '{"Secrets": {"A-B": {"Type": "env", "Value": "x", "Scopes": ["web"]}}}',
     'too big'    => json_encode(['Secrets' => ['A' => ps_web(str_repeat('s', 16385))]]),
 ];
+// Each case in a process of its own: the backend is a per-directory setting, not ini_set()'s.
+$probe = <<<'PHP'
+<?php
+$warnings = [];
+set_error_handler(function ($no, $message) use (&$warnings) { $warnings[] = $message; return true; });
+$values = [pantheon_get_secret('A'), pantheon_get_secret('A'), pantheon_get_secret('A')];
+restore_error_handler();
+echo count($warnings), " warning(s) for 3 calls; values: ", json_encode($values), "\n";
+echo str_replace(getenv('PS_FILE'), 'FILE', $warnings[0] ?? ''), "\n";
+if (str_contains(implode(' ', $warnings), 'sk_leak')) echo "VALUE LEAKED\n";
+PHP;
 foreach ($cases as $case => $content) {
     $path = ps_path(str_replace(' ', '-', $case));
     if ($content === 'dir') {
@@ -24,15 +35,8 @@ foreach ($cases as $case => $content) {
     } elseif ($content !== null) {
         file_put_contents($path, $content);
     }
-    ps_use($path);
     echo "-- $case\n";
-    $warnings = [];
-    set_error_handler(function ($no, $message) use (&$warnings) { $warnings[] = $message; return true; });
-    $values = [pantheon_get_secret('A'), pantheon_get_secret('A'), pantheon_get_secret('A')];
-    restore_error_handler();
-    echo count($warnings), " warning(s) for 3 calls; values: ", json_encode($values), "\n";
-    echo str_replace($path, 'FILE', $warnings[0] ?? ''), "\n";
-    if (str_contains(implode(' ', $warnings), 'sk_leak')) echo "VALUE LEAKED\n";
+    echo ps_run(['pantheon_secrets.backend' => "file://$path"], $probe, ['PS_FILE' => $path]);
     $content === 'dir' ? rmdir($path) : @unlink($path);
 }
 ?>

@@ -13,7 +13,7 @@ pantheon_secrets.ttl=0
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('a')], ['mode' => 'close']);
-ini_set('pantheon_secrets.backend', $server->url());
+ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
 $warnings = 0;
 set_error_handler(function () use (&$warnings) { $warnings++; return true; });
 $started = microtime(true);

@@ -12,7 +12,7 @@ pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('good')]);
-ini_set('pantheon_secrets.backend', $server->url());
+ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
 set_error_handler(function ($no, $message) { echo "warning: ", preg_replace('/^.*runtime\/secrets: /', '', $message), "\n"; return true; });
 var_dump(pantheon_get_secret('A'));
 $server->control(['body' => 'malformed']);

@@ -9,9 +9,10 @@ pantheon_secrets.client_cert=/tmp/pantheon-secrets-test-certs/client.crt
 pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
 --FILE--
 <?php
+require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 tls_certs();
-ini_set('pantheon_secrets.backend', 'https://127.0.0.1:' . tls_dead_port());
+ps_with_ini(['pantheon_secrets.backend' => 'https://127.0.0.1:' . tls_dead_port()]);
 var_dump(pantheon_get_secret('A'));
 ?>
 --EXPECTF--

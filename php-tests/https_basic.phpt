@@ -13,7 +13,7 @@ pantheon_secrets.environment=live
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['STRIPE_KEY' => ps_web('sk_site', ['EnvValues' => ['live' => 'sk_live']]), 'EMPTY' => ps_web('')]);
-ini_set('pantheon_secrets.backend', $server->url());
+ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
 for ($i = 0; $i < 50; $i++) {
     $value = pantheon_get_secret('STRIPE_KEY');
 }

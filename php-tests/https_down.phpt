@@ -14,15 +14,16 @@ pantheon_secrets.backoff_max=1
 <?php
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
-tls_certs();
-ini_set('pantheon_secrets.backend', 'https://127.0.0.1:' . tls_dead_port());
+$server = new TlsServer(['A' => ps_web('good')]);
+ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
+$report = <<<'PHP'
 $warnings = 0;
 set_error_handler(function ($no, $message) use (&$warnings) { $warnings++; echo preg_replace('/:\d+\//', ':PORT/', $message), "\n"; return true; });
-var_dump(pantheon_get_secret('A'), pantheon_get_secret('A'));
-echo "warnings: $warnings\n";
-
-$server = new TlsServer(['A' => ps_web('good')]);
-ini_set('pantheon_secrets.backend', $server->url());
+PHP;
+// Down at the first call: a process of its own, whose backend has nothing listening.
+echo ps_run(['pantheon_secrets.backend' => 'https://127.0.0.1:' . tls_dead_port()],
+    "<?php $report\nvar_dump(pantheon_get_secret('A'), pantheon_get_secret('A'));\necho \"warnings: \$warnings\\n\";\n");
+eval($report);
 var_dump(pantheon_get_secret('A'));
 $server->stop();
 usleep(1200000);

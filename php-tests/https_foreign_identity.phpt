@@ -12,7 +12,7 @@ pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('a')]);
-ini_set('pantheon_secrets.backend', $server->url());
+ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
 var_dump(@pantheon_get_secret('A'));
 $counts = $server->waitFor('refused_handshakes', 1);
 echo "refused handshakes: ", $counts['refused_handshakes'] >= 1 ? 'yes' : 'no', ", requests answered: ", $counts['requests'], "\n";

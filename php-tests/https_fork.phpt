@@ -13,7 +13,7 @@ pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('one')]);
-ini_set('pantheon_secrets.backend', $server->url());
+ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
 echo "parent: ", pantheon_get_secret('A'), "\n";
 $server->document(['A' => ps_web('two')]);
 $report = ps_path('child', 'txt');

@@ -13,7 +13,7 @@ pantheon_secrets.timeout_ms=300
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('late')], ['delay_ms' => 3000]);
-ini_set('pantheon_secrets.backend', $server->url());
+ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
 $started = microtime(true);
 $value = pantheon_get_secret('A');
 $elapsed = microtime(true) - $started;
@@ -21,6 +21,6 @@ var_dump($value);
 echo $elapsed < 2.5 ? "gave up before the service answered\n" : "waited $elapsed s\n";
 ?>
 --EXPECTF--
-Warning: pantheon_get_secret(): cannot fetch secrets from https://127.0.0.1:%d/customer-secrets/v1/runtime/secrets: timed out after 300 ms in %s on line %d
+Warning: pantheon_get_secret(): cannot fetch secrets from https://127.0.0.1:%d/customer-secrets/v1/runtime/secrets: timed out after 300 ms (pantheon_secrets.timeout_ms) in %s on line %d
 NULL
 gave up before the service answered

@@ -13,7 +13,7 @@ pantheon_secrets.ttl=0
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('value')], ['status' => 500]);
-ini_set('pantheon_secrets.backend', $server->url());
+ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
 set_error_handler(function ($no, $message) { echo "warning: ", preg_replace('/^.*runtime\/secrets: /', '', $message), "\n"; return true; });
 
 echo "-- 500, then 200\n";

@@ -12,7 +12,7 @@ pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('leak-if-read')], [], 'other-server');
-ini_set('pantheon_secrets.backend', $server->url());
+ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
 $value = pantheon_get_secret('A');
 var_dump($value);
 echo "requests answered: ", $server->counts()['requests'], "\n";

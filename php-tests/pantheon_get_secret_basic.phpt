@@ -5,11 +5,11 @@ pantheon_secrets
 --FILE--
 <?php
 require __DIR__ . '/secrets.inc';
+$path = ps_document('doc', ['STRIPE_KEY' => ps_web('sk_site'), 'EMPTY' => ps_web('')]);
+ps_use($path);
 var_dump(extension_loaded('pantheon_secrets'));
 var_dump(phpversion('pantheon_secrets') === (new ReflectionExtension('pantheon_secrets'))->getVersion());
 var_dump((bool) preg_match('/^\d+\.\d+\.\d+/', phpversion('pantheon_secrets')));
-$path = ps_document('doc', ['STRIPE_KEY' => ps_web('sk_site'), 'EMPTY' => ps_web('')]);
-ps_use($path);
 var_dump(pantheon_get_secret('STRIPE_KEY'));
 var_dump(pantheon_get_secret('EMPTY'));
 var_dump(pantheon_get_secret('MISSING'));

@@ -19,10 +19,9 @@ pub fn all() -> ZBox<ZendHashTable> {
         let cache = runtime::cache();
         runtime::ensure_fresh(cache);
         cache.held(|snapshot| {
-            let entries = snapshot.map_or(&[][..], |s| s.entries());
-            let mut table = ZendHashTable::with_capacity(entries.len() as u32);
-            for entry in entries {
-                let _ = table.insert(entry.name.as_str(), entry.value.as_str());
+            let mut table = ZendHashTable::with_capacity(snapshot.map_or(0, |s| s.len()) as u32);
+            for entry in snapshot.into_iter().flat_map(|s| s.entries()) {
+                let _ = table.insert(entry.name, entry.value);
             }
             table
         })

@@ -143,7 +143,7 @@ impl Hot {
                 };
                 match snapshot.position_hashed(hash, bytes) {
                     Some(at) => {
-                        let value = &snapshot.entries()[at].value;
+                        let value = snapshot.entry(at).value;
                         Found::Copy(value.as_ptr(), value.len())
                     }
                     None => Found::Missing,

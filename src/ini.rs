@@ -12,7 +12,7 @@ use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
 use secrets_core::config::{ini, valid_setting, Config, ENVIRONMENT_ENV, FAKE_FILE_ENV};
 
-use crate::zend;
+use crate::ffi;
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
@@ -20,9 +20,16 @@ const fn entry(name: &'static CStr, default: &'static CStr, permission: IniEntry
     IniEntryDef { on_modify: Some(on_modify), ..IniEntryDef::new(name, default, permission) }
 }
 
-/// The table PHP reads; names and defaults match `secrets_core::config::ini::DEFAULTS`.
+/// Where a path setting may be set: php.ini, `-d`, or per directory or pool (FPM's `php_value`,
+/// Apache's `php_value`, `.user.ini`), never by `ini_set()` (DESIGN §5): a site's code must not
+/// point the extension at another site's file. A file backend also obeys `open_basedir`.
+const PER_DIRECTORY: IniEntryPermission = IniEntryPermission::System.union(IniEntryPermission::PerDir);
+
+/// The table PHP reads; names and defaults match `secrets_core::config::ini::DEFAULTS`. The identity
+/// files stay system-level (php.ini, `-d`, FPM's `php_admin_value`): `.user.ini` is per directory
+/// too, and is written by the site.
 static ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([
-    entry(c"pantheon_secrets.backend", c"", IniEntryPermission::All),
+    entry(c"pantheon_secrets.backend", c"", PER_DIRECTORY),
     entry(c"pantheon_secrets.environment", c"", IniEntryPermission::All),
     entry(c"pantheon_secrets.ttl", c"900", IniEntryPermission::All),
     entry(c"pantheon_secrets.stale_limit", c"86400", IniEntryPermission::All),
@@ -36,10 +43,13 @@ static ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([
     IniEntryDef::end(),
 ]);
 
-/// Module start-up: registers the settings. Nothing is read or fetched here.
+/// Module start-up: registers the settings and the exception class. Nothing is read or fetched here.
 pub unsafe extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
     IniEntryDef::register(ENTRIES.as_slice(), module_number);
-    0
+    match crate::exception::register() {
+        Ok(()) => 0,
+        Err(_) => -1, // FAILURE: PHP refuses to start the module rather than run without its class.
+    }
 }
 
 /// The generation of the settings: it changes whenever any setting does, in any thread.
@@ -50,7 +60,7 @@ pub fn generation() -> u64 {
 
 /// The current value of a setting in this thread.
 pub fn value(name: &str) -> String {
-    zend::ini_value(name).map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default()
+    ffi::ini_value(name).map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default()
 }
 
 /// A boolean setting, read as PHP reads one ("1", "on", "yes", "true").
@@ -60,7 +70,7 @@ pub fn flag(name: &str) -> bool {
 
 /// This thread's settings and the environment PHP's `getenv()` sees, read into a configuration.
 pub fn config() -> Config {
-    Config::read(|name| Some(value(name)), zend::getenv)
+    Config::read(|name| Some(value(name)), ffi::getenv)
 }
 
 /// Writes into `out` everything [`config`] depends on, as bytes: two reads that write the same bytes
@@ -74,7 +84,7 @@ pub fn fingerprint(out: &mut Vec<u8>) {
     };
     let mut empty = [false; 2];
     for (name, _) in ini::DEFAULTS {
-        let value = zend::ini_value(name).unwrap_or_default();
+        let value = ffi::ini_value(name).unwrap_or_default();
         if *name == ini::BACKEND {
             empty[0] = value.iter().all(u8::is_ascii_whitespace);
         }
@@ -84,7 +94,7 @@ pub fn fingerprint(out: &mut Vec<u8>) {
         push(&value);
     }
     for (var, needed) in [(FAKE_FILE_ENV, empty[0]), (ENVIRONMENT_ENV, empty[1])] {
-        match needed.then(|| zend::getenv(var)).flatten() {
+        match needed.then(|| ffi::getenv(var)).flatten() {
             Some(value) => push(value.as_bytes()),
             None => push(b"\xff-unset"),
         }

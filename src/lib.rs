@@ -2,8 +2,11 @@
 //! nothing of its own: every rule lives in `crates/core`.
 #![cfg_attr(windows, feature(abi_vectorcall))]
 
+mod alloc;
 mod api;
 mod clock;
+mod exception;
+mod ffi;
 mod get_secret;
 mod hot;
 mod info;
@@ -12,7 +15,6 @@ mod mock;
 mod runtime;
 mod sdk;
 mod values;
-mod zend;
 
 use ext_php_rs::prelude::*;
 
@@ -24,7 +26,6 @@ pub fn module(module: ModuleBuilder) -> ModuleBuilder {
         .globals(&hot::HOT)
         .post_deactivate_function(hot::post_deactivate)
         .function(get_secret::function())
-        .class::<mock::SecretsException>()
         .interface::<sdk::PhpInterfaceCustomerSecretsClientInterface>()
         .class::<sdk::CustomerSecretsClient>()
 }

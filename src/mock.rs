@@ -8,25 +8,10 @@ use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
 use secrets_core::{process, Document};
 use serde_json::{json, Map, Value};
 
-use crate::{ini, runtime};
+use crate::{exception, ini, runtime};
 
 /// The ini setting that allows the mock.
 pub const ALLOW_MOCK: &str = "pantheon_secrets.allow_mock";
-
-/// Thrown by the strict functions (the mock while disallowed, or given a bad secret).
-#[php_class]
-#[php(name = "Pantheon\\Secrets\\SecretsException")]
-#[php(extends(ce = runtime_exception, stub = "\\RuntimeException"))]
-#[derive(Default)]
-pub struct SecretsException;
-
-fn runtime_exception() -> &'static ext_php_rs::zend::ClassEntry {
-    extern "C" {
-        static spl_ce_RuntimeException: *mut ext_php_rs::ffi::zend_class_entry;
-    }
-    // SAFETY: SPL is part of PHP and registers RuntimeException before any extension starts.
-    unsafe { &*spl_ce_RuntimeException }
-}
 
 /// Registers the functions of this file.
 pub fn register(module: ModuleBuilder) -> ModuleBuilder {
@@ -34,7 +19,7 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
 }
 
 fn error(message: String) -> PhpException {
-    PhpException::from_class::<SecretsException>(message)
+    exception::secrets_exception(message)
 }
 
 /// Serves `$secrets` instead of the backend's until `unmock()`. Each entry is name => value (a
@@ -48,8 +33,8 @@ pub fn mock(secrets: &ZendHashTable) -> PhpResult<()> {
             "Pantheon\\Secrets\\mock() is disabled: set {ALLOW_MOCK}=1 in php.ini or with -d (test runs only)"
         )));
     }
-    let doc = document(secrets).map_err(error)?;
     runtime::guard(Ok(()), || {
+        let doc = document(secrets).map_err(error)?;
         process::mock(doc);
         Ok(())
     })
@@ -62,7 +47,22 @@ pub fn unmock() {
     runtime::guard((), process::unmock);
 }
 
+/// How deep a mocked secret's fields may nest (a secret needs three levels: fields, a map of
+/// values, a value): deeper, or an array that contains itself, is refused instead of recursing
+/// until PHP's stack runs out.
+pub const MAX_DEPTH: usize = 64;
+/// How many array elements one mock() may hold in all, so that arrays shared many times over
+/// cannot make the walk exponential.
+pub const MAX_ELEMENTS: usize = 1_000_000;
+
+/// What the walk over the PHP arrays has seen: the arrays on the current path, and a count.
+struct Walk {
+    open: Vec<*const ZendHashTable>,
+    elements: usize,
+}
+
 fn document(secrets: &ZendHashTable) -> Result<Document, String> {
+    let mut walk = Walk { open: vec![secrets as *const ZendHashTable], elements: secrets.len() };
     let mut map = Map::new();
     for (key, value) in secrets.iter() {
         let name = match key {
@@ -75,7 +75,7 @@ fn document(secrets: &ZendHashTable) -> Result<Document, String> {
             let text = value.str().ok_or_else(|| format!("Secrets.{name}.Value: not valid UTF-8"))?;
             json!({"Type": "runtime", "Value": text, "Scopes": ["web"]})
         } else if let Some(fields) = value.array() {
-            let mut fields = to_json(fields, &format!("Secrets.{name}"))?;
+            let mut fields = to_json(fields, &format!("Secrets.{name}"), &mut walk)?;
             if let Value::Object(object) = &mut fields {
                 object.entry("Type").or_insert_with(|| json!("runtime"));
                 object.entry("Scopes").or_insert_with(|| json!(["web"]));
@@ -90,7 +90,25 @@ fn document(secrets: &ZendHashTable) -> Result<Document, String> {
     Document::parse(&bytes).map_err(|e| e.to_string())
 }
 
-fn to_json(table: &ZendHashTable, path: &str) -> Result<Value, String> {
+fn to_json(table: &ZendHashTable, path: &str, walk: &mut Walk) -> Result<Value, String> {
+    let address: *const ZendHashTable = table;
+    if walk.open.contains(&address) {
+        return Err(format!("{path}: the array contains itself"));
+    }
+    if walk.open.len() >= MAX_DEPTH {
+        return Err(format!("{path}: nested deeper than {MAX_DEPTH} levels"));
+    }
+    walk.elements += table.len();
+    if walk.elements > MAX_ELEMENTS {
+        return Err(format!("{path}: more than {MAX_ELEMENTS} array elements in all"));
+    }
+    walk.open.push(address);
+    let json = fields_to_json(table, path, walk);
+    walk.open.pop();
+    json
+}
+
+fn fields_to_json(table: &ZendHashTable, path: &str, walk: &mut Walk) -> Result<Value, String> {
     let list = table.has_sequential_keys();
     let mut items = Vec::new();
     let mut object = Map::new();
@@ -99,7 +117,7 @@ fn to_json(table: &ZendHashTable, path: &str) -> Result<Value, String> {
             ArrayKey::Long(n) => n.to_string(),
             other => other.to_string(),
         };
-        let json = scalar(value, &format!("{path}.{key}"))?;
+        let json = scalar(value, &format!("{path}.{key}"), walk)?;
         if list {
             items.push(json);
         } else {
@@ -109,13 +127,13 @@ fn to_json(table: &ZendHashTable, path: &str) -> Result<Value, String> {
     Ok(if list && !table.is_empty() { Value::Array(items) } else { Value::Object(object) })
 }
 
-fn scalar(value: &Zval, path: &str) -> Result<Value, String> {
+fn scalar(value: &Zval, path: &str, walk: &mut Walk) -> Result<Value, String> {
     if value.is_null() {
         Ok(Value::Null)
     } else if value.is_string() {
         value.str().map(|s| json!(s)).ok_or_else(|| format!("{path}: not valid UTF-8"))
     } else if let Some(table) = value.array() {
-        to_json(table, path)
+        to_json(table, path, walk)
     } else if let Some(n) = value.long() {
         Ok(json!(n))
     } else if let Some(b) = value.bool() {

@@ -11,7 +11,7 @@ use secrets_core::snapshot::zend_hash;
 use secrets_core::{process, Cache};
 
 use crate::hot::Hot;
-use crate::{clock, ini, zend};
+use crate::{clock, ffi, ini};
 
 /// Said once per process, by the first call of a CLI process that has no backend.
 pub const CLI_UNCONFIGURED: &str = "no secrets backend is configured for the CLI: pantheon_secrets.backend \
@@ -51,12 +51,13 @@ fn choose(hot: &mut Hot, generation: u64, forks: u64) -> &'static Cache {
     }
     let config = ini::config();
     if config.backend == BackendSpec::None
-        && zend::sapi_name() == "cli"
+        && ffi::sapi_name() == "cli"
+        && !process::mocked()
         && !CLI_WARNED.swap(true, Ordering::AcqRel)
     {
         hot.defer_warning(CLI_UNCONFIGURED.to_string());
     }
-    hot.switch_to(process::cache_for(&config, zend_hash), forks)
+    hot.switch_to(process::cache_for(&config, zend_hash, Some(ffi::open_basedir_allows)), forks)
 }
 
 /// Makes sure what the cache holds is current (fetching if due) and warns once for a failed

@@ -48,19 +48,19 @@ impl CustomerSecretsClientInterface for CustomerSecretsClient {
 /// `Count`, `Version`, `Scopes`. Only web secrets with a value in this environment are in it: the
 /// SDK's `Secret::getValue()` is typed `string`.
 fn document(snapshot: Option<&Snapshot>) -> ZBox<ZendHashTable> {
-    let entries = snapshot.map_or(&[][..], |s| s.entries());
-    let mut secrets = ZendHashTable::with_capacity(entries.len() as u32);
-    for entry in entries {
+    let count = snapshot.map_or(0, |s| s.len());
+    let mut secrets = ZendHashTable::with_capacity(count as u32);
+    for entry in snapshot.into_iter().flat_map(|s| s.entries()) {
         let mut secret = ZendHashTable::with_capacity(3);
-        let _ = secret.insert("Type", entry.kind.as_str());
-        let _ = secret.insert("Value", entry.value.as_str());
-        let _ = secret.insert("Scopes", entry.scopes.clone());
-        let _ = secrets.insert(entry.name.as_str(), secret);
+        let _ = secret.insert("Type", entry.kind);
+        let _ = secret.insert("Value", entry.value);
+        let _ = secret.insert("Scopes", entry.scopes.to_vec());
+        let _ = secrets.insert(entry.name, secret);
     }
     let mut doc = ZendHashTable::with_capacity(5);
     let _ = doc.insert("SiteID", snapshot.map_or("", |s| s.site_id()));
     let _ = doc.insert("Secrets", secrets);
-    let _ = doc.insert("Count", entries.len() as i64);
+    let _ = doc.insert("Count", count as i64);
     let _ = doc.insert("Version", snapshot.map_or("", |s| s.version()));
     let _ = doc.insert("Scopes", vec!["web"]);
     doc

@@ -5,14 +5,17 @@
 //! any change. That makes a hit as cheap as `ini_get()`. The price is that a string must outlive
 //! every PHP value that may point to it: a set that stops being current is retired, and retired
 //! sets are freed only after the request, when no PHP value remains (see [`crate::hot`]).
+//!
+//! The strings of a set live in one arena of their own, left out of core dumps like the snapshot's
+//! values (`secrets_core::snapshot::arena`), and zeroed and unmapped with the set.
 
 use std::cell::Cell;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
 use ext_php_rs::ffi::zend_string;
+use secrets_core::snapshot::arena::Arena;
 use secrets_core::Snapshot;
-use zeroize::Zeroize;
 
 /// GC_STRING | IS_STR_INTERNED | IS_STR_PERSISTENT | IS_STR_VALID_UTF8 (Zend/zend_types.h).
 const INTERNED_TYPE_INFO: u32 = 6 | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 9);
@@ -25,6 +28,8 @@ const HEADER: usize = std::mem::offset_of!(zend_string, val);
 pub struct PhpValues {
     /// Keeps the snapshot, so that its address identifies it for as long as these strings live.
     snapshot: Arc<Snapshot>,
+    /// Holds the strings; freed with the set.
+    _arena: Arena,
     strings: Vec<NonNull<zend_string>>,
     /// Per entry, the last interned PHP string that named it in this request. An interned string
     /// lives until the end of the request at least, so within a request the same pointer means
@@ -35,10 +40,29 @@ pub struct PhpValues {
 impl PhpValues {
     /// Makes a string for every entry of `snapshot`.
     pub fn new(snapshot: &Arc<Snapshot>) -> PhpValues {
-        let strings: Vec<_> =
-            snapshot.entries().iter().map(|entry| interned(entry.value.as_bytes())).collect();
+        let align = std::mem::align_of::<zend_string>();
+        let size = |len: usize| HEADER + len + 1;
+        let mut arena =
+            Arena::new(snapshot.entries().map(|e| size(e.value.len()).next_multiple_of(align)).sum());
+        let offsets: Vec<usize> = snapshot
+            .entries()
+            .map(|entry| {
+                let bytes = entry.value.as_bytes();
+                let at =
+                    arena.reserve(size(bytes.len()), align).unwrap_or_else(|| unreachable!("sized for all"));
+                interned(arena.bytes_mut(at, size(bytes.len())), bytes);
+                at
+            })
+            .collect();
+        let strings: Vec<_> = offsets
+            .into_iter()
+            .map(|at| {
+                // SAFETY: an address inside the arena's mapping, which is never null.
+                unsafe { NonNull::new_unchecked(arena.address(at).cast::<zend_string>()) }
+            })
+            .collect();
         let known_names = vec![Cell::new(std::ptr::null()); strings.len()];
-        PhpValues { snapshot: snapshot.clone(), strings, known_names }
+        PhpValues { snapshot: snapshot.clone(), _arena: arena, strings, known_names }
     }
 
     /// Whether these are the values of `snapshot`.
@@ -77,35 +101,22 @@ impl PhpValues {
     }
 }
 
-impl Drop for PhpValues {
-    fn drop(&mut self) {
-        for s in self.strings.drain(..) {
-            // SAFETY: made by `interned` below with libc::malloc; this set owns it, and it is only
-            // dropped once no PHP value can point to it (after the request, or never handed out).
-            unsafe {
-                let len = (*s.as_ptr()).len;
-                std::slice::from_raw_parts_mut(s.as_ptr().cast::<u8>(), HEADER + len + 1).zeroize();
-                libc::free(s.as_ptr().cast());
-            }
-        }
-    }
-}
-
-/// A persistent, interned zend_string holding `bytes`, as `zend_string_init_interned` makes one.
-fn interned(bytes: &[u8]) -> NonNull<zend_string> {
-    // SAFETY: the allocation holds the header, the bytes and the terminating NUL that PHP expects.
+/// Writes into `place` (the header, `bytes` and the terminating NUL, aligned for a zend_string) a
+/// persistent, interned zend_string, as `zend_string_init_interned` makes one. The arena that holds
+/// it is zeroed and unmapped when the set is dropped, once no PHP value can point to it (after the
+/// request, or never handed out).
+fn interned(place: &mut [u8], bytes: &[u8]) {
+    assert_eq!(place.len(), HEADER + bytes.len() + 1);
+    assert_eq!(place.as_ptr().align_offset(std::mem::align_of::<zend_string>()), 0);
+    let raw = place.as_mut_ptr().cast::<zend_string>();
+    // SAFETY: `place` is exactly a header, the bytes and a NUL, suitably aligned (checked above),
+    // and nothing else refers to it yet.
     unsafe {
-        let raw = libc::malloc(HEADER + bytes.len() + 1).cast::<zend_string>();
-        let Some(s) = NonNull::new(raw) else {
-            std::alloc::handle_alloc_error(std::alloc::Layout::new::<zend_string>())
-        };
         (*raw).gc.refcount = 1;
         (*raw).gc.u.type_info = INTERNED_TYPE_INFO;
         (*raw).h = 0;
         (*raw).len = bytes.len();
-        let val = (*raw).val.as_mut_ptr().cast::<u8>();
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), val, bytes.len());
-        *val.add(bytes.len()) = 0;
-        s
     }
+    place[HEADER..HEADER + bytes.len()].copy_from_slice(bytes);
+    place[HEADER + bytes.len()] = 0;
 }

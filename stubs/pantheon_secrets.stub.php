@@ -81,13 +81,16 @@ function mock(array $secrets): void {}
 function unmock(): void {}
 
 /**
- * Thrown by mock() when the mock is disabled or given a malformed secret. Thrown by the
- * extension only: it cannot be instantiated from PHP.
+ * Thrown by mock() when the mock is disabled or given a malformed secret. A plain
+ * \RuntimeException with RuntimeException's constructor: code that wraps the extension, and its
+ * tests, can make and throw one too.
+ *
+ * ```php
+ * throw new Pantheon\Secrets\SecretsException('STRIPE_KEY is not set', 0, $previous);
+ * ```
  */
 class SecretsException extends \RuntimeException
 {
-    /** @throws \Exception always: only the extension makes these. */
-    public function __construct() {}
 }
 
 }

@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 
@@ -238,6 +238,7 @@ impl Cache {
             fetcher.backend = None;
             fetcher.opened_for = Some(config.clone());
         }
+        let started = Instant::now();
         let fetched = match fetcher.backend.as_mut() {
             Some(backend) => backend.fetch(),
             None => (self.opener)(&config).and_then(|opened| {
@@ -251,6 +252,9 @@ impl Cache {
             let doc = Document::parse(&bytes).map_err(|e| FetchError::transient(e.to_string()))?;
             Ok(self.snapshot_of(&doc, &config.environment))
         });
+        // Every pause counts from the end of the attempt: an attempt that hung until its timeout
+        // must not use up the back-off that follows it.
+        let now = now.saturating_add(millis(started.elapsed()));
         let mut state = self.write();
         state.fetch_count += 1;
         match parsed {
@@ -595,6 +599,41 @@ mod tests {
         assert_eq!(get(&cache, 5_010).0.as_deref(), Some("one"));
         assert_eq!(get(&cache, 7_500).0.as_deref(), Some("two"), "the first call after the back-off fetches");
         assert_eq!(fetches.load(Ordering::SeqCst), 3);
+    }
+
+    /// A backend that takes `.0` to fail, as a service that hangs until the timeout does.
+    struct Hanging(Duration, Arc<AtomicU64>);
+
+    impl Backend for Hanging {
+        fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError> {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(self.0);
+            Err(FetchError::transient("timed out"))
+        }
+    }
+
+    #[test]
+    fn cache_backoff_counts_from_the_end_of_a_slow_attempt() {
+        let count = Arc::new(AtomicU64::new(0));
+        let c = count.clone();
+        let cache = Cache::with_opener(
+            zend_hash,
+            Box::new(move |_| {
+                Ok(Some(Box::new(Hanging(Duration::from_millis(1_100), c.clone())) as Box<dyn Backend>))
+            }),
+        );
+        cache.configure(
+            1,
+            Config::read(|n| (n == ini::BACKEND).then(|| "file:///hangs.json".into()), |_| None),
+        );
+        assert!(get(&cache, 0).1.is_some(), "the first attempt fails after 1.1 s");
+        // The first pause is 0.5–1 s; counted from the start of the attempt it would be over already.
+        let retry_in = cache.status(1_150).retry_in;
+        assert!(retry_in.is_some_and(|r| r > 0.0), "retry_in right after the first failure: {retry_in:?}");
+        assert_eq!(get(&cache, 1_150), (None, None), "no second attempt inside the back-off");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert!(get(&cache, 2_200).1.is_some(), "the next attempt comes once the back-off is over");
+        assert_eq!(count.load(Ordering::SeqCst), 2);
     }
 
     #[test]

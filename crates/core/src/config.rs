@@ -156,20 +156,42 @@ pub mod ini {
     ];
 }
 
-/// Whether `value` is acceptable for the numeric setting `name` (non-negative integer).
+/// The longest TTL, stale limit or back-off cap accepted, in seconds: one year. Anything longer
+/// is a typo (or an overflow), not a policy.
+pub const MAX_SECONDS: u64 = 31_536_000;
+/// The longest timeout accepted, in milliseconds: ten minutes.
+pub const MAX_TIMEOUT_MS: u64 = 600_000;
+
+/// The numeric settings with the smallest and largest value each accepts. A timeout of 0 would
+/// make every fetch fail at once, so timeouts start at 1 ms.
+pub const RANGES: &[(&str, u64, u64)] = &[
+    (ini::TTL, 0, MAX_SECONDS),
+    (ini::STALE_LIMIT, 0, MAX_SECONDS),
+    (ini::BACKOFF_MAX, 0, MAX_SECONDS),
+    (ini::CONNECT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS),
+    (ini::TIMEOUT_MS, 1, MAX_TIMEOUT_MS),
+];
+
+/// The number `value` stands for when it is acceptable for the numeric setting `name`.
+fn number_in_range(name: &str, value: &str) -> Option<u64> {
+    let (_, min, max) = RANGES.iter().find(|(n, _, _)| *n == name)?;
+    value.trim().parse::<u64>().ok().filter(|n| (*min..=*max).contains(n))
+}
+
+/// Whether `value` is acceptable for the setting `name`: a numeric setting takes an integer within
+/// its [`RANGES`]; other settings take any text.
 pub fn valid_setting(name: &str, value: &str) -> bool {
-    let numeric = [ini::TTL, ini::STALE_LIMIT, ini::BACKOFF_MAX, ini::CONNECT_TIMEOUT_MS, ini::TIMEOUT_MS];
-    !numeric.contains(&name) || value.trim().parse::<u64>().is_ok()
+    !RANGES.iter().any(|(n, _, _)| *n == name) || number_in_range(name, value).is_some()
 }
 
 impl Config {
     /// Builds the configuration from ini settings (`setting`) and the process environment (`env`).
-    /// A missing or unparsable numeric setting takes its default.
+    /// A missing, unparsable or out-of-range numeric setting takes its default.
     pub fn read(setting: impl Fn(&str) -> Option<String>, env: impl Fn(&str) -> Option<String>) -> Config {
         let text = |name: &str| setting(name).unwrap_or_default().trim().to_string();
         let number = |name: &str| {
             let default = ini::DEFAULTS.iter().find(|(n, _)| *n == name).map_or("0", |(_, d)| d);
-            text(name).parse::<u64>().unwrap_or_else(|_| default.parse().unwrap_or(0))
+            number_in_range(name, &text(name)).unwrap_or_else(|| default.parse().unwrap_or(0))
         };
         let environment = match text(ini::ENVIRONMENT) {
             e if !e.is_empty() => e,
@@ -266,5 +288,27 @@ mod tests {
                 && !valid_setting(ini::TTL, "-1")
                 && valid_setting(ini::BACKEND, "x")
         );
+    }
+
+    #[test]
+    fn valid_setting_zero_timeouts_refused() {
+        for name in [ini::TIMEOUT_MS, ini::CONNECT_TIMEOUT_MS] {
+            assert!(!valid_setting(name, "0"), "{name}=0");
+            assert!(valid_setting(name, "1") && valid_setting(name, "600000"), "{name}");
+            assert!(!valid_setting(name, "600001"), "{name}");
+        }
+        let zero = config(&[(ini::TIMEOUT_MS, "0"), (ini::CONNECT_TIMEOUT_MS, "0")], &[]);
+        assert_eq!((zero.timeout, zero.connect_timeout), (Duration::from_secs(3), Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn valid_setting_ttl_above_a_year_refused() {
+        assert!(valid_setting(ini::TTL, "31536000"));
+        for name in [ini::TTL, ini::STALE_LIMIT, ini::BACKOFF_MAX] {
+            assert!(!valid_setting(name, "31536001"), "{name}");
+            assert!(!valid_setting(name, "18446744073709551615"), "{name}");
+        }
+        let huge = config(&[(ini::TTL, "18446744073709551615")], &[]);
+        assert_eq!(huge.ttl, Duration::from_secs(900), "an out-of-range TTL takes the default");
     }
 }

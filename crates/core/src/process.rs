@@ -20,6 +20,7 @@ use std::sync::{Arc, Once};
 
 use parking_lot::Mutex;
 
+use crate::backend::{self, PathCheck};
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::document::Document;
@@ -45,8 +46,9 @@ struct Slot {
     used: u64,
 }
 
-/// The cache of this process for `config` (made on first use, with `hash` as its name hash).
-pub fn cache_for(config: &Config, hash: NameHash) -> Arc<Cache> {
+/// The cache of this process for `config` (made on first use, with `hash` as its name hash and
+/// `check` as the rule for the paths of file backends).
+pub fn cache_for(config: &Config, hash: NameHash, check: Option<PathCheck>) -> Arc<Cache> {
     let mut slots = registry().slots.lock();
     let tick = slots.iter().map(|s| s.used).max().unwrap_or(0) + 1;
     if let Some(slot) = slots.iter_mut().find(|s| s.config == *config) {
@@ -58,7 +60,8 @@ pub fn cache_for(config: &Config, hash: NameHash) -> Arc<Cache> {
             slots.swap_remove(oldest);
         }
     }
-    let cache = Arc::new(Cache::new(hash));
+    let opener = Box::new(move |config: &_| backend::open_checked(config, check));
+    let cache = Arc::new(Cache::with_opener(hash, opener));
     cache.configure(0, config.clone());
     if let Some(doc) = registry().mock.lock().clone() {
         cache.mock(doc);
@@ -86,6 +89,11 @@ pub fn unmock() {
         slot.cache.unmock();
     }
     *registry.mock.lock() = None;
+}
+
+/// Whether [`mock`] is in force.
+pub fn mocked() -> bool {
+    registry().mock.lock().is_some()
 }
 
 /// How many caches this process holds now.
@@ -176,21 +184,21 @@ mod tests {
     fn cache_for_same_config_same_cache() {
         let _turn = SERIAL.lock();
         let a = config("file:///process-same.json", "dev");
-        assert!(Arc::ptr_eq(&cache_for(&a, zend_hash), &cache_for(&a.clone(), zend_hash)));
+        assert!(Arc::ptr_eq(&cache_for(&a, zend_hash, None), &cache_for(&a.clone(), zend_hash, None)));
         let live = config("file:///process-same.json", "live");
-        assert!(!Arc::ptr_eq(&cache_for(&a, zend_hash), &cache_for(&live, zend_hash)));
+        assert!(!Arc::ptr_eq(&cache_for(&a, zend_hash, None), &cache_for(&live, zend_hash, None)));
     }
 
     #[test]
     fn cache_for_bounded_oldest_makes_room() {
         let _turn = SERIAL.lock();
         let first = config("file:///process-bounded-0.json", "dev");
-        let kept = cache_for(&first, zend_hash);
+        let kept = cache_for(&first, zend_hash, None);
         for i in 1..=MAX_CACHES {
-            cache_for(&config(&format!("file:///process-bounded-{i}.json"), "dev"), zend_hash);
+            cache_for(&config(&format!("file:///process-bounded-{i}.json"), "dev"), zend_hash, None);
         }
         assert!(cache_count() <= MAX_CACHES);
-        assert!(!Arc::ptr_eq(&kept, &cache_for(&first, zend_hash)), "the oldest was evicted");
+        assert!(!Arc::ptr_eq(&kept, &cache_for(&first, zend_hash, None)), "the oldest was evicted");
     }
 
     /// Many threads, two configurations interleaved in each thread (as two vhosts served by one
@@ -207,7 +215,7 @@ mod tests {
             let a = a.clone();
             std::thread::spawn(move || {
                 for _ in 0..200 {
-                    cache_for(&a, zend_hash).refresh(1).unwrap();
+                    cache_for(&a, zend_hash, None).refresh(1).unwrap();
                 }
             })
         };
@@ -222,7 +230,7 @@ mod tests {
                         } else {
                             (&b, &mut rb, "site-b-live")
                         };
-                        let cache = cache_for(config, zend_hash);
+                        let cache = cache_for(config, zend_hash, None);
                         if !reader.is_current(&cache, 10) {
                             reader.catch_up(&cache, 10);
                         }
@@ -235,7 +243,11 @@ mod tests {
             assert!(r.join().unwrap(), "every answer belongs to the configuration it was asked with");
         }
         refresher.join().unwrap();
-        assert_eq!(cache_for(&b, zend_hash).status(10).fetch_count, 1, "b was fetched once for all switches");
+        assert_eq!(
+            cache_for(&b, zend_hash, None).status(10).fetch_count,
+            1,
+            "b was fetched once for all switches"
+        );
         std::fs::remove_file(&a_path).unwrap();
         std::fs::remove_file(&b_path).unwrap();
     }
@@ -244,14 +256,14 @@ mod tests {
     fn cache_for_fork_child_gets_fresh_ones() {
         let _turn = SERIAL.lock();
         let a = config("file:///process-fork.json", "dev");
-        let parent = Arc::as_ptr(&cache_for(&a, zend_hash)) as usize;
+        let parent = Arc::as_ptr(&cache_for(&a, zend_hash, None)) as usize;
         let forks_before = forks();
         // SAFETY: the child only touches atomics, a fresh mutex and the allocator, then exits
         // without unwinding.
         let pid = unsafe { libc::fork() };
         assert!(pid >= 0);
         if pid == 0 {
-            let child = cache_for(&a, zend_hash);
+            let child = cache_for(&a, zend_hash, None);
             let fresh = Arc::as_ptr(&child) as usize != parent
                 && child.status(0).fetch_count == 0
                 && forks() == forks_before + 1;
@@ -263,7 +275,11 @@ mod tests {
         // SAFETY: waiting for our own child.
         unsafe { libc::waitpid(pid, &mut code, 0) };
         assert_eq!(code, 0, "the child must get its own caches");
-        assert_eq!(Arc::as_ptr(&cache_for(&a, zend_hash)) as usize, parent, "the parent keeps its cache");
+        assert_eq!(
+            Arc::as_ptr(&cache_for(&a, zend_hash, None)) as usize,
+            parent,
+            "the parent keeps its cache"
+        );
         assert_eq!(forks(), forks_before);
     }
 }

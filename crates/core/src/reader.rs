@@ -87,14 +87,14 @@ mod tests {
         assert!(!first.is_current(&cache, 1));
         assert_eq!(first.catch_up(&cache, 1), None);
         assert!(first.is_current(&cache, 2));
-        assert_eq!(first.snapshot().unwrap().get("A").unwrap().value.as_str(), "one");
+        assert_eq!(first.snapshot().unwrap().get("A").unwrap().value, "one");
 
         rewrite(&path, "two");
         second.catch_up(&cache, 3);
         cache.refresh(3).unwrap();
         assert!(!first.is_current(&cache, 4), "a refresh elsewhere must be noticed");
         first.catch_up(&cache, 4);
-        assert_eq!(first.snapshot().unwrap().get("A").unwrap().value.as_str(), "two");
+        assert_eq!(first.snapshot().unwrap().get("A").unwrap().value, "two");
         assert_eq!(cache.status(4).fetch_count, 2);
         std::fs::remove_file(&path).unwrap();
     }
@@ -112,7 +112,7 @@ mod tests {
                         if !reader.is_current(&cache, 10 + i / 100) {
                             reader.catch_up(&cache, 10 + i / 100);
                         }
-                        reader.snapshot().and_then(|s| s.get("A")).is_some_and(|e| e.value.as_str() == "one")
+                        reader.snapshot().and_then(|s| s.get("A")).is_some_and(|e| e.value == "one")
                     })
                 })
             })

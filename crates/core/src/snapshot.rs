@@ -1,9 +1,14 @@
 //! The resolved secrets of one fetch, as an immutable lookup table.
 //!
 //! Lookups take a precomputed hash of the name, so that the PHP layer can pass the hash PHP
-//! already keeps in every string (`ZSTR_H`) and the hit path hashes nothing.
+//! already keeps in every string (`ZSTR_H`) and the hit path hashes nothing. The values are copied
+//! into an [`arena::Arena`] of their own, left out of core dumps, and the resolved copies they came
+//! from are zeroed as they are dropped.
+
+pub mod arena;
 
 use crate::document::Value;
+use arena::Arena;
 
 /// A resolved secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,10 +26,45 @@ pub struct Entry {
 /// A hash function over names; the same one must serve building and lookup.
 pub type NameHash = fn(&[u8]) -> u64;
 
+/// A secret as a snapshot holds it: everything but the value, which is in the snapshot's arena.
+#[derive(Debug)]
+struct Held {
+    name: String,
+    kind: String,
+    scopes: Vec<String>,
+    /// Offset and length of the value in the arena.
+    value: (usize, usize),
+}
+
+/// A secret of a snapshot, borrowed from it.
+#[derive(Clone, Copy)]
+pub struct HeldEntry<'a> {
+    /// The secret's name.
+    pub name: &'a str,
+    /// Its value in this environment (in the snapshot's arena).
+    pub value: &'a str,
+    /// Its type (`runtime`, `env`, `composer`, …).
+    pub kind: &'a str,
+    /// Its scopes.
+    pub scopes: &'a [String],
+}
+
+impl std::fmt::Debug for HeldEntry<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeldEntry")
+            .field("name", &self.name)
+            .field("value", &"[REDACTED]")
+            .field("kind", &self.kind)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
 /// The resolved secrets of one fetch, in name order, with an open-addressing index.
 #[derive(Debug)]
 pub struct Snapshot {
-    entries: Vec<Entry>,
+    entries: Vec<Held>,
+    values: Arena,
     hashes: Vec<u64>,
     /// Index + 1 into `entries`; 0 marks an empty slot. Its length is a power of two.
     slots: Vec<u32>,
@@ -34,8 +74,19 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Builds the table; `hash` is the function lookups will use.
+    /// Builds the table; `hash` is the function lookups will use. The values move into the
+    /// snapshot's arena; the `Entry` values they came from are zeroed as they are dropped.
     pub fn new(entries: Vec<Entry>, hash: NameHash) -> Snapshot {
+        let mut values = Arena::new(entries.iter().map(|e| e.value.len()).sum());
+        let entries: Vec<Held> = entries
+            .into_iter()
+            .map(|entry| {
+                let Entry { name, value, kind, scopes } = entry;
+                let at =
+                    values.push(value.as_bytes()).unwrap_or_else(|| unreachable!("sized for every value"));
+                Held { name, kind, scopes, value: (at, value.len()) }
+            })
+            .collect();
         let size = (entries.len() * 2).next_power_of_two().max(8);
         let mut slots = vec![0u32; size];
         let hashes: Vec<u64> = entries.iter().map(|e| hash(e.name.as_bytes())).collect();
@@ -46,7 +97,15 @@ impl Snapshot {
             }
             slots[at] = i as u32 + 1;
         }
-        Snapshot { entries, hashes, slots, hash, site_id: String::new(), version: String::new() }
+        Snapshot { entries, values, hashes, slots, hash, site_id: String::new(), version: String::new() }
+    }
+
+    fn view<'a>(&'a self, held: &'a Held) -> HeldEntry<'a> {
+        let (at, len) = held.value;
+        let bytes = self.values.bytes(at, len);
+        // SAFETY: the bytes were copied from a `String` in `new` and never changed since.
+        let value = unsafe { std::str::from_utf8_unchecked(bytes) };
+        HeldEntry { name: &held.name, value, kind: &held.kind, scopes: &held.scopes }
     }
 
     /// The position in [`Snapshot::entries`] of `name`, whose hash under this table's function is `h`.
@@ -75,13 +134,22 @@ impl Snapshot {
 
     /// Finds `name`, whose hash under this table's function is `h`.
     #[inline]
-    pub fn get_hashed(&self, h: u64, name: &[u8]) -> Option<&Entry> {
-        self.position_hashed(h, name).map(|at| &self.entries[at])
+    pub fn get_hashed(&self, h: u64, name: &[u8]) -> Option<HeldEntry<'_>> {
+        self.position_hashed(h, name).map(|at| self.entry(at))
     }
 
     /// Finds `name`.
-    pub fn get(&self, name: &str) -> Option<&Entry> {
+    pub fn get(&self, name: &str) -> Option<HeldEntry<'_>> {
         self.get_hashed((self.hash)(name.as_bytes()), name.as_bytes())
+    }
+
+    /// The entry at `position` (as [`Snapshot::position_hashed`] gives it).
+    ///
+    /// # Panics
+    /// When `position` is not below [`Snapshot::len`].
+    #[inline]
+    pub fn entry(&self, position: usize) -> HeldEntry<'_> {
+        self.view(&self.entries[position])
     }
 
     /// The same snapshot, labelled with the site and version of the document it came from.
@@ -102,8 +170,8 @@ impl Snapshot {
     }
 
     /// Every entry, in name order.
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = HeldEntry<'_>> + '_ {
+        self.entries.iter().map(|held| self.view(held))
     }
 
     /// How many secrets the snapshot holds.
@@ -143,7 +211,7 @@ mod tests {
         let entries: Vec<Entry> = (0..1000).map(|i| entry(&format!("K{i}"), &format!("v{i}"))).collect();
         let snap = Snapshot::new(entries, zend_hash);
         for i in 0..1000 {
-            assert_eq!(snap.get(&format!("K{i}")).map(|e| e.value.as_str()), Some(format!("v{i}").as_str()));
+            assert_eq!(snap.get(&format!("K{i}")).map(|e| e.value), Some(format!("v{i}").as_str()));
         }
         assert!(snap.get("K1000").is_none());
         assert!(snap.get("").is_none());
@@ -156,8 +224,8 @@ mod tests {
             7
         }
         let snap = Snapshot::new(vec![entry("A", "a"), entry("B", "b"), entry("C", "c")], constant);
-        assert_eq!(snap.get("B").map(|e| e.value.as_str()), Some("b"));
-        assert_eq!(snap.get("C").map(|e| e.value.as_str()), Some("c"));
+        assert_eq!(snap.get("B").map(|e| e.value), Some("b"));
+        assert_eq!(snap.get("C").map(|e| e.value), Some("c"));
         assert!(snap.get("D").is_none());
     }
 
@@ -165,6 +233,24 @@ mod tests {
     fn snapshot_empty_answers_none() {
         let snap = Snapshot::new(Vec::new(), zend_hash);
         assert!(snap.is_empty() && snap.get("A").is_none());
+    }
+
+    #[test]
+    fn snapshot_values_live_in_the_arena_and_debug_shows_none() {
+        let snap = Snapshot::new(vec![entry("A", "sk_live_a"), entry("B", ""), entry("C", "ccc")], zend_hash);
+        let a = snap.get("A").unwrap();
+        assert_eq!((a.value, a.kind, a.scopes), ("sk_live_a", "runtime", &["web".to_string()][..]));
+        let range = snap.values.address(0) as usize..snap.values.address(snap.values.len()) as usize;
+        for entry in snap.entries() {
+            assert!(
+                range.contains(&(entry.value.as_ptr() as usize)) || entry.value.is_empty(),
+                "{}",
+                entry.name
+            );
+        }
+        assert_eq!(snap.entry(2).value, "ccc");
+        let debug = format!("{snap:?} {a:?}");
+        assert!(!debug.contains("sk_live_a") && !debug.contains("ccc"), "{debug}");
     }
 
     #[test]

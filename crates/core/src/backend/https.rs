@@ -15,7 +15,7 @@ use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConf
 use ureq::Agent;
 use zeroize::Zeroizing;
 
-use super::{Backend, FailureKind, FetchError, MAX_DOCUMENT_BYTES};
+use super::{read_document, Backend, FailureKind, FetchError, ReadError, MAX_DOCUMENT_BYTES};
 use crate::config::Config;
 
 /// The longest `Retry-After` honoured; a longer one is cut to this.
@@ -31,8 +31,15 @@ pub const MISMATCHED_IDENTITY: &str =
 pub struct HttpsBackend {
     url: String,
     agent: Agent,
-    timeout: Duration,
+    timeouts: Timeouts,
     last_status: Option<u16>,
+}
+
+/// The two timeouts, so that a message names the one that fired.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    connect: Duration,
+    whole: Duration,
 }
 
 impl HttpsBackend {
@@ -54,7 +61,8 @@ impl HttpsBackend {
             .timeout_global(Some(config.timeout))
             .build()
             .into();
-        Ok(HttpsBackend { url: url.to_string(), agent, timeout: config.timeout, last_status: None })
+        let timeouts = Timeouts { connect: config.connect_timeout, whole: config.timeout };
+        Ok(HttpsBackend { url: url.to_string(), agent, timeouts, last_status: None })
     }
 }
 
@@ -80,8 +88,10 @@ impl Backend for HttpsBackend {
                 Ok(response) => response,
                 // One quick retry for a connection the service dropped (a restart, an idle
                 // connection closed under us), while most of the time budget is left.
-                Err(e) if attempt == 1 && retryable(&e) && started.elapsed() < self.timeout / 2 => continue,
-                Err(e) => return Err(FetchError::transient(cause(&e, self.timeout))),
+                Err(e) if attempt == 1 && retryable(&e) && started.elapsed() < self.timeouts.whole / 2 => {
+                    continue
+                }
+                Err(e) => return Err(FetchError::transient(cause(&e, self.timeouts))),
             };
             let status = response.status().as_u16();
             self.last_status = Some(status);
@@ -89,9 +99,17 @@ impl Backend for HttpsBackend {
                 |kind: FailureKind, message: String| FetchError { kind, message, status: Some(status) };
             return match status {
                 200 => {
-                    let body = response.body_mut().with_config().limit(MAX_DOCUMENT_BYTES).read_to_vec();
-                    body.map(Zeroizing::new)
-                        .map_err(|e| with_status(FailureKind::Transient, cause(&e, self.timeout)))
+                    let size_hint = response.body().content_length().unwrap_or(0);
+                    let mut reader = response.body_mut().with_config().limit(MAX_DOCUMENT_BYTES).reader();
+                    read_document(&mut reader, size_hint, || Ok::<(), ()>(())).map_err(|e| {
+                        let message = match e {
+                            ReadError::Io(io) => cause(&ureq_error(io), self.timeouts),
+                            ReadError::TooLarge | ReadError::Stopped(()) => {
+                                format!("response larger than {MAX_DOCUMENT_BYTES} bytes")
+                            }
+                        };
+                        with_status(FailureKind::Transient, message)
+                    })
                 }
                 401 | 403 | 404 => {
                     Err(with_status(FailureKind::Revoked, format!("HTTP {status}: access refused")))
@@ -117,6 +135,17 @@ impl Backend for HttpsBackend {
     }
 }
 
+/// The ureq error a body reader's `io::Error` carries (ureq wraps its own errors in one).
+fn ureq_error(io: std::io::Error) -> ureq::Error {
+    if io.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
+        if let Some(Ok(e)) = io.into_inner().map(|inner| inner.downcast::<ureq::Error>()) {
+            return *e;
+        }
+        return ureq::Error::ConnectionFailed;
+    }
+    ureq::Error::Io(io)
+}
+
 fn retryable(e: &ureq::Error) -> bool {
     match e {
         ureq::Error::Io(io) => matches!(
@@ -130,13 +159,22 @@ fn retryable(e: &ureq::Error) -> bool {
     }
 }
 
-/// What went wrong, in a few words; never a body or a value.
-fn cause(e: &ureq::Error, timeout: Duration) -> String {
+/// What went wrong, in a few words; never a body or a value. A timeout names the setting that
+/// fired: the connect timeout covers the TCP connection and the TLS handshake, the whole-fetch
+/// timeout everything.
+fn cause(e: &ureq::Error, timeouts: Timeouts) -> String {
     match e {
-        ureq::Error::Timeout(_) => format!("timed out after {} ms", timeout.as_millis()),
+        ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => format!(
+            "connecting timed out after {} ms (pantheon_secrets.connect_timeout_ms)",
+            timeouts.connect.as_millis()
+        ),
+        ureq::Error::Timeout(_) => {
+            format!("timed out after {} ms (pantheon_secrets.timeout_ms)", timeouts.whole.as_millis())
+        }
         ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused => "connection refused".into(),
+        // The system's own connect timeout, shorter than ours.
         ureq::Error::Io(io) if io.kind() == ErrorKind::TimedOut => {
-            format!("timed out after {} ms", timeout.as_millis())
+            "connecting timed out (by the system)".into()
         }
         // rustls reports certificate and handshake failures as invalid data.
         ureq::Error::Io(io) if io.kind() == ErrorKind::InvalidData => format!("TLS: {io}"),
@@ -264,5 +302,33 @@ mod tests {
         assert_eq!(err.kind, FailureKind::Transient);
         assert_eq!(err.message, "connection refused");
         assert_eq!(backend.last_status(), None);
+    }
+
+    #[test]
+    fn https_fetch_connect_timeout_names_the_connect_timeout() {
+        // Accepted by the kernel, never answered: the TLS handshake hangs, inside the connect timeout.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let settings =
+            [(ini::BACKEND, url.as_str()), (ini::CONNECT_TIMEOUT_MS, "200"), (ini::TIMEOUT_MS, "5000")];
+        let mut backend = open(&config(&settings)).unwrap().unwrap();
+        let started = Instant::now();
+        let err = backend.fetch().unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(2_000), "{:?}", started.elapsed());
+        assert_eq!(err.kind, FailureKind::Transient);
+        assert_eq!(err.message, "connecting timed out after 200 ms (pantheon_secrets.connect_timeout_ms)");
+    }
+
+    #[test]
+    fn https_fetch_whole_timeout_names_the_whole_timeout() {
+        // The same silent listener, with a connect timeout longer than the whole one: the
+        // whole-fetch timeout fires first, and the message names it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let settings =
+            [(ini::BACKEND, url.as_str()), (ini::CONNECT_TIMEOUT_MS, "5000"), (ini::TIMEOUT_MS, "200")];
+        let mut backend = open(&config(&settings)).unwrap().unwrap();
+        let err = backend.fetch().unwrap_err();
+        assert_eq!(err.message, "timed out after 200 ms (pantheon_secrets.timeout_ms)");
     }
 }

@@ -11,15 +11,16 @@ abstract class FixtureTestCase extends TestCase
 
     protected function setUp(): void
     {
-        $this->fixture = tempnam(sys_get_temp_dir(), 'sample-app-secrets');
-        ini_set('pantheon_secrets.backend', 'file://' . $this->fixture);
+        // The backend cannot be set with ini_set() (it is a php.ini or per-directory setting), so
+        // the suite names its fixture as Pantheon's SDK does: CUSTOMER_SECRETS_FAKE_FILE, set in
+        // bootstrap.php, which the extension reads while pantheon_secrets.backend is empty.
+        $this->fixture = (string) getenv('CUSTOMER_SECRETS_FAKE_FILE');
         ini_set('pantheon_secrets.environment', 'dev');
     }
 
     protected function tearDown(): void
     {
         @unlink($this->fixture);
-        ini_restore('pantheon_secrets.backend');
         ini_restore('pantheon_secrets.environment');
     }
 

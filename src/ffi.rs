@@ -1,15 +1,39 @@
-//! What the extension reads from the engine directly, behind a small safe API: this thread's ini
-//! values, the environment as PHP's `getenv()` sees it, and the SAPI's name.
+//! The PHP functions and symbols this extension reaches that ext-php-rs's bindings do not carry,
+//! each behind a small safe wrapper.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, c_int, CStr, CString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
-use ext_php_rs::ffi::{sapi_module, zend_ini_entry};
-use ext_php_rs::zend::ExecutorGlobals;
+use ext_php_rs::ffi::{sapi_module, zend_class_entry, zend_ini_entry};
+use ext_php_rs::zend::{ClassEntry, ExecutorGlobals};
 
 extern "C" {
-    // From the PHP binary that loads us (main/SAPI.h, PHP 8.x): the SAPI's own variables (FastCGI
-    // parameters, Apache's SetEnv and subprocess_env), copied with emalloc; null when absent.
+    // main/fopen_wrappers.h: 0 when `path` is inside open_basedir (or none is set), -1 otherwise.
+    fn php_check_open_basedir_ex(path: *const c_char, warn: c_int) -> c_int;
+    // ext/spl/spl_exceptions.h.
+    static spl_ce_RuntimeException: *mut zend_class_entry;
+    // main/SAPI.h: the SAPI's own variables (FastCGI parameters, Apache's SetEnv and
+    // subprocess_env), copied with emalloc; null when absent.
     fn sapi_getenv(name: *const c_char, name_len: usize) -> *mut c_char;
+}
+
+/// Whether PHP's `open_basedir` of the current request allows reading `path`, by PHP's own rule
+/// (the path is resolved, symlinks included, and compared with every allowed directory). Raises no
+/// warning: the caller words the refusal.
+pub fn open_basedir_allows(path: &Path) -> bool {
+    let Ok(path) = CString::new(path.as_os_str().as_bytes()) else {
+        return false; // a NUL in a path names nothing that may be opened
+    };
+    // SAFETY: `path` is a NUL-terminated string that outlives the call; PHP only reads it and its
+    // own per-request settings. Called only from PHP's thread, during a request or start-up.
+    unsafe { php_check_open_basedir_ex(path.as_ptr(), 0) == 0 }
+}
+
+/// `\RuntimeException`'s class entry.
+pub fn runtime_exception() -> &'static ClassEntry {
+    // SAFETY: SPL is part of PHP and registers RuntimeException before any extension starts.
+    unsafe { &*spl_ce_RuntimeException }
 }
 
 /// The current value of ini setting `name` in this thread (PHP keeps one table per thread under
