@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::cli::CliError;
 use crate::messages;
-use crate::server::BASE;
+use crate::server::{BASE, ERROR_CODE_HEADER};
 
 /// How to reach the management API.
 #[derive(Debug, Args)]
@@ -137,15 +137,7 @@ impl Api {
             if response.status().is_success() {
                 return Ok(response);
             }
-            let status = response.status().as_u16();
-            let body: serde_json::Value = response.json().unwrap_or_default();
-            return Err(ClientError::Api {
-                status,
-                code: body["code"].as_str().unwrap_or("unknown").to_string(),
-                message: body["message"]
-                    .as_str()
-                    .map_or_else(|| format!("the service answered {status}"), str::to_string),
-            });
+            return Err(api_error(response));
         }
         unreachable!("the loop returns")
     }
@@ -157,6 +149,23 @@ impl Api {
             .map_err(|e| ClientError::Http(without_url(&e)))?;
         Document::parse(&bytes).map_err(|e| ClientError::Http(format!("unexpected answer: {e}")))
     }
+}
+
+/// An error answer: the code from its header, the message from its body (a JSON string).
+fn api_error(response: Response) -> ClientError {
+    let status = response.status().as_u16();
+    let code = response
+        .headers()
+        .get(ERROR_CODE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown")
+        .to_string();
+    let body: serde_json::Value = response.json().unwrap_or_default();
+    let message = match body {
+        serde_json::Value::String(message) => message,
+        _ => format!("the service answered {status}"),
+    };
+    ClientError::Api { status, code, message }
 }
 
 fn without_url(e: &reqwest::Error) -> String {
@@ -209,6 +218,7 @@ fn set(api: &Api, owner: [&str; 2], secret: SecretArgs, env: Option<String>) -> 
         }
         None => {
             let mut body = json!({"name": name, "value": *value});
+            let fixed = kind.is_some() || scope.is_some();
             if let Some(kind) = kind {
                 body["type"] = json!(kind);
             }
@@ -216,7 +226,20 @@ fn set(api: &Api, owner: [&str; 2], secret: SecretArgs, env: Option<String>) -> 
                 let scopes: Vec<&str> = scope.split(',').map(str::trim).collect();
                 body["scopes"] = json!(scopes);
             }
-            api.send(Method::POST, api.url(&[owner[0], owner[1], "secrets"]), Some(&body))?;
+            // As the plugin does: a create that names an existing secret is refused (400,
+            // `secret_exists`); without type and scopes, the value is then sent as a PATCH.
+            match api.send(Method::POST, api.url(&[owner[0], owner[1], "secrets"]), Some(&body)) {
+                Err(ClientError::Api { code, .. }) if code == "secret_exists" => {
+                    if fixed {
+                        return Err(ClientError::Usage(messages::secret_exists(name)).into());
+                    }
+                    let body = json!({"value": *value});
+                    api.send(Method::PATCH, api.url(&[owner[0], owner[1], "secrets", name]), Some(&body))?;
+                }
+                result => {
+                    result?;
+                }
+            }
         }
     }
     eprintln!("[success] {}", messages::SECRET_SET);
@@ -225,11 +248,12 @@ fn set(api: &Api, owner: [&str; 2], secret: SecretArgs, env: Option<String>) -> 
 
 fn delete(api: &Api, owner: [&str; 2], name: &str, env: Option<String>) -> Result<(), CliError> {
     let mut url = api.url(&[owner[0], owner[1], "secrets", name]);
-    if let Some(env) = env {
-        url.query_pairs_mut().append_pair("env", &env);
+    if let Some(env) = &env {
+        url.query_pairs_mut().append_pair("env", env);
     }
     api.send(Method::DELETE, url, None)?;
-    eprintln!("[success] {}", messages::SECRET_DELETED);
+    let done = if env.is_some() { messages::OVERRIDE_DELETED } else { messages::SECRET_DELETED };
+    eprintln!("[success] {done}");
     Ok(())
 }
 

@@ -21,7 +21,7 @@ use tower::ServiceExt;
 
 pub use audit::{AuditSink, AuditWriter};
 pub use auth::{PeerCert, RateLimiter};
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, ERROR_CODE_HEADER};
 
 use crate::crypto;
 use crate::pki;

@@ -23,8 +23,11 @@ use crate::crypto::{CryptoError, Keyring};
 pub use model::*;
 
 /// The schema, one numbered migration per file; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/001_model.sql"), include_str!("migrations/002_generation.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_model.sql"),
+    include_str!("migrations/002_generation.sql"),
+    include_str!("migrations/0100_ids.sql"),
+];
 
 /// The key of `meta` naming the master key new values are sealed with.
 const CURRENT_KEY: &str = "current_key";
