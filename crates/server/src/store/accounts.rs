@@ -125,8 +125,10 @@ impl Store {
         Ok(sites)
     }
 
-    /// Creates a bearer token for `user` (creating the user if new) and grants it the
-    /// organizations and sites given. Returns the token; only its hash is stored.
+    /// Creates a bearer token for `user` (creating the user if new) with exactly these rights:
+    /// admin or not, and the organizations and sites given (names or UUIDs). The rights are the
+    /// token's, fixed now: other tokens of the user keep theirs. Returns the token; only its
+    /// hash is stored.
     pub fn create_token(&self, user: &str, admin: bool, orgs: &[String], sites: &[String]) -> Result<String> {
         check_id("user", user)?;
         let mut conn = self.conn()?;
@@ -140,21 +142,18 @@ impl Store {
             .iter()
             .map(|s| Ok(load_site(&tx, s)?.ok_or_else(|| site_not_found(s))?.name))
             .collect::<Result<Vec<String>>>()?;
-        tx.execute(
-            "INSERT INTO users (name, admin) VALUES (?1, ?2)
-             ON CONFLICT(name) DO UPDATE SET admin = max(admin, excluded.admin)",
-            params![user, admin],
-        )?;
+        tx.execute("INSERT OR IGNORE INTO users (name) VALUES (?1)", [user])?;
+        let token = format!("pss_{}", crypto::to_hex(&crypto::random_bytes(32)));
+        let hash = token_hash(&token);
+        tx.execute("INSERT INTO tokens (hash, user, admin) VALUES (?1, ?2, ?3)", params![hash, user, admin])?;
         for (kind, targets) in [("org", &orgs), ("site", &sites)] {
             for target in targets {
                 tx.execute(
-                    "INSERT OR IGNORE INTO grants (user, kind, target) VALUES (?1, ?2, ?3)",
-                    params![user, kind, target],
+                    "INSERT OR IGNORE INTO token_grants (token, kind, target) VALUES (?1, ?2, ?3)",
+                    params![hash, kind, target],
                 )?;
             }
         }
-        let token = format!("pss_{}", crypto::to_hex(&crypto::random_bytes(32)));
-        tx.execute("INSERT INTO tokens (hash, user) VALUES (?1, ?2)", params![token_hash(&token), user])?;
         tx.commit()?;
         Ok(token)
     }
@@ -162,19 +161,17 @@ impl Store {
     /// The user a bearer token belongs to, or `None`.
     pub fn user_for_token(&self, token: &str) -> Result<Option<User>> {
         let conn = self.conn()?;
+        let hash = token_hash(token);
         let found: Option<(String, bool)> = conn
-            .query_row(
-                "SELECT u.name, u.admin FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?1",
-                [token_hash(token)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT user, admin FROM tokens WHERE hash = ?1")?
+            .query_row([&hash], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let Some((name, admin)) = found else {
             return Ok(None);
         };
-        let mut stmt = conn.prepare_cached("SELECT kind, target FROM grants WHERE user = ?1")?;
+        let mut stmt = conn.prepare_cached("SELECT kind, target FROM token_grants WHERE token = ?1")?;
         let mut user = User { name, admin, orgs: Vec::new(), sites: Vec::new() };
-        let rows = stmt.query_map([&user.name], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([&hash], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
             let (kind, target) = row?;
             if kind == "org" {
@@ -246,6 +243,41 @@ mod tests {
         assert_ne!(site.uuid, org.uuid);
         assert_eq!(load_site(&conn, &site.uuid).unwrap().unwrap().name, "s1");
         assert_eq!(load_org(&conn, &org.uuid.to_ascii_uppercase()).unwrap().unwrap().name, "o1");
+        drop(conn);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn migration_token_rights_keeps_what_each_token_could_do() {
+        let dir = std::env::temp_dir().join(format!("ps-tok-{}", crypto::to_hex(&crypto::random_bytes(8))));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("secrets.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &super::super::MIGRATIONS[..3] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO users (name, admin) VALUES ('root', 1), ('ann', 0);
+                 INSERT INTO grants (user, kind, target) VALUES ('ann', 'site', 's1'), ('ann', 'org', 'o1');
+                 INSERT INTO tokens (hash, user) VALUES ('h-root', 'root'), ('h-ann', 'ann');",
+            )
+            .unwrap();
+        }
+        let conn = super::super::open_connection(&path).unwrap();
+        let admin = |hash: &str| -> bool {
+            conn.query_row("SELECT admin FROM tokens WHERE hash = ?1", [hash], |r| r.get(0)).unwrap()
+        };
+        assert!(admin("h-root") && !admin("h-ann"));
+        let grants: Vec<(String, String)> = conn
+            .prepare("SELECT kind, target FROM token_grants WHERE token = 'h-ann' ORDER BY kind")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(grants, [("org".to_string(), "o1".to_string()), ("site".to_string(), "s1".to_string())]);
         drop(conn);
         let _ = std::fs::remove_dir_all(&dir);
     }

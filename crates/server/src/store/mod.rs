@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_model.sql"),
     include_str!("migrations/002_generation.sql"),
     include_str!("migrations/0100_ids.sql"),
+    include_str!("migrations/0101_token_rights.sql"),
 ];
 
 /// The key of `meta` naming the master key new values are sealed with.
