@@ -169,7 +169,7 @@ pub enum Command {
         format: String,
     },
     /// Sets a site secret, or its value in one environment (`site.env`).
-    #[command(name = "secret:site:set")]
+    #[command(name = "secret:site:set", visible_aliases = ["secret:set", "secret-set"])]
     SiteSet {
         #[command(flatten)]
         api: ApiArgs,
@@ -179,7 +179,7 @@ pub enum Command {
         secret: SecretArgs,
     },
     /// Lists a site's secrets (values for one environment with `site.env`).
-    #[command(name = "secret:site:list")]
+    #[command(name = "secret:site:list", visible_aliases = ["secrets", "secret:list"])]
     SiteList {
         #[command(flatten)]
         api: ApiArgs,
@@ -189,7 +189,7 @@ pub enum Command {
         list: ListArgs,
     },
     /// Deletes a site secret, or only its value in one environment (`site.env`).
-    #[command(name = "secret:site:delete")]
+    #[command(name = "secret:site:delete", visible_aliases = ["secret:delete", "secret-delete"])]
     SiteDelete {
         #[command(flatten)]
         api: ApiArgs,
@@ -199,14 +199,14 @@ pub enum Command {
         name: String,
     },
     /// Writes the site's secrets document for local development (values with the user scope).
-    #[command(name = "secret:site:local-generate")]
+    #[command(name = "secret:site:local-generate", visible_aliases = ["secret:local-generate"])]
     LocalGenerate {
         #[command(flatten)]
         api: ApiArgs,
         /// The site.
         site: String,
         /// Where to write the JSON document (mode 0600).
-        #[arg(long)]
+        #[arg(long, default_value = "./secrets.json")]
         filepath: PathBuf,
     },
     /// Integrated Composer: prints COMPOSER_AUTH (or writes auth.json, or export lines) from the
@@ -214,7 +214,7 @@ pub enum Command {
     #[command(name = "ic:composer-auth")]
     ComposerAuth(crate::build::ComposerAuthArgs),
     /// Sets an organization secret, or its value in one environment (--env).
-    #[command(name = "secret:org:set")]
+    #[command(name = "secret:org:set", visible_aliases = ["secret-org-set"])]
     OrgSet {
         #[command(flatten)]
         api: ApiArgs,
@@ -227,7 +227,7 @@ pub enum Command {
         env: Option<String>,
     },
     /// Lists an organization's secrets.
-    #[command(name = "secret:org:list")]
+    #[command(name = "secret:org:list", visible_aliases = ["secret-org-list"])]
     OrgList {
         #[command(flatten)]
         api: ApiArgs,
@@ -237,7 +237,7 @@ pub enum Command {
         list: ListArgs,
     },
     /// Deletes an organization secret, or only its value in one environment (--env).
-    #[command(name = "secret:org:delete")]
+    #[command(name = "secret:org:delete", visible_aliases = ["secret-org-delete"])]
     OrgDelete {
         #[command(flatten)]
         api: ApiArgs,

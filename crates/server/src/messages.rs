@@ -6,6 +6,8 @@ pub const SECRET_SET: &str = "Secret successfully set.";
 pub const SECRET_DELETED: &str = "Secret successfully deleted.";
 /// After deleting an environment's override, which succeeds whether or not there was one.
 pub const OVERRIDE_DELETED: &str = "Secret environment override deleted if it existed.";
+/// A list command's warning when there is nothing to list.
+pub const NO_SECRETS: &str = "You have no Secrets.";
 /// How a value without the `user` scope is shown.
 pub const REDACTED: &str = "[REDACTED]";
 
@@ -36,5 +38,5 @@ pub fn secret_missing(name: &str) -> String {
 
 /// After `local-generate`.
 pub fn file_written(path: &str) -> String {
-    format!("Secrets file written to: {path}")
+    format!("Secrets file written to: {path}. Please review this file and adjust accordingly for your local usage.")
 }
