@@ -39,7 +39,7 @@ impl Store {
                 if !TYPES.contains(&kind) {
                     return Err(StoreError::invalid(
                         "invalid_type",
-                        format!("unknown type '{kind}': types are runtime, env, composer and file"),
+                        format!("unknown type '{kind}': types are {}", TYPES.join(", ")),
                     ));
                 }
                 check_secret_name(name, kind)?;
