@@ -1,5 +1,5 @@
 --TEST--
-bad input: missing, unreadable, empty and malformed documents each warn once, name file and field, and give null
+bad input: missing, unreadable, empty and malformed documents each warn once, name file and field, and give null; a misnamed secret is skipped (named, never its value) and the others served
 --EXTENSIONS--
 pantheon_secrets
 --FILE--
@@ -13,8 +13,8 @@ $cases = [
     'array'      => '["Secrets"]',
     'wrong type' => '{"Secrets": {"A": {"Value": 5, "Scopes": ["web"]}}}',
     'bad scopes' => '{"Secrets": {"A": {"Value": "sk_leak", "Scopes": "web"}}}',
-    'bad name'   => '{"Secrets": {"two words": {"Value": "x", "Scopes": ["web"]}}}',
-    'env name'   => '{"Secrets": {"A-B": {"Type": "env", "Value": "x", "Scopes": ["web"]}}}',
+    'bad name'   => '{"Secrets": {"two words": {"Value": "sk_leak", "Scopes": ["web"]}, "A": {"Value": "a", "Scopes": ["web"]}}}',
+    'env name'   => '{"Secrets": {"My.Secret-Name": {"Type": "env", "Value": "sk_leak", "Scopes": ["web"]}, "A": {"Type": "env", "Value": "a", "Scopes": ["web"]}}}',
     'too big'    => json_encode(['Secrets' => ['A' => ps_web(str_repeat('s', 16385))]]),
 ];
 // Each case in a process of its own: the backend is a per-directory setting, not ini_set()'s.
@@ -63,11 +63,11 @@ pantheon_get_secret(): cannot fetch secrets from file://FILE: malformed secrets 
 1 warning(s) for 3 calls; values: [null,null,null]
 pantheon_get_secret(): cannot fetch secrets from file://FILE: malformed secrets document: Secrets.A.Scopes: invalid type: string, expected a sequence at line 1 column 54
 -- bad name
-1 warning(s) for 3 calls; values: [null,null,null]
-pantheon_get_secret(): cannot fetch secrets from file://FILE: invalid secret name "two words" in Secrets: a secret name is printable ASCII without whitespace (bad byte at offset 3)
+1 warning(s) for 3 calls; values: ["a","a","a"]
+pantheon_get_secret(): secrets from file://FILE: skipped invalid secret name "two words" in Secrets: a secret name is printable ASCII without whitespace (bad byte at offset 3)
 -- env name
-1 warning(s) for 3 calls; values: [null,null,null]
-pantheon_get_secret(): cannot fetch secrets from file://FILE: invalid secret name "A-B" in Secrets: an env-type secret name must match ^[A-Za-z_][A-Za-z0-9_]*$
+1 warning(s) for 3 calls; values: ["a","a","a"]
+pantheon_get_secret(): secrets from file://FILE: skipped invalid secret name "My.Secret-Name" in Secrets: an env-type secret name must match ^[A-Za-z_][A-Za-z0-9_]*$
 -- too big
 1 warning(s) for 3 calls; values: [null,null,null]
 pantheon_get_secret(): cannot fetch secrets from file://FILE: Secrets.A.Value: a value is at most 16384 bytes, this one is 16385

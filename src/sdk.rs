@@ -3,11 +3,14 @@
 //! real, resolved secrets from the same cache as `pantheon_get_secret()`.
 
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::ZendHashTable;
-use secrets_core::Snapshot;
+use ext_php_rs::types::{ZendCallable, ZendHashTable};
+use secrets_core::config::ini as ini_names;
+use secrets_core::document::Document;
+use secrets_core::resolve::resolve_value;
 
-use crate::runtime;
+use crate::{ini, runtime};
 
 /// `Pantheon\Internal\CustomerSecrets\CustomerSecretsClientInterface`: one method, `get(): array`.
 #[php_interface]
@@ -20,16 +23,34 @@ pub trait CustomerSecretsClientInterface {
 /// `Pantheon\Internal\CustomerSecrets\CustomerSecretsClient`.
 #[php_class]
 #[php(name = "Pantheon\\Internal\\CustomerSecrets\\CustomerSecretsClient")]
-pub struct CustomerSecretsClient;
+pub struct CustomerSecretsClient {
+    /// The SDK's `file` argument, used when no backend is configured (see [`Self::create`]).
+    file: Option<String>,
+}
+
+/// What the platform's client says to a `version` it does not speak.
+pub const UNKNOWN_VERSION: &str = "Unknown Customer Secrets API version";
 
 #[php_impl]
 impl CustomerSecretsClient {
-    /// A client. The SDK passes `['version' => '1']`; every argument is accepted and none changes
-    /// what `get()` returns.
+    /// A client. The SDK passes `['version' => '1']`: another version is refused as the
+    /// platform's client refuses it. The SDK's `file` argument (what its fake client reads) is
+    /// honoured when `pantheon_secrets.backend` is empty, as the fake client would: then `get()`
+    /// returns that file's secrets, so loading the extension never takes secrets away from SDK
+    /// code used for local development. Other arguments are accepted and ignored.
     #[php(optional = args)]
-    pub fn create(args: Option<&ZendHashTable>) -> Self {
-        let _ = args;
-        CustomerSecretsClient
+    pub fn create(args: Option<&ZendHashTable>) -> PhpResult<Self> {
+        let arg = |name: &str| args.and_then(|a| a.get(name));
+        if let Some(version) = arg("version") {
+            let one = version.is_null()
+                || version.long() == Some(1)
+                || version.str().is_some_and(|v| v.trim() == "1");
+            if !one {
+                return Err(PhpException::from_message(UNKNOWN_VERSION.into()));
+            }
+        }
+        let file = arg("file").and_then(|f| f.string()).filter(|f| !f.is_empty());
+        Ok(CustomerSecretsClient { file })
     }
 }
 
@@ -37,31 +58,88 @@ impl CustomerSecretsClient {
 impl CustomerSecretsClientInterface for CustomerSecretsClient {
     fn get(&self) -> ZBox<ZendHashTable> {
         runtime::guard(ZendHashTable::new(), || {
+            if let Some(file) =
+                self.file.as_deref().filter(|_| ini::value(ini_names::BACKEND).trim().is_empty())
+            {
+                return fake_file_document(file);
+            }
             let cache = runtime::cache();
             runtime::ensure_fresh(cache);
-            cache.held(document)
+            cache.held(|snapshot| {
+                document(
+                    snapshot
+                        .into_iter()
+                        .flat_map(|s| s.entries())
+                        .map(|e| (e.name, e.kind, e.value, e.scopes.iter().map(|s| s.to_string()).collect())),
+                    snapshot.map_or("", |s| s.site_id()),
+                    snapshot.map_or("", |s| s.version()),
+                    vec!["web"],
+                )
+            })
         })
     }
 }
 
-/// The document as the SDK reads it: `SiteID`, `Secrets` (each with `Type`, `Value`, `Scopes`),
-/// `Count`, `Version`, `Scopes`. Only web secrets with a value in this environment are in it: the
-/// SDK's `Secret::getValue()` is typed `string`.
-fn document(snapshot: Option<&Snapshot>) -> ZBox<ZendHashTable> {
-    let count = snapshot.map_or(0, |s| s.len());
-    let mut secrets = ZendHashTable::with_capacity(count as u32);
-    for entry in snapshot.into_iter().flat_map(|s| s.entries()) {
-        let mut secret = ZendHashTable::with_capacity(3);
-        let _ = secret.insert("Type", entry.kind);
-        let _ = secret.insert("Value", entry.value);
-        let _ = secret.insert("Scopes", entry.scopes.to_vec());
-        let _ = secrets.insert(entry.name, secret);
+/// The SDK's `file` as its fake client reads it: through PHP's own file functions (so
+/// `open_basedir` and stream wrappers apply as they would to the SDK), nothing when the file does
+/// not exist, every secret of the file with a value in this environment (whatever its scopes:
+/// a local-generate file holds the `user` ones). A file that cannot be read or parsed gives a
+/// warning and no secrets.
+fn fake_file_document(file: &str) -> ZBox<ZendHashTable> {
+    let empty = || document(std::iter::empty(), "", "", Vec::new());
+    let call = |function: &str| ZendCallable::try_from_name(function).and_then(|f| f.try_call(vec![&file]));
+    if !call("file_exists").ok().and_then(|exists| exists.bool()).unwrap_or(false) {
+        return empty();
     }
+    let Some(bytes) =
+        call("file_get_contents").ok().and_then(|c| c.zend_str().map(|s| s.as_bytes().to_vec()))
+    else {
+        return empty(); // file_get_contents() has warned
+    };
+    let bytes = zeroize::Zeroizing::new(bytes);
+    let (doc, skipped) = match Document::parse_skipping_bad_names(&bytes) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            runtime::warn(&format!("cannot read secrets from {file}: {e}"));
+            return empty();
+        }
+    };
+    if !skipped.is_empty() {
+        let skipped: Vec<String> = skipped.iter().map(ToString::to_string).collect();
+        runtime::warn(&format!("secrets from {file}: skipped {}", skipped.join("; ")));
+    }
+    let environment = ini::config().environment;
+    let resolved = doc.secrets.iter().filter_map(|(name, secret)| {
+        let value = resolve_value(secret, &environment)?;
+        Some((name.as_str(), secret.kind.as_str(), value.as_str(), secret.scopes.clone()))
+    });
+    let scopes: Vec<&str> = doc.scopes.iter().map(String::as_str).collect();
+    document(resolved, &doc.site_id, &doc.version, scopes)
+}
+
+/// The document as the SDK reads it: `SiteID`, `Secrets` (each with `Type`, `Value`, `Scopes`),
+/// `Count`, `Version`, `Scopes`. Only secrets with a value in this environment are in it (web
+/// secrets from the cache): the SDK's `Secret::getValue()` is typed `string`.
+fn document<'a>(
+    entries: impl Iterator<Item = (&'a str, &'a str, &'a str, Vec<String>)>,
+    site_id: &str,
+    version: &str,
+    scopes: Vec<&str>,
+) -> ZBox<ZendHashTable> {
+    let mut secrets = ZendHashTable::new();
+    for (name, kind, value, secret_scopes) in entries {
+        let mut secret = ZendHashTable::with_capacity(3);
+        let _ = secret.insert("Type", kind);
+        let _ = secret.insert("Value", value);
+        let _ = secret.insert("Scopes", secret_scopes);
+        let _ = secrets.insert(name, secret);
+    }
+    let count = secrets.len() as i64;
     let mut doc = ZendHashTable::with_capacity(5);
-    let _ = doc.insert("SiteID", snapshot.map_or("", |s| s.site_id()));
+    let _ = doc.insert("SiteID", site_id);
     let _ = doc.insert("Secrets", secrets);
-    let _ = doc.insert("Count", count as i64);
-    let _ = doc.insert("Version", snapshot.map_or("", |s| s.version()));
-    let _ = doc.insert("Scopes", vec!["web"]);
+    let _ = doc.insert("Count", count);
+    let _ = doc.insert("Version", version);
+    let _ = doc.insert("Scopes", scopes);
     doc
 }

@@ -116,7 +116,13 @@ interface CustomerSecretsClientInterface
  */
 class CustomerSecretsClient implements CustomerSecretsClientInterface
 {
-    /** @param array|null $args accepted for the SDK's sake (`['version' => '1']`); none changes get(). */
+    /**
+     * @param array|null $args the SDK's arguments. `version` must be 1 (or absent). `file`, what the
+     *     SDK's fake client reads, is honoured when `pantheon_secrets.backend` is empty: get() then
+     *     returns that file's secrets with a value in this environment (any scope), read through
+     *     PHP's file functions, so local-development code keeps its secrets. Others are ignored.
+     * @throws \Exception "Unknown Customer Secrets API version" for another version.
+     */
     public static function create(?array $args = null): CustomerSecretsClient {}
 
     /** @throws \Exception always: use create(). */

@@ -206,7 +206,10 @@ impl Cache {
             }
             state.config.clone()
         };
-        self.fetch_locked(&mut fetcher, now, config).err()
+        match self.fetch_locked(&mut fetcher, now, config) {
+            Ok(skipped) => skipped,
+            Err(warning) => Some(warning),
+        }
     }
 
     /// Fetches now, whatever the TTL and back-off say; waits for a fetch under way in another thread.
@@ -219,20 +222,22 @@ impl Cache {
             }
             state.config.clone()
         };
-        self.fetch_locked(&mut fetcher, now, config)
+        self.fetch_locked(&mut fetcher, now, config).map(drop)
     }
 
+    /// One fetch. `Ok` carries the warning about secrets left out for breaking a naming rule,
+    /// if any (the others are served); `Err` the warning of a failed attempt.
     fn fetch_locked(
         &self,
         fetcher: &mut Fetcher,
         now: u64,
         config: Option<Arc<Config>>,
-    ) -> Result<(), String> {
+    ) -> Result<Option<String>, String> {
         let Some(config) = config.filter(|c| c.backend != BackendSpec::None) else {
             let mut state = self.write();
             state.snapshot = None;
             state.next_check = u64::MAX;
-            return Ok(());
+            return Ok(None);
         };
         if fetcher.opened_for.as_ref() != Some(&config) {
             fetcher.backend = None;
@@ -249,8 +254,9 @@ impl Cache {
         };
         let http_status = fetcher.backend.as_ref().and_then(|b| b.last_status());
         let parsed = fetched.and_then(|bytes| {
-            let doc = Document::parse(&bytes).map_err(|e| FetchError::transient(e.to_string()))?;
-            Ok(self.snapshot_of(&doc, &config.environment))
+            let (doc, skipped) = Document::parse_skipping_bad_names(&bytes)
+                .map_err(|e| FetchError::transient(e.to_string()))?;
+            Ok((self.snapshot_of(&doc, &config.environment), skipped))
         });
         // Every pause counts from the end of the attempt: an attempt that hung until its timeout
         // must not use up the back-off that follows it.
@@ -258,7 +264,7 @@ impl Cache {
         let mut state = self.write();
         state.fetch_count += 1;
         match parsed {
-            Ok(snapshot) => {
+            Ok((snapshot, skipped)) => {
                 state.snapshot = Some(Arc::new(snapshot));
                 state.last_status = http_status;
                 state.good_at = Some(now);
@@ -267,7 +273,10 @@ impl Cache {
                 state.stale = false;
                 state.retry_at = 0;
                 state.next_check = now.saturating_add(millis(config.ttl));
-                Ok(())
+                Ok((!skipped.is_empty()).then(|| {
+                    let skipped: Vec<String> = skipped.iter().map(ToString::to_string).collect();
+                    format!("secrets from {}: skipped {}", config.backend.describe(), skipped.join("; "))
+                }))
             }
             Err(error) => {
                 state.failures = state.failures.saturating_add(1);
@@ -549,6 +558,20 @@ mod tests {
         let (value, warning) = get(&cache, 10_000);
         assert_eq!(value.as_deref(), Some("one"));
         assert!(warning.unwrap().contains("Secrets.A.Value"));
+    }
+
+    #[test]
+    fn cache_misnamed_secret_skipped_with_one_warning_others_served() {
+        let doc = r#"{"Secrets": {"A": {"Value": "served", "Scopes": ["web"]},
+                      "My.Secret-Name": {"Type": "env", "Value": "sk_hidden", "Scopes": ["web"]}}}"#;
+        let (cache, _) = cache_with(vec![Ok(doc)], &[]);
+        let (value, warning) = get(&cache, 0);
+        assert_eq!(value.as_deref(), Some("served"));
+        let warning = warning.expect("a warning naming the secret left out");
+        assert!(warning.contains("\"My.Secret-Name\"") && warning.contains("env-type"), "{warning}");
+        assert!(!warning.contains("sk_hidden"), "{warning}");
+        assert_eq!(get(&cache, 1), (Some("served".into()), None), "one warning per fetch, not per call");
+        assert_eq!(cache.status(1).failures, 0, "a fetch that served the others is not a failure");
     }
 
     #[test]

@@ -73,6 +73,13 @@ impl Secret {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
     }
+
+    /// Checks `name` against the naming rules of this secret's type (DESIGN §3).
+    fn check_name(&self, name: &str) -> Result<(), DocumentError> {
+        let named =
+            if self.kind == "env" { check_env_name(name.as_bytes()) } else { check_name(name.as_bytes()) };
+        named.map_err(|reason| DocumentError::BadName { name: name.to_string(), reason: reason.to_string() })
+    }
 }
 
 /// Why a document was refused. Messages name the field and never carry a value.
@@ -110,6 +117,20 @@ pub enum DocumentError {
 impl Document {
     /// Parses and validates a document. The error names the field at fault.
     pub fn parse(bytes: &[u8]) -> Result<Document, DocumentError> {
+        let (doc, mut skipped) = Document::parse_skipping_bad_names(bytes)?;
+        match skipped.is_empty() {
+            true => Ok(doc),
+            false => Err(skipped.swap_remove(0)),
+        }
+    }
+
+    /// Parses a document as [`Document::parse`] does, except that a secret whose name breaks a
+    /// naming rule (a file written by hand or by another tool can hold an `env`-type secret
+    /// named `My.Secret-Name`) is left out instead of failing the whole document: the others
+    /// are served. Returns the document and a [`DocumentError::BadName`] per secret left out
+    /// (its name and the rule, never a value). A document that is not JSON, has the wrong
+    /// shape or holds a value over the limit still fails as a whole.
+    pub fn parse_skipping_bad_names(bytes: &[u8]) -> Result<(Document, Vec<DocumentError>), DocumentError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(DocumentError::Empty);
         }
@@ -129,22 +150,23 @@ impl Document {
             path: ".".into(),
             message: without_content(&e.to_string()),
         })?;
+        let mut doc = doc;
+        let mut skipped = Vec::new();
+        doc.secrets.retain(|name, secret| match secret.check_name(name) {
+            Ok(()) => true,
+            Err(e) => {
+                skipped.push(e);
+                false
+            }
+        });
         doc.validate()?;
-        Ok(doc)
+        Ok((doc, skipped))
     }
 
     /// Checks names and value sizes of every secret.
     pub fn validate(&self) -> Result<(), DocumentError> {
         for (name, secret) in &self.secrets {
-            let named = if secret.kind == "env" {
-                check_env_name(name.as_bytes())
-            } else {
-                check_name(name.as_bytes())
-            };
-            named.map_err(|reason| DocumentError::BadName {
-                name: name.clone(),
-                reason: reason.to_string(),
-            })?;
+            secret.check_name(name)?;
             let values = secret.value.iter().map(|v| ("Value".to_string(), v));
             let env =
                 secret.env_values.iter().filter_map(|(e, v)| Some((format!("EnvValues.{e}"), v.as_ref()?)));
@@ -358,6 +380,38 @@ mod tests {
         assert!(Document::parse(br#"{"Secrets": {"": {"Value": "x"}}}"#).is_err());
         let err = Document::parse(br#"{"Secrets": {"A-B": {"Type": "env", "Value": "x"}}}"#).unwrap_err();
         assert!(err.to_string().contains("env-type"), "{err}");
+    }
+
+    #[test]
+    fn parse_skipping_bad_names_serves_the_others() {
+        let json = br#"{"Secrets": {"My.Secret-Name": {"Type": "env", "Value": "sk_hidden"},
+                        "two words": {"Value": "x"}, "GOOD": {"Type": "env", "Value": "g"},
+                        "My.Secret-Name2": {"Type": "runtime", "Value": "r"}}}"#;
+        let (doc, skipped) = Document::parse_skipping_bad_names(json).unwrap();
+        assert_eq!(doc.secrets.keys().collect::<Vec<_>>(), ["GOOD", "My.Secret-Name2"]);
+        let names: Vec<String> = skipped
+            .iter()
+            .map(|e| match e {
+                DocumentError::BadName { name, .. } => name.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["My.Secret-Name", "two words"]);
+        assert!(skipped[0].to_string().contains("env-type"), "{}", skipped[0]);
+        assert!(!format!("{skipped:?}").contains("sk_hidden"), "never a value");
+        // parse() stays strict, and shape errors still fail as a whole.
+        assert!(matches!(Document::parse(json), Err(DocumentError::BadName { .. })));
+        let bad_shape = br#"{"Secrets": {"bad name": {"Value": "x"}, "A": {"Value": 5}}}"#;
+        assert!(matches!(
+            Document::parse_skipping_bad_names(bad_shape),
+            Err(DocumentError::Malformed { .. })
+        ));
+        let big =
+            format!(r#"{{"Secrets": {{"bad name": {{}}, "A": {{"Value": "{}"}}}}}}"#, "v".repeat(16_385));
+        assert!(matches!(
+            Document::parse_skipping_bad_names(big.as_bytes()),
+            Err(DocumentError::BadValue { .. })
+        ));
     }
 
     #[test]

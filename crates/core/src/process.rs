@@ -234,7 +234,7 @@ mod tests {
                         if !reader.is_current(&cache, 10) {
                             reader.catch_up(&cache, 10);
                         }
-                        reader.snapshot().and_then(|s| s.get("A")).is_some_and(|e| e.value.as_str() == want)
+                        reader.snapshot().and_then(|s| s.get("A")).is_some_and(|e| e.value == want)
                     })
                 })
             })

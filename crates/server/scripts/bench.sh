@@ -21,8 +21,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 umask 077
 "$BIN" init --data-dir "$DATA" >"$WORK/admin.token" 2>/dev/null
-"$BIN" org:create --data-dir "$DATA" bench-org 2>/dev/null
-"$BIN" site:create --data-dir "$DATA" bench-site --org bench-org 2>/dev/null
+"$BIN" org:create --data-dir "$DATA" bench-org > /dev/null 2>&1
+"$BIN" site:create --data-dir "$DATA" bench-site --org bench-org > /dev/null 2>&1
 "$BIN" serve --data-dir "$DATA" --listen 127.0.0.1:0 --rate-limit 0 >"$WORK/serve.out" 2>"$WORK/serve.log" &
 PID=$!
 URL=
@@ -34,12 +34,12 @@ PANTHEON_SECRETS_TOKEN=$(cat "$WORK/admin.token"); export PANTHEON_SECRETS_TOKEN
 i=0
 while [ $i -lt 100 ]; do
     if [ $((i % 2)) = 0 ]; then
-        echo "org-value-$i-xxxxxxxxxxxxxxxxxxxxxxxx" | "$BIN" secret:org:set bench-org "SECRET_$i" --scope=web 2>/dev/null
+        printf '%s' "org-value-$i-xxxxxxxxxxxxxxxxxxxxxxxx" | "$BIN" secret:org:set bench-org "SECRET_$i" --scope=web 2>/dev/null
     else
-        echo "site-value-$i-xxxxxxxxxxxxxxxxxxxxxxx" | "$BIN" secret:site:set bench-site "SECRET_$i" --scope=web 2>/dev/null
+        printf '%s' "site-value-$i-xxxxxxxxxxxxxxxxxxxxxxx" | "$BIN" secret:site:set bench-site "SECRET_$i" --scope=web 2>/dev/null
     fi
     if [ $((i % 4)) = 0 ]; then
-        echo "live-value-$i" | "$BIN" secret:org:set bench-org "SECRET_$i" --env=live 2>/dev/null
+        printf '%s' "live-value-$i" | "$BIN" secret:org:set bench-org "SECRET_$i" --env=live 2>/dev/null
     fi
     i=$((i + 1))
 done

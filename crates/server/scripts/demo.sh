@@ -60,10 +60,10 @@ export PANTHEON_SECRETS_URL PANTHEON_SECRETS_TOKEN PANTHEON_SECRETS_CA_FILE
 # Values come from standard input so that they appear in no process list. The names are those
 # examples/demo.php asks for: an organization secret, a site secret with a live override, and a
 # build-only (ic) secret that web code never sees.
-echo "org-smtp-password" | "$BIN" secret:org:set demo-org SMTP_PASSWORD --scope=web,user
-echo "sk_test_demo_site" | "$BIN" secret:site:set demo-site STRIPE_KEY --scope=web,user
-echo "sk_live_demo_site" | "$BIN" secret:site:set demo-site.live STRIPE_KEY
-echo "gho_demo_build_token" | "$BIN" secret:site:set demo-site GITHUB --type=composer --scope=ic,user
+printf '%s' "org-smtp-password" | "$BIN" secret:org:set demo-org SMTP_PASSWORD --scope=web,user
+printf '%s' "sk_test_demo_site" | "$BIN" secret:site:set demo-site STRIPE_KEY --scope=web,user
+printf '%s' "sk_live_demo_site" | "$BIN" secret:site:set demo-site.live STRIPE_KEY
+printf '%s' "gho_demo_build_token" | "$BIN" secret:site:set demo-site GITHUB --type=composer --scope=ic,user
 "$BIN" secret:site:list demo-site --fields=name,type,scopes
 
 # One binding per environment: the service resolves for the environment the certificate names.

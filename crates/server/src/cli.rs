@@ -78,20 +78,33 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         auth_failure_burst: u32,
     },
-    /// Creates an organization.
+    /// Creates an organization; prints its UUID. Its name or UUID then names it everywhere.
     #[command(name = "org:create")]
     OrgCreate {
         #[command(flatten)]
         dir: DataDirArg,
-        /// The organization's id.
+        /// The organization's name.
         org: String,
+        /// Its UUID, when importing one that has it already (default: a new one).
+        #[arg(long)]
+        uuid: Option<String>,
     },
-    /// Creates a site, with its owner organization and supporting organizations.
+    /// Lists the organizations with their UUIDs.
+    #[command(name = "org:list")]
+    OrgListAll {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Creates a site, with its owner organization and supporting organizations (by name or
+    /// UUID); prints its UUID. Its name or UUID then names it everywhere.
     #[command(name = "site:create")]
     SiteCreate {
         #[command(flatten)]
         dir: DataDirArg,
-        /// The site's id.
+        /// The site's name.
         site: String,
         /// The owner organization: the only one whose secrets the site inherits.
         #[arg(long)]
@@ -99,6 +112,18 @@ pub enum Command {
         /// A supporting organization: its members may reach the site; it contributes no secrets.
         #[arg(long = "supporting-org")]
         supporting_orgs: Vec<String>,
+        /// Its UUID, when importing one that has it already (default: a new one).
+        #[arg(long)]
+        uuid: Option<String>,
+    },
+    /// Lists the sites with their UUIDs and organizations.
+    #[command(name = "site:list")]
+    SiteListAll {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
     },
     /// Creates a bearer token for a user and grants it organizations and sites; prints it once.
     #[command(name = "token:create")]
@@ -164,7 +189,7 @@ pub enum Command {
         format: String,
     },
     /// Sets a site secret, or its value in one environment (`site.env`).
-    #[command(name = "secret:site:set")]
+    #[command(name = "secret:site:set", visible_aliases = ["secret:set", "secret-set"])]
     SiteSet {
         #[command(flatten)]
         api: ApiArgs,
@@ -174,7 +199,7 @@ pub enum Command {
         secret: SecretArgs,
     },
     /// Lists a site's secrets (values for one environment with `site.env`).
-    #[command(name = "secret:site:list")]
+    #[command(name = "secret:site:list", visible_aliases = ["secrets", "secret:list"])]
     SiteList {
         #[command(flatten)]
         api: ApiArgs,
@@ -184,7 +209,7 @@ pub enum Command {
         list: ListArgs,
     },
     /// Deletes a site secret, or only its value in one environment (`site.env`).
-    #[command(name = "secret:site:delete")]
+    #[command(name = "secret:site:delete", visible_aliases = ["secret:delete", "secret-delete"])]
     SiteDelete {
         #[command(flatten)]
         api: ApiArgs,
@@ -194,14 +219,14 @@ pub enum Command {
         name: String,
     },
     /// Writes the site's secrets document for local development (values with the user scope).
-    #[command(name = "secret:site:local-generate")]
+    #[command(name = "secret:site:local-generate", visible_aliases = ["secret:local-generate"])]
     LocalGenerate {
         #[command(flatten)]
         api: ApiArgs,
         /// The site.
         site: String,
         /// Where to write the JSON document (mode 0600).
-        #[arg(long)]
+        #[arg(long, default_value = "./secrets.json")]
         filepath: PathBuf,
     },
     /// Integrated Composer: prints COMPOSER_AUTH (or writes auth.json, or export lines) from the
@@ -209,7 +234,7 @@ pub enum Command {
     #[command(name = "ic:composer-auth")]
     ComposerAuth(crate::build::ComposerAuthArgs),
     /// Sets an organization secret, or its value in one environment (--env).
-    #[command(name = "secret:org:set")]
+    #[command(name = "secret:org:set", visible_aliases = ["secret-org-set"])]
     OrgSet {
         #[command(flatten)]
         api: ApiArgs,
@@ -222,7 +247,7 @@ pub enum Command {
         env: Option<String>,
     },
     /// Lists an organization's secrets.
-    #[command(name = "secret:org:list")]
+    #[command(name = "secret:org:list", visible_aliases = ["secret-org-list"])]
     OrgList {
         #[command(flatten)]
         api: ApiArgs,
@@ -232,7 +257,7 @@ pub enum Command {
         list: ListArgs,
     },
     /// Deletes an organization secret, or only its value in one environment (--env).
-    #[command(name = "secret:org:delete")]
+    #[command(name = "secret:org:delete", visible_aliases = ["secret-org-delete"])]
     OrgDelete {
         #[command(flatten)]
         api: ApiArgs,
@@ -331,18 +356,72 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             writer.finish();
             Ok(())
         }
-        Command::OrgCreate { dir, org } => {
+        Command::OrgCreate { dir, org, uuid } => {
             let store = Store::open(&DataDir(dir.data_dir))?;
-            store.create_org(&org)?;
-            operator_audit(&store, "org.create", Some(format!("org:{org}")), None, None);
-            eprintln!("[success] Organization '{org}' created.");
+            let created = store.create_org_with(&org, uuid.as_deref())?;
+            operator_audit(
+                &store,
+                "org.create",
+                Some(format!("org:{org}")),
+                None,
+                Some(created.uuid.clone()),
+            );
+            eprintln!("[success] Organization '{org}' created (UUID {}).", created.uuid);
+            println!("{}", created.uuid);
             Ok(())
         }
-        Command::SiteCreate { dir, site, org, supporting_orgs } => {
+        Command::OrgListAll { dir, format } => {
             let store = Store::open(&DataDir(dir.data_dir))?;
-            store.create_site(&site, org.as_deref(), &supporting_orgs)?;
-            operator_audit(&store, "site.create", Some(format!("site:{site}")), None, org);
-            eprintln!("[success] Site '{site}' created.");
+            let orgs = store.orgs()?;
+            if format == "json" {
+                let rows: Vec<serde_json::Value> =
+                    orgs.iter().map(|o| serde_json::json!({"name": o.name, "uuid": o.uuid})).collect();
+                println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+            } else {
+                check_table_format(&format)?;
+                let rows: Vec<Vec<String>> = orgs.into_iter().map(|o| vec![o.name, o.uuid]).collect();
+                print!("{}", client::table(&["Name", "ID"], &rows));
+            }
+            Ok(())
+        }
+        Command::SiteCreate { dir, site, org, supporting_orgs, uuid } => {
+            let store = Store::open(&DataDir(dir.data_dir))?;
+            let created = store.create_site_with(&site, org.as_deref(), &supporting_orgs, uuid.as_deref())?;
+            operator_audit(
+                &store,
+                "site.create",
+                Some(format!("site:{site}")),
+                None,
+                Some(format!(
+                    "{}{}",
+                    created.uuid,
+                    created.org.as_ref().map_or(String::new(), |o| format!(", org {o}"))
+                )),
+            );
+            eprintln!("[success] Site '{site}' created (UUID {}).", created.uuid);
+            println!("{}", created.uuid);
+            Ok(())
+        }
+        Command::SiteListAll { dir, format } => {
+            let store = Store::open(&DataDir(dir.data_dir))?;
+            let sites = store.sites()?;
+            if format == "json" {
+                let rows: Vec<serde_json::Value> = sites
+                    .iter()
+                    .map(|s| {
+                        serde_json::json!({"name": s.name, "uuid": s.uuid, "org": s.org,
+                                           "supporting_orgs": s.supporting})
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+            } else {
+                check_table_format(&format)?;
+                let rows: Vec<Vec<String>> = sites
+                    .into_iter()
+                    .map(|s| vec![s.name, s.uuid, s.org.unwrap_or_default(), s.supporting.join(", ")])
+                    .collect();
+                print!("{}", client::table(&["Name", "ID", "Owner organization", "Supporting"], &rows));
+            }
             Ok(())
         }
         Command::TokenCreate { dir, user, orgs, sites, admin } => {
@@ -363,9 +442,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             let dir = DataDir(dir.data_dir);
             let store = Store::open(&dir)?;
-            if store.site(&site)?.is_none() {
-                return Err(store::site_not_found(&site).into());
-            }
+            // By name or UUID; the binding records the name.
+            let site = store.site(&site)?.ok_or_else(|| store::site_not_found(&site))?.name;
             let issued = pki::issue_binding(&dir, &store, &site, &env, build, days)?;
             pki::write_binding(&out, &issued.pem)?;
             operator_audit(
@@ -388,6 +466,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::BindingRevoke { dir, site_env, serial } => {
             let (site, env) = split_site_env(&site_env)?;
             let store = Store::open(&DataDir(dir.data_dir))?;
+            let site = store.site(&site)?.map_or(site, |s| s.name);
             let revoked = store.revoke_bindings(&site, &env, serial.as_deref())?;
             if revoked.is_empty() {
                 return Err(CliError::Usage(format!("no unrevoked binding of {site_env} matches")));
@@ -474,6 +553,14 @@ fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), CliError> {
     eprintln!("[notice] Admin token (shown once; keep it secret):");
     println!("{}", *token);
     Ok(())
+}
+
+/// The operator lists know `table` and `json`; anything else is an error, not a table.
+fn check_table_format(format: &str) -> Result<(), CliError> {
+    match format {
+        "table" | "json" => Ok(()),
+        other => Err(CliError::Usage(format!("unknown format '{other}': formats are table and json"))),
+    }
 }
 
 fn operator_audit(

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::cli::CliError;
 use crate::messages;
-use crate::server::BASE;
+use crate::server::{BASE, ERROR_CODE_HEADER};
 
 /// How to reach the management API.
 #[derive(Debug, Args)]
@@ -35,9 +35,9 @@ pub struct ApiArgs {
 pub struct SecretArgs {
     /// The secret's name.
     pub name: String,
-    /// The value; read from standard input when omitted.
+    /// The value; when omitted, standard input is read as it is (a final newline included).
     pub value: Option<String>,
-    /// `runtime`, `env`, `composer` or `file` (new secrets only; default runtime).
+    /// `runtime`, `env`, `composer`, `file` or `vcs` (new secrets only; default runtime).
     #[arg(long = "type")]
     pub kind: Option<String>,
     /// Comma-separated `web`, `ic`, `user` (new secrets only; default user).
@@ -45,13 +45,17 @@ pub struct SecretArgs {
     pub scope: Option<String>,
 }
 
-/// `--fields` and `--format` of the list commands.
+/// `--format`, `--fields` and `--field` of the list commands.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Comma-separated: name,type,value,scopes,env_values,org_values.
+    /// Comma-separated fields: name, type, value, scopes, env-values, org-values (sites), their
+    /// labels ("Secret name", …), or `*` for all.
     #[arg(long)]
     pub fields: Option<String>,
-    /// `table` or `json`.
+    /// One field, printed bare, one line per secret.
+    #[arg(long)]
+    pub field: Option<String>,
+    /// `table`, `json`, `csv` or `yaml`.
     #[arg(long, default_value = "table")]
     pub format: String,
 }
@@ -137,15 +141,7 @@ impl Api {
             if response.status().is_success() {
                 return Ok(response);
             }
-            let status = response.status().as_u16();
-            let body: serde_json::Value = response.json().unwrap_or_default();
-            return Err(ClientError::Api {
-                status,
-                code: body["code"].as_str().unwrap_or("unknown").to_string(),
-                message: body["message"]
-                    .as_str()
-                    .map_or_else(|| format!("the service answered {status}"), str::to_string),
-            });
+            return Err(api_error(response));
         }
         unreachable!("the loop returns")
     }
@@ -157,6 +153,23 @@ impl Api {
             .map_err(|e| ClientError::Http(without_url(&e)))?;
         Document::parse(&bytes).map_err(|e| ClientError::Http(format!("unexpected answer: {e}")))
     }
+}
+
+/// An error answer: the code from its header, the message from its body (a JSON string).
+fn api_error(response: Response) -> ClientError {
+    let status = response.status().as_u16();
+    let code = response
+        .headers()
+        .get(ERROR_CODE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown")
+        .to_string();
+    let body: serde_json::Value = response.json().unwrap_or_default();
+    let message = match body {
+        serde_json::Value::String(message) => message,
+        _ => format!("the service answered {status}"),
+    };
+    ClientError::Api { status, code, message }
 }
 
 fn without_url(e: &reqwest::Error) -> String {
@@ -173,12 +186,12 @@ fn read_value(value: Option<String>) -> Result<zeroize::Zeroizing<String>, CliEr
     if let Some(v) = value {
         return Ok(zeroize::Zeroizing::new(v));
     }
+    // Byte for byte: a PEM key or a multi-line value keeps its final newline. (`printf %s`
+    // sends a value without one.)
     let mut text = zeroize::Zeroizing::new(String::new());
     std::io::stdin()
         .read_to_string(&mut text)
         .map_err(|e| CliError::Io(format!("reading the value from standard input: {e}")))?;
-    let trimmed = text.trim_end_matches(['\n', '\r']).len();
-    text.truncate(trimmed);
     Ok(text)
 }
 
@@ -209,6 +222,7 @@ fn set(api: &Api, owner: [&str; 2], secret: SecretArgs, env: Option<String>) -> 
         }
         None => {
             let mut body = json!({"name": name, "value": *value});
+            let fixed = kind.is_some() || scope.is_some();
             if let Some(kind) = kind {
                 body["type"] = json!(kind);
             }
@@ -216,7 +230,20 @@ fn set(api: &Api, owner: [&str; 2], secret: SecretArgs, env: Option<String>) -> 
                 let scopes: Vec<&str> = scope.split(',').map(str::trim).collect();
                 body["scopes"] = json!(scopes);
             }
-            api.send(Method::POST, api.url(&[owner[0], owner[1], "secrets"]), Some(&body))?;
+            // As the plugin does: a create that names an existing secret is refused (400,
+            // `secret_exists`); without type and scopes, the value is then sent as a PATCH.
+            match api.send(Method::POST, api.url(&[owner[0], owner[1], "secrets"]), Some(&body)) {
+                Err(ClientError::Api { code, .. }) if code == "secret_exists" => {
+                    if fixed {
+                        return Err(ClientError::Usage(messages::secret_exists(name)).into());
+                    }
+                    let body = json!({"value": *value});
+                    api.send(Method::PATCH, api.url(&[owner[0], owner[1], "secrets", name]), Some(&body))?;
+                }
+                result => {
+                    result?;
+                }
+            }
         }
     }
     eprintln!("[success] {}", messages::SECRET_SET);
@@ -225,11 +252,12 @@ fn set(api: &Api, owner: [&str; 2], secret: SecretArgs, env: Option<String>) -> 
 
 fn delete(api: &Api, owner: [&str; 2], name: &str, env: Option<String>) -> Result<(), CliError> {
     let mut url = api.url(&[owner[0], owner[1], "secrets", name]);
-    if let Some(env) = env {
-        url.query_pairs_mut().append_pair("env", &env);
+    if let Some(env) = &env {
+        url.query_pairs_mut().append_pair("env", env);
     }
     api.send(Method::DELETE, url, None)?;
-    eprintln!("[success] {}", messages::SECRET_DELETED);
+    let done = if env.is_some() { messages::OVERRIDE_DELETED } else { messages::SECRET_DELETED };
+    eprintln!("[success] {done}");
     Ok(())
 }
 
@@ -289,6 +317,9 @@ pub fn org_list(args: &ApiArgs, org: &str, list: &ListArgs) -> Result<(), CliErr
 /// `secret:site:local-generate <site> --filepath=FILE`: the document as the API returns it,
 /// so secrets without the `user` scope carry no value.
 pub fn local_generate(args: &ApiArgs, site: &str, filepath: &Path) -> Result<(), CliError> {
+    // `site.env` is accepted as the plugin accepts it; the document holds every environment.
+    let (site, _) = split_optional_env(site);
+    let site = site.as_str();
     let api = Api::new(args)?;
     let doc = api.document(&["sites", site, "secrets", "showall"])?;
     let json = doc.to_json();
@@ -304,86 +335,202 @@ pub fn local_generate(args: &ApiArgs, site: &str, filepath: &Path) -> Result<(),
     Ok(())
 }
 
+/// The list commands' fields, machine name and label, as the plugin names them.
 const FIELDS: &[(&str, &str)] = &[
     ("name", "Secret name"),
     ("type", "Secret type"),
     ("value", "Secret value"),
     ("scopes", "Secret scopes"),
-    ("env_values", "Environment override values"),
-    ("org_values", "Org values"),
+    ("env-values", "Environment override values"),
+    ("org-values", "Org values"),
 ];
 
-fn shown(secret: &Secret, value: Option<&str>) -> String {
-    if !secret.has_scope("user") {
-        messages::REDACTED.to_string()
-    } else {
-        value.unwrap_or("").to_string()
+/// The output formats of the list commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+    Yaml,
+}
+
+impl Format {
+    fn parse(text: &str) -> Result<Format, CliError> {
+        match text {
+            "table" => Ok(Format::Table),
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            "yaml" => Ok(Format::Yaml),
+            other => Err(CliError::Usage(format!(
+                "unknown format '{other}': formats are table, json, csv and yaml"
+            ))),
+        }
     }
 }
 
-fn pairs(
-    secret: &Secret,
+/// The fields `--fields` names, out of those the command has: machine names (`env-values` or
+/// `env_values`), labels (`Secret name`, any case) or `*` for all, comma-separated.
+fn parse_fields(
+    spec: &str,
+    available: &[(&'static str, &'static str)],
+) -> Result<Vec<&'static str>, CliError> {
+    let mut fields = Vec::new();
+    for item in spec.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        let found: Vec<&'static str> = if item == "*" {
+            available.iter().map(|(k, _)| *k).collect()
+        } else {
+            let key = item.replace('_', "-");
+            match available.iter().find(|(k, label)| *k == key || label.eq_ignore_ascii_case(item)) {
+                Some((k, _)) => vec![*k],
+                None => {
+                    let names: Vec<&str> = available.iter().map(|(k, _)| *k).collect();
+                    return Err(CliError::Usage(format!(
+                        "unknown field '{item}': fields are {} (or their labels, or *)",
+                        names.join(", ")
+                    )));
+                }
+            }
+        };
+        for f in found {
+            if !fields.contains(&f) {
+                fields.push(f);
+            }
+        }
+    }
+    if fields.is_empty() {
+        return Err(CliError::Usage("--fields names no field".into()));
+    }
+    Ok(fields)
+}
+
+/// A value as the management API gave it: `None` when not readable (no `user` scope) or absent.
+fn value_json(value: Option<&secrets_core::document::Value>) -> serde_json::Value {
+    value.map_or(serde_json::Value::Null, |v| json!(v.as_str()))
+}
+
+fn values_json(
     map: &std::collections::BTreeMap<String, Option<secrets_core::document::Value>>,
-) -> String {
-    map.iter()
-        .map(|(env, v)| format!("{env}={}", shown(secret, v.as_deref().map(String::as_str))))
-        .collect::<Vec<_>>()
-        .join(", ")
+) -> serde_json::Value {
+    map.iter().map(|(env, v)| (env.clone(), value_json(v.as_ref()))).collect::<serde_json::Map<_, _>>().into()
+}
+
+/// One secret as the plugin's rows hold it: `name`, `type`, `value`, `scopes` (an array),
+/// `env-values` and, for sites, `org-values` (objects keyed by environment); unreadable values
+/// are `null`.
+fn row(
+    name: &str,
+    secret: &Secret,
+    env: Option<&str>,
+    fields: &[&str],
+) -> serde_json::Map<String, serde_json::Value> {
+    fields
+        .iter()
+        .map(|f| {
+            let v = match *f {
+                "name" => json!(name),
+                "type" => json!(secret.kind),
+                "value" => value_json(match env {
+                    Some(env) => resolve_value(secret, env),
+                    None => secret.value.as_ref(),
+                }),
+                "scopes" => json!(secret.scopes),
+                "env-values" => values_json(&secret.env_values),
+                _ => values_json(&secret.org_values),
+            };
+            (f.to_string(), v)
+        })
+        .collect()
+}
+
+/// A cell as people read it (table, CSV, `--field`): scopes joined, overrides as `env=value`,
+/// unreadable values as `[REDACTED]`.
+fn cell(value: &serde_json::Value, readable: bool) -> String {
+    let scalar = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null if !readable => messages::REDACTED.to_string(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    match value {
+        serde_json::Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(", "),
+        serde_json::Value::Object(map) => {
+            map.iter().map(|(k, v)| format!("{k}={}", scalar(v))).collect::<Vec<_>>().join(", ")
+        }
+        v => scalar(v),
+    }
 }
 
 fn print_list(doc: &Document, env: Option<&str>, list: &ListArgs, site: bool) -> Result<(), CliError> {
-    let default_fields: Vec<&str> = match (site, env) {
-        (true, None) => vec!["name", "type", "value", "scopes", "env_values", "org_values"],
-        (false, _) => vec!["name", "type", "value", "scopes", "env_values"],
-        (true, Some(_)) => vec!["name", "type", "value", "scopes"],
-    };
-    let fields: Vec<String> = match &list.fields {
-        Some(f) => f.split(',').map(|s| s.trim().replace('-', "_")).collect(),
-        None => default_fields.iter().map(|s| s.to_string()).collect(),
-    };
-    for f in &fields {
-        if !FIELDS.iter().any(|(k, _)| k == f) {
-            return Err(CliError::Usage(format!(
-                "unknown field '{f}': fields are name, type, value, scopes, env_values, org_values"
-            )));
+    let available = if site { FIELDS } else { &FIELDS[..5] };
+    let format = Format::parse(&list.format)?;
+    // The plugin's default table columns; the structured formats carry every field.
+    let fields: Vec<&str> = match (&list.field, &list.fields) {
+        (Some(_), Some(_)) => return Err(CliError::Usage("give --field or --fields, not both".into())),
+        (Some(one), None) => parse_fields(one, available)?.into_iter().take(1).collect(),
+        (None, Some(spec)) => parse_fields(spec, available)?,
+        (None, None) if format == Format::Json || format == Format::Yaml => {
+            available.iter().map(|(k, _)| *k).collect()
         }
-    }
-    let rows: Vec<Vec<String>> = doc
+        (None, None) if site => vec!["name", "type", "value", "scopes"],
+        (None, None) => available.iter().map(|(k, _)| *k).collect(),
+    };
+    let rows: Vec<(bool, serde_json::Map<String, serde_json::Value>)> = doc
         .secrets
         .iter()
-        .map(|(name, secret)| {
-            fields
-                .iter()
-                .map(|f| match f.as_str() {
-                    "name" => name.clone(),
-                    "type" => secret.kind.clone(),
-                    "value" => {
-                        let value = match env {
-                            Some(env) => resolve_value(secret, env),
-                            None => secret.value.as_ref(),
-                        };
-                        shown(secret, value.map(|v| v.as_str()))
-                    }
-                    "scopes" => secret.scopes.join(", "),
-                    "env_values" => pairs(secret, &secret.env_values),
-                    _ => pairs(secret, &secret.org_values),
-                })
-                .collect()
-        })
+        .map(|(name, secret)| (secret.has_scope("user"), row(name, secret, env, &fields)))
         .collect();
-    if list.format == "json" {
-        let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
-            .iter()
-            .map(|row| fields.iter().cloned().zip(row.iter().map(|v| json!(v))).collect())
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&objects).unwrap_or_default());
-    } else if rows.is_empty() {
-        eprintln!("[warning] You have no secrets.");
-    } else {
-        let headers: Vec<&str> =
-            fields.iter().map(|f| FIELDS.iter().find(|(k, _)| k == f).map_or("", |(_, h)| *h)).collect();
-        print!("{}", table(&headers, &rows));
+    if rows.is_empty() {
+        eprintln!("[warning] {}", messages::NO_SECRETS);
     }
+    let cells = |(readable, row): &(bool, serde_json::Map<String, serde_json::Value>)| -> Vec<String> {
+        fields.iter().map(|f| cell(&row[*f], *readable)).collect()
+    };
+    let mut out = String::new();
+    if list.field.is_some() {
+        for r in &rows {
+            out.push_str(&cells(r).concat());
+            out.push('\n');
+        }
+        print!("{out}");
+        return Ok(());
+    }
+    match format {
+        Format::Json | Format::Yaml => {
+            let keyed: serde_json::Map<String, serde_json::Value> = doc
+                .secrets
+                .keys()
+                .cloned()
+                .zip(rows.into_iter().map(|(_, r)| serde_json::Value::Object(r)))
+                .collect();
+            let keyed = serde_json::Value::Object(keyed);
+            if format == Format::Json {
+                out = serde_json::to_string_pretty(&keyed).unwrap_or_default();
+                out.push('\n');
+            } else {
+                out = yaml(&keyed);
+            }
+        }
+        Format::Csv => {
+            let labels: Vec<String> = fields
+                .iter()
+                .map(|f| available.iter().find(|(k, _)| k == f).map_or("", |(_, l)| *l).to_string())
+                .collect();
+            out.push_str(&csv_line(&labels));
+            for r in &rows {
+                out.push_str(&csv_line(&cells(r)));
+            }
+        }
+        Format::Table if rows.is_empty() => {}
+        Format::Table => {
+            let labels: Vec<&str> = fields
+                .iter()
+                .map(|f| available.iter().find(|(k, _)| k == f).map_or("", |(_, l)| *l))
+                .collect();
+            let body: Vec<Vec<String>> = rows.iter().map(cells).collect();
+            out = table(&labels, &body);
+        }
+    }
+    print!("{out}");
     Ok(())
 }
 
@@ -413,6 +560,73 @@ pub fn escape_cell(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// One CSV record (RFC 4180): fields with a comma, quote or line break are quoted.
+fn csv_line(fields: &[String]) -> String {
+    let quoted: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f.clone()
+            }
+        })
+        .collect();
+    format!("{}\r\n", quoted.join(","))
+}
+
+/// YAML for a JSON value: block mappings and sequences, every string double-quoted with JSON's
+/// escapes (a subset of YAML's), so any value reads back byte for byte.
+fn yaml(value: &serde_json::Value) -> String {
+    fn scalar(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::Array(a) if a.is_empty() => "[]".into(),
+            serde_json::Value::Object(o) if o.is_empty() => "{}".into(),
+            other => other.to_string(),
+        }
+    }
+    fn emit(v: &serde_json::Value, indent: usize, out: &mut String) {
+        let pad = " ".repeat(indent);
+        match v {
+            serde_json::Value::Object(map) if !map.is_empty() => {
+                for (k, v) in map {
+                    let key = serde_json::Value::String(k.clone()).to_string();
+                    match v {
+                        serde_json::Value::Object(m) if !m.is_empty() => {
+                            out.push_str(&format!("{pad}{key}:\n"));
+                            emit(v, indent + 2, out);
+                        }
+                        serde_json::Value::Array(a) if !a.is_empty() => {
+                            out.push_str(&format!("{pad}{key}:\n"));
+                            emit(v, indent + 2, out);
+                        }
+                        other => out.push_str(&format!("{pad}{key}: {}\n", scalar(other))),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) if !items.is_empty() => {
+                for item in items {
+                    match item {
+                        serde_json::Value::Object(m) if !m.is_empty() => {
+                            out.push_str(&format!("{pad}-\n"));
+                            emit(item, indent + 2, out);
+                        }
+                        serde_json::Value::Array(a) if !a.is_empty() => {
+                            out.push_str(&format!("{pad}-\n"));
+                            emit(item, indent + 2, out);
+                        }
+                        other => out.push_str(&format!("{pad}- {}\n", scalar(other))),
+                    }
+                }
+            }
+            other => out.push_str(&format!("{pad}{}\n", scalar(other))),
+        }
+    }
+    let mut out = String::new();
+    emit(value, 0, &mut out);
+    out
 }
 
 /// A plain text table with a header and a rule, columns padded to their widest cell; every

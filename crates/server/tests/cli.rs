@@ -70,7 +70,7 @@ fn site_list_formats_fields_and_redaction() {
     svc.admin_cli(&["secret:site:set", "s1.live", "MINE", "live-v"]);
     svc.admin_cli(&["secret:site:set", "s1", "HIDDEN", "hidden-v", "--scope=web"]);
 
-    let table = svc.admin_cli(&["secret:site:list", "s1"]);
+    let table = svc.admin_cli(&["secret:site:list", "s1", "--fields=*"]);
     for expected in [
         "Secret name",
         "Environment override values",
@@ -87,11 +87,11 @@ fn site_list_formats_fields_and_redaction() {
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         rows,
-        serde_json::json!([
-            {"name": "HIDDEN", "value": "[REDACTED]"},
-            {"name": "MINE", "value": "live-v"},
-            {"name": "SHARED", "value": "org-v"},
-        ])
+        serde_json::json!({
+            "HIDDEN": {"name": "HIDDEN", "value": null},
+            "MINE": {"name": "MINE", "value": "live-v"},
+            "SHARED": {"name": "SHARED", "value": "org-v"},
+        })
     );
     let org = svc.admin_cli(&["secret:org:list", "acme", "--format=json"]);
     assert!(org.contains("\"org-v\"") && !org.contains("site-v"), "{org}");
@@ -111,10 +111,10 @@ fn set_value_from_stdin() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"piped value\n").unwrap();
+    child.stdin.take().unwrap().write_all(b"line1\nline2\n").unwrap();
     assert!(child.wait().unwrap().success());
     let doc = svc.runtime(&svc.binding("s1.dev", &[]));
-    assert_eq!(common::value(&doc, "FROM_STDIN"), Some("piped value"));
+    assert_eq!(common::value(&doc, "FROM_STDIN"), Some("line1\nline2\n"), "byte for byte");
 }
 
 #[test]

@@ -19,7 +19,7 @@ fn rate_limit_burst_gets_429_with_retry_after_other_users_unaffected() {
         if response.status() == 429 {
             retry_after =
                 response.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
-            let body: serde_json::Value = response.json().unwrap();
+            let (_, body) = common::status_json(response);
             assert_eq!(body["code"], "rate_limited");
             statuses.push(429);
         } else {

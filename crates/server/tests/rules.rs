@@ -31,14 +31,14 @@ fn set_type_and_scopes_immutable() {
     assert_eq!(doc["Secrets"]["K"]["Value"], "v3");
     assert_eq!(doc["Secrets"]["K"]["Type"], "env");
     assert_eq!(doc["Secrets"]["K"]["Scopes"], json!(["web", "user"]));
-    // Same for organizations, through the API: 409 with a stable code.
+    // Same for organizations, through the API: 400 with a stable code, as Pantheon answers.
     let api = svc.api(&svc.admin);
     assert_eq!(api.post("/organizations/acme/secrets", json!({"name": "O", "value": "o"})).0, 201);
     let (status, body) =
         api.post("/organizations/acme/secrets", json!({"name": "O", "value": "o", "scopes": ["web"]}));
-    assert_eq!(status, 409);
+    assert_eq!(status, 400);
     assert_eq!(body["code"], "secret_exists");
-    assert_eq!(body["message"], messages::secret_exists("O"));
+    assert_eq!(body["message"], messages::secret_exists_use_patch("O"));
 }
 
 #[test]
@@ -73,7 +73,7 @@ fn override_delete_with_null_and_cli() {
     let api = svc.api(&svc.admin);
     assert_eq!(api.patch("/sites/s1/secrets/K", json!({"value": null, "env": "live"})).0, 200);
     let out = svc.admin_cli(&["secret:site:delete", "s1.test", "K"]);
-    assert!(out.contains(messages::SECRET_DELETED), "{out}");
+    assert!(out.contains(messages::OVERRIDE_DELETED), "{out}");
     let (_, doc) = api.get("/sites/s1/secrets/showall");
     assert_eq!(doc["Secrets"]["K"]["Value"], "base");
     assert!(doc["Secrets"]["K"].get("EnvValues").is_none(), "{doc}");

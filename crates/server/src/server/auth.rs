@@ -29,11 +29,11 @@ impl FromRequestParts<Shared> for AuthUser {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| zeroize::Zeroizing::new(t.trim().to_string()))
+            .and_then(token_from_header)
+            .map(|t| zeroize::Zeroizing::new(t.to_string()))
             .ok_or_else(|| ApiError::Unauthorized {
                 code: "unauthorized",
-                message: "A bearer token is required.".into(),
+                message: "A token is required: `Authorization: Bearer TOKEN` (or the bare token).".into(),
             })?;
         let user = blocking(state, move |store| store.user_for_token(&token)).await?.ok_or_else(|| {
             ApiError::Unauthorized { code: "unauthorized", message: "The token is not valid.".into() }
@@ -44,6 +44,20 @@ impl FromRequestParts<Shared> for AuthUser {
             .map_err(|wait| ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64))?;
         Ok(AuthUser(user))
     }
+}
+
+/// The token of an `Authorization` header: `Bearer TOKEN` with the scheme in any case (RFC 9110
+/// §11.1), or the bare token as Terminus' secrets plugin sends it. Another scheme (`Basic …`) or
+/// an empty token is no token.
+pub fn token_from_header(header: &str) -> Option<&str> {
+    let header = header.trim();
+    let token = match header.split_once([' ', '\t']) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        Some(_) => return None,
+        None if header.eq_ignore_ascii_case("bearer") => return None,
+        None => header,
+    };
+    (!token.is_empty()).then_some(token)
 }
 
 /// A runtime caller: a verified client certificate that the service issued and has not revoked.
@@ -136,6 +150,17 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_from_header_bearer_any_case_or_bare() {
+        for header in ["Bearer pss_1", "bearer pss_1", "BEARER  pss_1 ", "pss_1", " pss_1\t", "Bearer\tpss_1"]
+        {
+            assert_eq!(token_from_header(header), Some("pss_1"), "{header:?}");
+        }
+        for header in ["", "Bearer", "Bearer ", "Basic cHNzXzE=", "Token pss_1", "   "] {
+            assert_eq!(token_from_header(header), None, "{header:?}");
+        }
+    }
 
     #[test]
     fn rate_limiter_burst_then_wait() {

@@ -1,10 +1,14 @@
-//! The HTTP layer's one error type: clients get a status, a stable `code` and a plain message;
+//! The HTTP layer's one error type: clients get a status, a stable code and a plain message;
 //! internal causes are logged on the server. Neither ever carries a secret value.
+//!
+//! The wire form is the one Terminus' secrets plugin can show: the body is a JSON *string*, the
+//! message (the plugin decodes the body and uses it as a string: `strpos($data, 'PATCH')`,
+//! `new TerminusException($data)`), and the stable code rides in the [`ERROR_CODE_HEADER`]
+//! header, for our CLI and for scripts.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
 
 use crate::store::StoreError;
 
@@ -41,13 +45,16 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// The JSON body of every error.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody {
-    /// A stable machine-readable code, e.g. `secret_not_found`.
-    pub code: &'static str,
-    /// A message for people.
-    pub message: String,
+/// The response header of every error that carries its stable machine-readable code, e.g.
+/// `X-Error-Code: secret_not_found`; the body is the message as a JSON string.
+pub const ERROR_CODE_HEADER: &str = "x-error-code";
+
+/// The response of an error: the message as a JSON string, the code in [`ERROR_CODE_HEADER`].
+fn error_response(status: StatusCode, code: &'static str, message: String) -> Response {
+    let mut response = (status, Json(message)).into_response();
+    let code = HeaderValue::from_str(code).unwrap_or(HeaderValue::from_static("internal"));
+    response.headers_mut().insert(ERROR_CODE_HEADER, code);
+    response
 }
 
 impl IntoResponse for ApiError {
@@ -56,11 +63,11 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized { code, message } => (StatusCode::UNAUTHORIZED, code, message),
             ApiError::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, message),
             ApiError::RateLimited(secs) => {
-                let body = ErrorBody {
-                    code: "rate_limited",
-                    message: format!("Too many requests: retry after {secs} s."),
-                };
-                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                let mut response = error_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("Too many requests: retry after {secs} s."),
+                );
                 response.headers_mut().insert(
                     header::RETRY_AFTER,
                     HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("1")),
@@ -86,6 +93,6 @@ impl IntoResponse for ApiError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error.".to_string())
             }
         };
-        (status, Json(ErrorBody { code, message })).into_response()
+        error_response(status, code, message)
     }
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::auth::AuthUser;
 use super::error::ApiError;
 use super::{blocking, Shared, BASE};
-use crate::store::{self, AuditEvent, Owner, Put, User, View};
+use crate::store::{self, AuditEvent, Owner, Put, StoreError, User, View};
 
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
@@ -61,37 +61,39 @@ fn parse_body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiErr
     })
 }
 
-async fn reach_site(state: &Shared, user: &User, site: String) -> Result<Owner, ApiError> {
+/// The site named by `id` (its name or UUID) as an owner, if `user` reaches it.
+async fn reach_site(state: &Shared, user: &User, id: String) -> Result<Owner, ApiError> {
     let found = {
-        let site = site.clone();
-        blocking(state, move |s| s.site(&site)).await?
+        let id = id.clone();
+        blocking(state, move |s| s.site(&id)).await?
     };
     match found {
-        Some(s) if user.reaches_site(&s) => Ok(Owner::Site(site)),
-        None if user.admin => Err(store::site_not_found(&site).into()),
-        _ => {
-            denied(state, user, &Owner::Site(site.clone()));
+        Some(s) if user.reaches_site(&s) => Ok(Owner::Site(s.name)),
+        None if user.admin => Err(store::site_not_found(&id).into()),
+        found => {
+            denied(state, user, &Owner::Site(found.map_or_else(|| id.clone(), |s| s.name)));
             Err(ApiError::Forbidden {
                 code: "forbidden",
-                message: format!("You do not have access to site '{site}'."),
+                message: format!("You do not have access to site '{id}'."),
             })
         }
     }
 }
 
-async fn reach_org(state: &Shared, user: &User, org: String) -> Result<Owner, ApiError> {
-    let exists = {
-        let org = org.clone();
-        blocking(state, move |s| s.org_exists(&org)).await?
+/// The organization named by `id` (its name or UUID) as an owner, if `user` reaches it.
+async fn reach_org(state: &Shared, user: &User, id: String) -> Result<Owner, ApiError> {
+    let found = {
+        let id = id.clone();
+        blocking(state, move |s| s.org(&id)).await?
     };
-    match exists {
-        true if user.reaches_org(&org) => Ok(Owner::Org(org)),
-        false if user.admin => Err(store::org_not_found(&org).into()),
-        _ => {
-            denied(state, user, &Owner::Org(org.clone()));
+    match found {
+        Some(o) if user.reaches_org(&o.name) => Ok(Owner::Org(o.name)),
+        None if user.admin => Err(store::org_not_found(&id).into()),
+        found => {
+            denied(state, user, &Owner::Org(found.map_or_else(|| id.clone(), |o| o.name)));
             Err(ApiError::Forbidden {
                 code: "forbidden",
-                message: format!("You do not have access to organization '{org}'."),
+                message: format!("You do not have access to organization '{id}'."),
             })
         }
     }
@@ -142,12 +144,8 @@ async fn create(state: Shared, user: User, owner: Owner, body: Bytes) -> Result<
         })
         .await?
     };
-    let (action, status) = match put {
-        Put::Created => ("secret.create", StatusCode::CREATED),
-        Put::Updated => ("secret.update", StatusCode::OK),
-    };
-    state.audit.record(event(&user, action, &owner, Some(&body.name), None));
-    Ok((status, Json(serde_json::json!({"name": body.name, "created": put == Put::Created}))))
+    state.audit.record(event(&user, "secret.create", &owner, Some(&body.name), None));
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"name": body.name, "created": put == Put::Created}))))
 }
 
 async fn change(
@@ -168,15 +166,22 @@ async fn change(
         (Some(_), Some(_)) => "secret.override.set",
         (Some(_), None) => "secret.override.delete",
     };
-    {
+    let existed = {
         let (owner, name, env) = (owner.clone(), name.clone(), body.env.clone());
         blocking(&state, move |s| match env {
-            None => s.update_secret(&owner, &name, &body.value.unwrap_or_default()),
-            Some(env) => s.set_override(&owner, &name, &env, body.value.as_deref().map(String::as_str)),
+            None => s.update_secret(&owner, &name, &body.value.unwrap_or_default()).map(|()| true),
+            Some(env) => match body.value {
+                Some(value) => s.set_override(&owner, &name, &env, Some(&value)).map(|()| true),
+                None => delete_override(s, &owner, &name, &env),
+            },
         })
-        .await?;
+        .await?
+    };
+    let mut e = event(&user, action, &owner, Some(&name), body.env.as_deref());
+    if !existed {
+        e.detail = Some(OVERRIDE_ABSENT.into());
     }
-    state.audit.record(event(&user, action, &owner, Some(&name), body.env.as_deref()));
+    state.audit.record(e);
     Ok(Json(serde_json::json!({"name": name})))
 }
 
@@ -187,17 +192,35 @@ async fn delete(
     name: String,
     env: Option<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    {
+    let existed = {
         let (owner, name, env) = (owner.clone(), name.clone(), env.clone());
         blocking(&state, move |s| match env {
-            None => s.delete_secret(&owner, &name),
-            Some(env) => s.set_override(&owner, &name, &env, None),
+            None => s.delete_secret(&owner, &name).map(|()| true),
+            Some(env) => delete_override(s, &owner, &name, &env),
         })
-        .await?;
-    }
+        .await?
+    };
     let action = if env.is_some() { "secret.override.delete" } else { "secret.delete" };
-    state.audit.record(event(&user, action, &owner, Some(&name), env.as_deref()));
+    let mut e = event(&user, action, &owner, Some(&name), env.as_deref());
+    if !existed {
+        e.detail = Some(OVERRIDE_ABSENT.into());
+    }
+    state.audit.record(e);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The audit detail of an override deletion that found no override.
+const OVERRIDE_ABSENT: &str = "no override to delete";
+
+/// Deletes the override of `name` in `env`; deleting one that does not exist succeeds (the
+/// plugin reports "deleted if it existed"), and says so: `Ok(false)`. The secret itself must
+/// exist, so that a mistyped name is still an error.
+fn delete_override(s: &store::Store, owner: &Owner, name: &str, env: &str) -> Result<bool, StoreError> {
+    match s.set_override(owner, name, env, None) {
+        Ok(()) => Ok(true),
+        Err(StoreError::NotFound { code: "override_not_found", .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 async fn site_show(

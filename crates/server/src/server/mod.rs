@@ -26,7 +26,7 @@ pub use audit::{AuditSink, AuditWriter};
 pub use auth::{PeerCert, RateLimiter};
 pub use auth_limit::{ClientAddr, FailedAuthLimiter};
 use conn::{ConnLimits, LogThrottle, Registered, Tracker};
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, ERROR_CODE_HEADER};
 
 use crate::crypto;
 use crate::pki;
@@ -307,13 +307,13 @@ async fn connection(
 /// The answer to a request not answered in time (its body never came, among others); the
 /// connection is closed after it, as what is left of the request cannot be skipped.
 fn request_timed_out(timeout: Duration) -> axum::response::Response {
+    use axum::http::{header, HeaderName, StatusCode};
     use axum::response::IntoResponse;
-    let body = ErrorBody {
-        code: "request_timeout",
-        message: format!("The request was not complete within {} s.", timeout.as_secs_f64()),
-    };
-    (axum::http::StatusCode::REQUEST_TIMEOUT, [(axum::http::header::CONNECTION, "close")], axum::Json(body))
-        .into_response()
+    // As every error: the message as a JSON string, the stable code in a header.
+    let message = format!("The request was not complete within {} s.", timeout.as_secs_f64());
+    let headers =
+        [(header::CONNECTION, "close"), (HeaderName::from_static(ERROR_CODE_HEADER), "request_timeout")];
+    (StatusCode::REQUEST_TIMEOUT, headers, axum::Json(message)).into_response()
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -30,12 +30,24 @@ enum Migration {
     SqlThen(&'static str, fn(&Connection, &Keyring) -> Result<()>),
 }
 
+impl Migration {
+    /// The SQL of the migration (tests build older schemas from it).
+    #[cfg(test)]
+    fn sql(&self) -> &'static str {
+        match self {
+            Migration::Sql(sql) | Migration::SqlThen(sql, _) => sql,
+        }
+    }
+}
+
 /// The schema, one numbered migration per file; `PRAGMA user_version` records how many ran.
 /// All pending ones run in one transaction: a failure leaves the database as it was.
 const MIGRATIONS: &[Migration] = &[
     Migration::Sql(include_str!("migrations/001_model.sql")),
     Migration::Sql(include_str!("migrations/002_generation.sql")),
     Migration::SqlThen(include_str!("migrations/003_seal_type_scopes.sql"), secrets::reseal_unbound),
+    Migration::Sql(include_str!("migrations/0100_ids.sql")),
+    Migration::Sql(include_str!("migrations/0101_token_rights.sql")),
 ];
 
 /// The key of `meta` naming the master key new values are sealed with.

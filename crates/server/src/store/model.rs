@@ -8,7 +8,7 @@ use secrets_core::validate::{check_env_name, check_name, check_value};
 use super::{Result, StoreError};
 
 /// The types a secret may be created with.
-pub const TYPES: &[&str] = &["runtime", "env", "composer", "file"];
+pub const TYPES: &[&str] = &["runtime", "env", "composer", "file", "vcs"];
 /// The scopes a secret may carry.
 pub const SCOPES: &[&str] = &["web", "ic", "user"];
 /// The scope whose values people may read (the management API, `local-generate`).
@@ -44,11 +44,23 @@ impl Owner {
     }
 }
 
+/// An organization: a name people type and a UUID (what Pantheon's tools put in URLs). Either
+/// names it, in every API path and CLI argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    /// The name, which secrets and grants are stored under.
+    pub name: String,
+    /// The UUID, lowercase, assigned at creation (or given for an import).
+    pub uuid: String,
+}
+
 /// A site and its organizations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Site {
-    /// The site's id.
+    /// The site's name, which secrets, grants and bindings are stored under.
     pub name: String,
+    /// The UUID, lowercase, assigned at creation (or given for an import).
+    pub uuid: String,
     /// The owner organization, the only one that contributes secrets.
     pub org: Option<String>,
     /// Supporting organizations: they may reach the site, never contribute secrets.
@@ -175,6 +187,50 @@ pub fn check_id(what: &str, id: &str) -> Result<()> {
     }
 }
 
+/// Checks the name of a new organization or site: an id (see [`check_id`]) that does not have the
+/// form of a UUID, so that a name and a UUID never mean two different things.
+pub fn check_new_name(what: &str, name: &str) -> Result<()> {
+    check_id(what, name)?;
+    if parse_uuid(name).is_some() {
+        return Err(StoreError::invalid(
+            "invalid_id",
+            format!("a {what} name cannot have the form of a UUID (give the UUID with --uuid)"),
+        ));
+    }
+    Ok(())
+}
+
+/// A UUID in its canonical text form (8-4-4-4-12 hex digits, either case), lowercased; `None`
+/// for anything else.
+pub fn parse_uuid(text: &str) -> Option<String> {
+    let groups: Vec<&str> = text.split('-').collect();
+    let lengths = [8, 4, 4, 4, 12];
+    let ok = groups.len() == lengths.len()
+        && groups.iter().zip(lengths).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    ok.then(|| text.to_ascii_lowercase())
+}
+
+/// Checks a UUID given for an import and returns it lowercased.
+pub fn check_uuid(what: &str, text: &str) -> Result<String> {
+    parse_uuid(text).ok_or_else(|| {
+        StoreError::invalid(
+            "invalid_uuid",
+            format!(
+                "a {what} UUID is 32 hex digits as 8-4-4-4-12, e.g. 3f6c2c5e-8d3b-4c59-9a55-0d1e7a1b2c3d"
+            ),
+        )
+    })
+}
+
+/// A new random (version 4) UUID.
+pub fn new_uuid() -> String {
+    let mut b = crate::crypto::random_bytes(16);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex = crate::crypto::to_hex(&b);
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
 /// Checks an environment name: `dev`, `test`, `live` or a multidev (`[a-z0-9][a-z0-9-]*`, at
 /// most 63 bytes); `default` is reserved for the organization's value that applies everywhere.
 pub fn check_env(env: &str) -> Result<()> {
@@ -239,6 +295,26 @@ mod tests {
         for bad in ["", "default", "Dev", "-x", "a.b"] {
             assert!(check_env(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn parse_uuid_canonical_form_only_lowercased() {
+        let id = "3F6C2C5E-8d3b-4c59-9a55-0d1e7a1b2c3d";
+        assert_eq!(parse_uuid(id).as_deref(), Some("3f6c2c5e-8d3b-4c59-9a55-0d1e7a1b2c3d"));
+        for bad in ["", "s1", "3f6c2c5e8d3b4c599a550d1e7a1b2c3d", "3f6c2c5e-8d3b-4c59-9a55-0d1e7a1b2c3g"] {
+            assert_eq!(parse_uuid(bad), None, "{bad}");
+        }
+        let fresh = new_uuid();
+        assert_eq!(parse_uuid(&fresh).as_deref(), Some(fresh.as_str()));
+        assert_eq!(&fresh[14..15], "4", "version 4");
+        assert_ne!(new_uuid(), fresh);
+    }
+
+    #[test]
+    fn check_new_name_refuses_uuid_form() {
+        assert!(check_new_name("site", "my-site").is_ok());
+        assert!(check_new_name("site", &new_uuid()).is_err());
+        assert!(check_new_name("site", "bad name").is_err());
     }
 
     #[test]

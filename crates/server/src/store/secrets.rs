@@ -16,8 +16,9 @@ use crate::crypto::{Binding, CryptoError, Keyring, Sealed};
 use crate::messages;
 
 impl Store {
-    /// Creates a secret, or sets the default value of an existing one. Type and scopes are fixed
-    /// at creation: giving either for an existing secret is refused.
+    /// Creates a secret. An existing one is refused (`secret_exists`, a 400 whose message says
+    /// PATCH, as Pantheon answers): its value changes with [`Store::update_secret`], and its type
+    /// and scopes are fixed at creation.
     pub fn put_secret(
         &self,
         owner: &Owner,
@@ -31,19 +32,15 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing = secret_meta(&tx, owner, name)?;
         let (put, meta) = match existing {
-            Some(_) if kind.is_some() || scopes.is_some() => {
-                return Err(StoreError::Conflict {
-                    code: "secret_exists",
-                    message: messages::secret_exists(name),
-                })
+            Some(_) => {
+                return Err(StoreError::invalid("secret_exists", messages::secret_exists_use_patch(name)))
             }
-            Some(meta) => (Put::Updated, meta),
             None => {
                 let kind = kind.unwrap_or(DEFAULT_TYPE);
                 if !TYPES.contains(&kind) {
                     return Err(StoreError::invalid(
                         "invalid_type",
-                        format!("unknown type '{kind}': types are runtime, env, composer and file"),
+                        format!("unknown type '{kind}': types are {}", TYPES.join(", ")),
                     ));
                 }
                 check_secret_name(name, kind)?;
@@ -527,9 +524,10 @@ mod tests {
         s.create_site("s1", None, &[]).unwrap();
         let owner = Owner::Site("s1".into());
         assert_eq!(s.put_secret(&owner, "A", "1", None, None).unwrap(), Put::Created);
-        assert_eq!(s.put_secret(&owner, "A", "2", None, None).unwrap(), Put::Updated);
-        let err = s.put_secret(&owner, "A", "3", Some("env"), None).unwrap_err();
-        assert_eq!(err.to_string(), messages::secret_exists("A"));
+        for kind in [None, Some("env")] {
+            let err = s.put_secret(&owner, "A", "3", kind, None).unwrap_err();
+            assert_eq!(err.to_string(), messages::secret_exists_use_patch("A"));
+        }
     }
 
     #[test]

@@ -207,7 +207,16 @@ impl Service {
             .get(format!("{}/customer-secrets/v1/runtime/secrets", self.url))
             .send()?;
         let status = response.status().as_u16();
-        Ok((status, response.text()?))
+        let code = response.headers().get("x-error-code").map(|v| v.to_str().unwrap().to_string());
+        let text = response.text()?;
+        // An error's code rides in a header; fold it in, as `status_json` does.
+        Ok(match code {
+            Some(code) => {
+                let message: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
+                (status, serde_json::json!({"code": code, "message": message}).to_string())
+            }
+            None => (status, text),
+        })
     }
 
     /// The runtime document for a binding; panics unless 200.
@@ -267,10 +276,17 @@ impl Api {
     }
 }
 
+/// The status and JSON body of an answer. An error (a JSON string body with its code in the
+/// `X-Error-Code` header) comes back as `{"code": CODE, "message": MESSAGE}` for assertions.
 pub fn status_json(response: Response) -> (u16, Json) {
     let status = response.status().as_u16();
+    let code = response.headers().get("x-error-code").map(|v| v.to_str().unwrap().to_string());
     let text = response.text().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Json::Null))
+    let body = serde_json::from_str(&text).unwrap_or(Json::Null);
+    match code {
+        Some(code) => (status, serde_json::json!({"code": code, "message": body})),
+        None => (status, body),
+    }
 }
 
 /// The resolved value of `name` in a runtime document.
