@@ -6,7 +6,7 @@ PHP ?= php
 EXT := $(CURDIR)/target/release/pantheon_secrets.so
 SERVER := $(CURDIR)/target/release/pantheon-secrets
 
-.PHONY: deps deps-test deps-e2e build server run test e2e lint bench install uninstall fresh clean
+.PHONY: deps deps-test deps-e2e build server run test e2e lint bench install uninstall fresh matrix clean
 
 ## deps: the Debian packages a build needs, when missing (tools/deps.sh names the sets)
 deps:
@@ -61,6 +61,12 @@ uninstall:
 fresh:
 	@tools/deps.sh fresh
 	@tools/fresh.sh
+
+## matrix: the suites on every PHP build of the support table (PHP 8.2 here; PHP 8.4 in a new
+##         Debian 13 root), with PHP-FPM and Apache prefork; one line per build and server
+matrix: deps-test build server
+	@tools/deps.sh fresh
+	@tools/matrix.sh
 
 clean:
 	cargo clean

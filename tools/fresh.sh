@@ -9,7 +9,8 @@
 # every run and always removed, also on failure or interruption: processes still running in it are
 # ended first, and nothing is deleted while anything is mounted inside it.
 # Environment: FRESH_SUITE (default bookworm), FRESH_MIRROR (default http://deb.debian.org/debian),
-# FRESH_STEPS (the commands run inside; default as above).
+# FRESH_STEPS (the commands run inside, one a line; default as above), FRESH_OUT (where the logs
+# go; default target/fresh). `make matrix` uses it for the Debian 13 root of PHP 8.4.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -24,7 +25,7 @@ case "$suite" in
   bookworm) ;;
   trixie) include=ca-certificates,make ;;
 esac
-out=$repo/target/fresh
+out=${FRESH_OUT:-$repo/target/fresh}
 mkdir -p "$out"
 rm -f "$out"/*.log "$out"/*.txt
 head=$(git rev-parse HEAD)
@@ -63,7 +64,7 @@ cleanup() {
     exit 1
   fi
   rm -rf --one-file-system "$root"
-  echo "== fresh: $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s in all; logs in target/fresh/"
+  echo "== fresh: $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s in all; logs in ${out#"$repo"/}/"
   # The last line is the count of the last test run inside; a run that failed before any test says so.
   last=$(cat "$out"/fresh-*.log 2> /dev/null | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
   if [ -n "$last" ] && { [ "$rc" -eq 0 ] || ! [[ "$last" =~ \ 0\ failed ]]; }; then
