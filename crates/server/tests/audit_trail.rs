@@ -83,7 +83,7 @@ fn secret_site_list_value_with_escape_sequences_escaped_in_table_exact_in_json()
     let out = svc.cli(&svc.admin, &["secret:site:list", "s1", "--format", "json"]);
     assert!(out.status.success(), "{}", common::text(&out));
     let listed: Json = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(listed[0]["value"], json!(value), "JSON output is exact");
+    assert_eq!(listed["K"]["value"], json!(value), "JSON output is exact");
 }
 
 /// The audit trail as `audit:list --format json` prints it, once `ready` holds (the service
