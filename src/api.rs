@@ -1,4 +1,4 @@
-//! The `Pantheon\Secrets\` functions (DESIGN §4.2): everything but the hit path.
+//! The `Pantheon\Secrets\` functions (ARCHITECTURE §4.2): everything but the hit path.
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;

@@ -1,4 +1,4 @@
-//! `pantheon_get_secret(string $name): ?string` (DESIGN §4.1), the hit path.
+//! `pantheon_get_secret(string $name): ?string` (ARCHITECTURE §4.1), the hit path.
 //!
 //! Written as a raw handler rather than with `#[php_function]` because it is the one function
 //! called on every request, many times: it reads its argument in place, looks it up with the hash

@@ -21,7 +21,7 @@ const fn entry(name: &'static CStr, default: &'static CStr, permission: IniEntry
 }
 
 /// Where a path setting may be set: php.ini, `-d`, or per directory or pool (FPM's `php_value`,
-/// Apache's `php_value`, `.user.ini`), never by `ini_set()` (DESIGN §5): a site's code must not
+/// Apache's `php_value`, `.user.ini`), never by `ini_set()` (ARCHITECTURE §5): a site's code must not
 /// point the extension at another site's file. A file backend also obeys `open_basedir`.
 const PER_DIRECTORY: IniEntryPermission = IniEntryPermission::System.union(IniEntryPermission::PerDir);
 

@@ -1,4 +1,4 @@
-//! Pantheon's platform-internal client (DESIGN §4.3), which Pantheon's PHP SDK and the Drupal
+//! Pantheon's platform-internal client (ARCHITECTURE §4.3), which Pantheon's PHP SDK and the Drupal
 //! `pantheon_secrets` module use when it exists: with the extension loaded, that code reads the
 //! real, resolved secrets from the same cache as `pantheon_get_secret()`.
 

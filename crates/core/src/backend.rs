@@ -17,7 +17,7 @@ pub mod https;
 /// size, resolved (a runtime answer carries one value per secret).
 pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
 
-/// What a failure means for the values already held (DESIGN §6).
+/// What a failure means for the values already held (ARCHITECTURE §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
     /// Timeout, connection error, 5xx, malformed body: keep serving the last good values

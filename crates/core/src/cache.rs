@@ -1,4 +1,4 @@
-//! The per-process cache (DESIGN §6): one fetch per TTL, stale values while fetches fail
+//! The per-process cache (ARCHITECTURE §6): one fetch per TTL, stale values while fetches fail
 //! transiently, values dropped when access is revoked, jittered exponential back-off.
 //!
 //! Time is a monotonic tick in milliseconds passed in by the caller, so that the PHP layer can use

@@ -1,4 +1,4 @@
-//! Integrated Composer (DESIGN §8): `ic`-scope secrets of a build become one `COMPOSER_AUTH`
+//! Integrated Composer (ARCHITECTURE §8): `ic`-scope secrets of a build become one `COMPOSER_AUTH`
 //! document and environment variables. Messages name secrets and keys, never values.
 
 use serde_json::{json, Map, Value as Json};

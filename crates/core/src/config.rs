@@ -1,4 +1,4 @@
-//! Configuration (DESIGN §5): what the PHP layer reads from php.ini and the environment, turned
+//! Configuration (ARCHITECTURE §5): what the PHP layer reads from php.ini and the environment, turned
 //! into one value the cache compares and uses.
 
 use std::path::PathBuf;
@@ -118,7 +118,7 @@ pub struct Config {
     pub timeout: Duration,
 }
 
-/// The ini names of the settings (DESIGN §5), with their defaults.
+/// The ini names of the settings (ARCHITECTURE §5), with their defaults.
 pub mod ini {
     /// Backend URL or path.
     pub const BACKEND: &str = "pantheon_secrets.backend";

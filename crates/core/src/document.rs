@@ -1,4 +1,4 @@
-//! The secrets document (DESIGN §3): the one JSON shape used by the service, the local file and
+//! The secrets document (ARCHITECTURE §3): the one JSON shape used by the service, the local file and
 //! test fixtures. Parsing is strict about types and limits and names the offending field; it is
 //! lenient about what is absent (`null` and missing optional fields are normal, as Go's encoder
 //! writes them) and ignores unknown fields.
@@ -74,7 +74,7 @@ impl Secret {
         self.scopes.iter().any(|s| s == scope)
     }
 
-    /// Checks `name` against the naming rules of this secret's type (DESIGN §3).
+    /// Checks `name` against the naming rules of this secret's type (ARCHITECTURE §3).
     fn check_name(&self, name: &str) -> Result<(), DocumentError> {
         let named =
             if self.kind == "env" { check_env_name(name.as_bytes()) } else { check_name(name.as_bytes()) };

@@ -1,4 +1,4 @@
-//! Resolution (DESIGN §3): which value a secret has in one environment.
+//! Resolution (ARCHITECTURE §3): which value a secret has in one environment.
 //!
 //! `EnvValues[E]` → `Value` → `OrgValues[E]` → `OrgValues.default`; the first string wins, an empty
 //! string included. Site values replace organization values, environment overrides win over both.

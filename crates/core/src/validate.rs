@@ -1,4 +1,4 @@
-//! Limits on names and values (DESIGN §3).
+//! Limits on names and values (ARCHITECTURE §3).
 
 use std::fmt;
 

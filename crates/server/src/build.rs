@@ -1,4 +1,4 @@
-//! `ic:composer-auth` (DESIGN §8): the build runner of a dev or multidev environment reads its
+//! `ic:composer-auth` (ARCHITECTURE §8): the build runner of a dev or multidev environment reads its
 //! site's `ic` secrets from the runtime API with its build certificate and turns them into
 //! Composer authentication and environment variables. Values go to stdout or a 0600 file only;
 //! messages go to stderr and name secrets, never values.

@@ -1,6 +1,6 @@
 //! pantheon-secrets, the service: stores secrets encrypted at rest, owned by organizations and
 //! sites with environment overrides, serves each PHP worker only its site's secrets for its
-//! environment over mutual TLS, and is managed with Terminus-style commands (DESIGN §7).
+//! environment over mutual TLS, and is managed with Terminus-style commands (ARCHITECTURE §7).
 //!
 //! [`store`] (SQLite, [`crypto`]) ← [`server`] (HTTPS: management and runtime APIs, [`pki`]) ←
 //! [`cli`] (operator commands on the data directory, Terminus commands over the API via [`client`]).

@@ -1,4 +1,4 @@
-//! The rules of DESIGN §7 and §3 as users meet them: type and scopes fixed at creation,
+//! The rules of ARCHITECTURE §7 and §3 as users meet them: type and scopes fixed at creation,
 //! overrides only for existing secrets, size and name limits — with the Terminus messages.
 
 mod common;

@@ -1,4 +1,4 @@
-//! The runtime API over mTLS: the resolution matrix of DESIGN §3, build identities, and
+//! The runtime API over mTLS: the resolution matrix of ARCHITECTURE §3, build identities, and
 //! `local-generate` agreeing with the runtime API through the extension's file backend.
 
 mod common;
@@ -6,7 +6,7 @@ mod common;
 use common::{text, value, Service};
 use secrets_core::resolve::{resolve, WEB};
 
-/// Two organizations (one owns s1, one only supports it) and the matrix of DESIGN §3.
+/// Two organizations (one owns s1, one only supports it) and the matrix of ARCHITECTURE §3.
 fn matrix() -> Service {
     let svc = Service::start_with_rate(0.0);
     svc.op(&["org:create", "acme"]);

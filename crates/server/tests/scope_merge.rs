@@ -1,5 +1,5 @@
 //! Each owner's values are shown by that owner's own scopes, and a runtime or a build merges site
-//! and organization within its own scope (DESIGN §3): a site secret of the same name outside the
+//! and organization within its own scope (ARCHITECTURE §3): a site secret of the same name outside the
 //! scope neither reveals nor hides the organization's.
 
 mod common;

@@ -1,4 +1,4 @@
-//! The service's runtime endpoint over mutual TLS (DESIGN §5–6).
+//! The service's runtime endpoint over mutual TLS (ARCHITECTURE §5–6).
 //!
 //! Built on ureq with rustls: synchronous, so no thread and no runtime exists outside a fetch,
 //! and nothing a parent process made can be half-inherited by a forked child; and no second

@@ -81,7 +81,7 @@ pub(super) fn routes() -> Router<Shared> {
     Router::new().route(&format!("{BASE}/runtime/secrets"), get(runtime_secrets))
 }
 
-/// `GET /runtime/secrets`: the DESIGN §3 document with only `web` secrets (`ic` for a build
+/// `GET /runtime/secrets`: the ARCHITECTURE §3 document with only `web` secrets (`ic` for a build
 /// identity), each holding its value for the certificate's environment and nothing else. Only
 /// the default values and that environment's overrides are decrypted.
 async fn runtime_secrets(

@@ -128,7 +128,7 @@ pub struct StoredSecret {
 }
 
 /// What a document (of a site or an organization) is for, which decides which secrets take part and which values are
-/// decrypted at all (DESIGN §3).
+/// decrypted at all (ARCHITECTURE §3).
 #[derive(Debug, Clone, Copy)]
 pub enum View<'a> {
     /// For a person (the management API, `local-generate`): every secret (of the site and of its

@@ -1,5 +1,5 @@
 //! Secrets: create, change and delete them, seal and open their values, assemble the documents
-//! of DESIGN §3, and rotate the master key.
+//! of ARCHITECTURE §3, and rotate the master key.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -220,7 +220,7 @@ impl Store {
         decrypted(binding, self.keys.open_sealed(sealed, binding))
     }
 
-    /// The secrets document of a site (DESIGN §3): the site's secrets with their overrides, and
+    /// The secrets document of a site (ARCHITECTURE §3): the site's secrets with their overrides, and
     /// under `OrgValues` those of its owner organization — never a supporting organization's.
     /// `view` decides which secrets take part on each side and which values are opened, before
     /// the two are merged: a secret the view leaves out on one side neither hides nor reveals the
