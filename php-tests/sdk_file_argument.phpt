@@ -25,9 +25,11 @@ var_dump(pantheon_get_secret('WEB_KEY'));
 // A file that does not exist holds no secrets, as for the fake client; no warning.
 var_dump(CustomerSecretsClient::create(['file' => "$file.missing"])->get()['Secrets']);
 // With a backend configured, the backend is the source and the file argument is ignored.
+// (The backend is a php.ini setting: that part runs in a PHP process of its own.)
 $other = ps_document('backend', ['FROM_BACKEND' => ps_web('b')]);
-ps_use($other);
-echo implode(',', array_keys(CustomerSecretsClient::create(['version' => '1', 'file' => $file])->get()['Secrets'])), "\n";
+echo ps_run(['pantheon_secrets.backend' => "file://$other"], '<?php echo implode(",", array_keys('
+    . 'Pantheon\Internal\CustomerSecrets\CustomerSecretsClient::create(["version" => "1", "file" => '
+    . var_export($file, true) . '])->get()["Secrets"])), "\n";');
 foreach (['1', 1, null, '2', 2, 'v1'] as $version) {
     try {
         CustomerSecretsClient::create(['version' => $version]);
@@ -39,10 +41,12 @@ foreach (['1', 1, null, '2', 2, 'v1'] as $version) {
 unlink($file);
 unlink($other);
 ?>
---EXPECT--
+--EXPECTF--
 USER_KEY: runtime u-live [user]
 WEB_KEY: runtime w [web]
 site-under-test 2
+
+Warning: pantheon_get_secret(): no secrets backend is configured for the CLI: pantheon_secrets.backend is empty and CUSTOMER_SECRETS_FAKE_FILE is not set, so every secret reads as null. Give the CLI its settings in the php.ini of the CLI SAPI, with php -d, or with a file in PHP_INI_SCAN_DIR in %s on line %d
 NULL
 array(0) {
 }
