@@ -1,11 +1,19 @@
-//! The PHP functions and symbols this extension reaches that ext-php-rs's bindings do not carry,
-//! each behind a small safe wrapper.
+//! The PHP functions, symbols and constants this extension reaches that ext-php-rs's safe API does
+//! not carry: every raw Zend declaration of the extension lives here. Constants come from the
+//! bindings generated from PHP's own headers where those carry them (`IS_STRING`, `GC_IMMUTABLE`,
+//! the expected-type enum), so a PHP that renumbers them fails to build or is followed; the few the
+//! bindings lack are written once below, each pinned to the bindings by a compile-time check.
 
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use ext_php_rs::ffi::{sapi_module, zend_class_entry, zend_ini_entry};
+use ext_php_rs::ffi::{
+    _zend_expected_type_Z_EXPECTED_STRING, sapi_module, zend_class_entry, zend_ini_entry, zend_string,
+    GC_FLAGS_MASK, GC_FLAGS_SHIFT, GC_IMMUTABLE, IS_STRING,
+};
+use ext_php_rs::types::Zval;
+use ext_php_rs::zend::ModuleEntry;
 use ext_php_rs::zend::{ClassEntry, ExecutorGlobals};
 
 extern "C" {
@@ -16,7 +24,50 @@ extern "C" {
     // main/SAPI.h: the SAPI's own variables (FastCGI parameters, Apache's SetEnv and
     // subprocess_env), copied with emalloc; null when absent.
     fn sapi_getenv(name: *const c_char, name_len: usize) -> *mut c_char;
+    // Zend/zend_API.h: coerce an argument to a string as zpp does (non-strict mode).
+    pub fn zend_parse_arg_str_slow(arg: *mut Zval, dest: *mut *mut zend_string, arg_num: u32) -> bool;
+    // Zend/zend_string.h: compute (and keep in the string) its hash.
+    pub fn zend_string_hash_func(s: *mut zend_string) -> u64;
+    // Zend/zend_API.h: raise the TypeError of an argument of the wrong type.
+    pub fn zend_wrong_parameter_error(
+        error_code: c_int,
+        num: u32,
+        name: *mut c_char,
+        expected: c_int,
+        arg: *mut Zval,
+    );
+    // main/php_ini.h: the standard "Directive / Local Value / Master Value" table of phpinfo().
+    pub fn display_ini_entries(module: *mut ModuleEntry);
 }
+
+/// A zval of type string (the low byte of `type_info`).
+pub const TYPE_STRING: u32 = IS_STRING;
+/// `Z_EXPECTED_STRING`, from the bindings of the PHP built against.
+pub const EXPECTED_STRING: c_int = _zend_expected_type_Z_EXPECTED_STRING as c_int;
+/// `ZPP_ERROR_WRONG_ARG` (Zend/zend_API.h); not in the bindings, the same in PHP 8.0 to 8.4.
+pub const ZPP_ERROR_WRONG_ARG: c_int = 9;
+
+/// `IS_STR_INTERNED`: PHP's flag of an interned string, which is `GC_IMMUTABLE`.
+pub const IS_STR_INTERNED: u32 = GC_IMMUTABLE;
+/// `GC_NOT_COLLECTABLE` (Zend/zend_types.h); not in the bindings.
+const GC_NOT_COLLECTABLE: u32 = 1 << 4;
+/// `IS_STR_PERSISTENT`, which is `GC_PERSISTENT` (Zend/zend_types.h); not in the bindings.
+const IS_STR_PERSISTENT: u32 = 1 << 7;
+/// `IS_STR_VALID_UTF8` (Zend/zend_types.h); not in the bindings.
+const IS_STR_VALID_UTF8: u32 = 1 << 9;
+/// The `gc.u.type_info` of a persistent interned string, as PHP makes one for a literal:
+/// `GC_STRING | IS_STR_INTERNED | IS_STR_PERSISTENT | IS_STR_VALID_UTF8`.
+pub const INTERNED_TYPE_INFO: u32 = IS_STRING
+    | ((GC_NOT_COLLECTABLE | IS_STR_INTERNED | IS_STR_PERSISTENT | IS_STR_VALID_UTF8) << GC_FLAGS_SHIFT);
+
+// The flags written by hand must be flags of the PHP built against, disjoint from the type byte
+// and from the one the bindings carry: a PHP that moved them fails here, at build time.
+const _: () = {
+    let written = GC_NOT_COLLECTABLE | IS_STR_PERSISTENT | IS_STR_VALID_UTF8;
+    assert!((written | IS_STR_INTERNED) & !(GC_FLAGS_MASK >> GC_FLAGS_SHIFT) == 0);
+    assert!(written & IS_STR_INTERNED == 0);
+    assert!(IS_STRING < (1 << 4));
+};
 
 /// Whether PHP's `open_basedir` of the current request allows reading `path`, by PHP's own rule
 /// (the path is resolved, symlinks included, and compared with every allowed directory). Raises no
@@ -49,6 +100,7 @@ pub fn ini_value(name: &str) -> Option<Vec<u8>> {
     let entry = unsafe { entry.ptr::<zend_ini_entry>()?.as_ref() }?;
     // SAFETY: an entry's value is null or a live zend_string holding `len` bytes.
     Some(unsafe { entry.value.as_ref() }.map_or_else(Vec::new, |s| {
+        // SAFETY: as above: `val` holds `len` bytes for as long as the entry keeps this value.
         unsafe { std::slice::from_raw_parts(s.val.as_ptr().cast::<u8>(), s.len) }.to_vec()
     }))
 }

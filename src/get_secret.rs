@@ -4,33 +4,20 @@
 //! called on every request, many times: it reads its argument in place, looks it up with the hash
 //! PHP already keeps in the string, and allocates only the returned string, as `ini_get()` does.
 
-use std::ffi::{c_char, c_int};
-
 use ext_php_rs::args::Arg;
 use ext_php_rs::builders::FunctionBuilder;
-use ext_php_rs::ffi::{zend_string, zend_wrong_parameters_count_error, IS_STRING};
+use ext_php_rs::ffi::{zend_string, zend_wrong_parameters_count_error};
 use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendStr, Zval};
 use ext_php_rs::zend::ExecuteData;
 use secrets_core::validate::check_name;
 
+use crate::ffi::{
+    zend_parse_arg_str_slow, zend_string_hash_func, zend_wrong_parameter_error, EXPECTED_STRING, TYPE_STRING,
+    ZPP_ERROR_WRONG_ARG,
+};
 use crate::hot::{Found, Hot};
 use crate::{clock, runtime};
-
-extern "C" {
-    // From the PHP binary that loads us (Zend/zend_API.h, PHP 8.x).
-    fn zend_parse_arg_str_slow(arg: *mut Zval, dest: *mut *mut zend_string, arg_num: u32) -> bool;
-    fn zend_string_hash_func(s: *mut zend_string) -> u64;
-    fn zend_wrong_parameter_error(
-        error_code: c_int,
-        num: u32,
-        name: *mut c_char,
-        expected: c_int,
-        arg: *mut Zval,
-    );
-}
-const ZPP_ERROR_WRONG_ARG: c_int = 9;
-const Z_EXPECTED_STRING: c_int = 4;
 
 /// The function as PHP sees it.
 pub fn function() -> FunctionBuilder<'static> {
@@ -69,7 +56,7 @@ fn get(ex: &mut ExecuteData, retval: &mut Zval) {
             // An interned string is not reference-counted: the zval just points to it
             // (IS_INTERNED_STRING_EX, as ZVAL_INTERNED_STR does).
             retval.value.str_ = s;
-            retval.u1.type_info = IS_STRING;
+            retval.u1.type_info = TYPE_STRING;
             true
         }
         Found::Copy(ptr, len) => {
@@ -100,7 +87,8 @@ fn argument(ex: &mut ExecuteData) -> Option<*mut zend_string> {
     // SAFETY: with one argument, slot 0 of the frame holds it.
     let arg = unsafe { ex.zend_call_arg(0) }?;
     // SAFETY: every zval's type_info is initialised; for IS_STRING the union holds a zend_string.
-    if unsafe { arg.u1.type_info } & 0xff == IS_STRING {
+    if unsafe { arg.u1.type_info } & 0xff == TYPE_STRING {
+        // SAFETY: the type is IS_STRING, checked just above.
         return Some(unsafe { arg.value.str_ });
     }
     let mut coerced: *mut zend_string = std::ptr::null_mut();
@@ -110,8 +98,6 @@ fn argument(ex: &mut ExecuteData) -> Option<*mut zend_string> {
         return Some(coerced);
     }
     // SAFETY: reports the wrong type for argument 1, as zpp does; raises TypeError.
-    unsafe {
-        zend_wrong_parameter_error(ZPP_ERROR_WRONG_ARG, 1, std::ptr::null_mut(), Z_EXPECTED_STRING, arg)
-    };
+    unsafe { zend_wrong_parameter_error(ZPP_ERROR_WRONG_ARG, 1, std::ptr::null_mut(), EXPECTED_STRING, arg) };
     None
 }

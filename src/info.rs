@@ -3,12 +3,8 @@
 use ext_php_rs::zend::ModuleEntry;
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
+use crate::ffi::display_ini_entries;
 use crate::{clock, runtime};
-
-extern "C" {
-    // main/php_ini.h: the standard "Directive / Local Value / Master Value" table.
-    fn display_ini_entries(module: *mut ModuleEntry);
-}
 
 /// The `phpinfo()` section of the extension.
 pub extern "C" fn php_info(module: *mut ModuleEntry) {

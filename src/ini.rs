@@ -126,6 +126,7 @@ unsafe extern "C" fn on_modify(
 /// # Safety
 /// `s` is null or points to a live zend_string.
 unsafe fn zend_str(s: *mut zend_string) -> String {
+    // SAFETY: the caller passes null or a live zend_string (see above).
     match unsafe { s.as_ref() } {
         None => String::new(),
         Some(s) => {

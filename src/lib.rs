@@ -1,6 +1,7 @@
 //! `pantheon_secrets`: the PHP layer. It translates between PHP and `secrets_core` and decides
 //! nothing of its own: every rule lives in `crates/core`.
 #![cfg_attr(windows, feature(abi_vectorcall))]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 mod alloc;
 mod api;

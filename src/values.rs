@@ -17,10 +17,8 @@ use ext_php_rs::ffi::zend_string;
 use secrets_core::snapshot::arena::Arena;
 use secrets_core::Snapshot;
 
-/// GC_STRING | IS_STR_INTERNED | IS_STR_PERSISTENT | IS_STR_VALID_UTF8 (Zend/zend_types.h).
-const INTERNED_TYPE_INFO: u32 = 6 | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 9);
-/// IS_STR_INTERNED (GC_IMMUTABLE).
-const IS_STR_INTERNED: u32 = 1 << 6;
+use crate::ffi::{INTERNED_TYPE_INFO, IS_STR_INTERNED};
+
 /// Offset of `val` in a zend_string: refcount, type info, hash, length.
 const HEADER: usize = std::mem::offset_of!(zend_string, val);
 
