@@ -259,8 +259,9 @@ impl Cache {
             Ok((self.snapshot_of(&doc, &config.environment), skipped))
         });
         // Every pause counts from the end of the attempt: an attempt that hung until its timeout
-        // must not use up the back-off that follows it.
-        let now = now.saturating_add(millis(started.elapsed()));
+        // must not use up the back-off that follows it. A good fetch's TTL counts on the caller's
+        // clock, as every call checks it (with a TTL of 0, the next call fetches again).
+        let ended = now.saturating_add(millis(started.elapsed()));
         let mut state = self.write();
         state.fetch_count += 1;
         match parsed {
@@ -289,8 +290,8 @@ impl Cache {
                     FailureKind::Transient => backoff(state.failures, config.backoff_max, &mut fetcher.rng),
                     FailureKind::RetryAfter(wait) => wait.min(config.backoff_max.max(BACKOFF_INITIAL)),
                 };
-                state.retry_at = now.saturating_add(millis(delay));
-                state.expire_stale(now);
+                state.retry_at = ended.saturating_add(millis(delay));
+                state.expire_stale(ended);
                 state.next_check = match (state.stale, state.good_at) {
                     (true, Some(good)) => state.retry_at.min(good.saturating_add(millis(config.stale_limit))),
                     _ => state.retry_at,
@@ -633,6 +634,44 @@ mod tests {
             std::thread::sleep(self.0);
             Err(FetchError::transient("timed out"))
         }
+    }
+
+    /// A backend that takes `.0` to answer ONE, as a slow service does.
+    struct Slow(Duration, Arc<AtomicU64>);
+
+    impl Backend for Slow {
+        fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError> {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(self.0);
+            Ok(Zeroizing::new(ONE.as_bytes().to_vec()))
+        }
+    }
+
+    #[test]
+    fn cache_ttl_zero_after_a_slow_good_fetch_fetches_again() {
+        let count = Arc::new(AtomicU64::new(0));
+        let c = count.clone();
+        let cache = Cache::with_opener(
+            zend_hash,
+            Box::new(move |_| {
+                Ok(Some(Box::new(Slow(Duration::from_millis(50), c.clone())) as Box<dyn Backend>))
+            }),
+        );
+        cache.configure(
+            1,
+            Config::read(
+                |n| match n {
+                    ini::BACKEND => Some("file:///slow.json".into()),
+                    ini::TTL => Some("0".into()),
+                    _ => None,
+                },
+                |_| None,
+            ),
+        );
+        get(&cache, 0);
+        // The caller's clock moved 1 ms while the fetch took 50: a TTL of 0 still means every call.
+        get(&cache, 1);
+        assert_eq!(count.load(Ordering::SeqCst), 2);
     }
 
     #[test]
