@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{run, text, Service, BIN};
+use secrets_server::store::{DataDir, Owner, Store};
 use serde_json::{json, Value as Json};
 
 /// A `serve` on a restored data directory, stopped when dropped.
@@ -80,9 +81,20 @@ fn restore(svc: &Service, backup: &Path, name: &str, extra: &[&str]) -> (std::pr
 /// the writes (each present value exact, none missing before the last one present).
 #[test]
 fn backup_under_write_load_restores_every_value_written_before() {
+    const SEEDED: usize = 5000;
     let svc = service();
+    {
+        let store = Store::open(&DataDir(svc.data.clone())).unwrap();
+        let site = Owner::Site("s1".into());
+        for i in 0..SEEDED {
+            let user = ["user".to_string()];
+            store.put_secret(&site, &format!("S{i}"), &format!("seed-{i}"), None, Some(&user)).unwrap();
+        }
+    }
     let acknowledged = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
+    let backing_up = AtomicBool::new(false);
+    let during = std::sync::Mutex::new(Vec::new());
     let backup_dir = svc.dir.join("backup");
     let (before, record) = std::thread::scope(|scope| {
         scope.spawn(|| {
@@ -91,7 +103,11 @@ fn backup_under_write_load_restores_every_value_written_before() {
             while !stop.load(Ordering::SeqCst) {
                 let body =
                     json!({"name": format!("W{i}"), "value": format!("value-{i}"), "scopes": ["user"]});
+                let started = Instant::now();
                 let (status, answer) = api.post("/sites/s1/secrets", body);
+                if backing_up.load(Ordering::SeqCst) {
+                    during.lock().unwrap().push(started.elapsed());
+                }
                 assert_eq!(status, 201, "{answer}");
                 i += 1;
                 acknowledged.store(i, Ordering::SeqCst);
@@ -106,8 +122,17 @@ fn backup_under_write_load_restores_every_value_written_before() {
         assert!(wal > 0, "writes are in the WAL when the backup starts (what a file copy misses)");
         let before = acknowledged.load(Ordering::SeqCst);
         let started = Instant::now();
+        backing_up.store(true, Ordering::SeqCst);
         let out = svc.op_output(&["backup", "--out", backup_dir.to_str().unwrap()]);
-        eprintln!("backup of {before}+ values under write load: {:?}", started.elapsed());
+        backing_up.store(false, Ordering::SeqCst);
+        let during = during.lock().unwrap();
+        eprintln!(
+            "backup of {} values under write load: {:?}; {} writes meanwhile, the longest {:?}",
+            SEEDED + before,
+            started.elapsed(),
+            during.len(),
+            during.iter().max()
+        );
         let after = acknowledged.load(Ordering::SeqCst);
         // The writer keeps going a little after the backup, then stops.
         while acknowledged.load(Ordering::SeqCst) < after + 20 {
@@ -128,11 +153,14 @@ fn backup_under_write_load_restores_every_value_written_before() {
     let restored = Restored::serve(&restored_dir);
     let doc = restored.showall(&svc.admin, "s1");
     let secrets = doc["Secrets"].as_object().unwrap();
+    for i in 0..SEEDED {
+        assert_eq!(doc["Secrets"][format!("S{i}")]["Value"], format!("seed-{i}"), "S{i}");
+    }
     for i in 0..before {
         assert_eq!(doc["Secrets"][format!("W{i}")]["Value"], format!("value-{i}"), "W{i} of {before}");
     }
     let held = (0..).take_while(|i| secrets.contains_key(&format!("W{i}"))).count();
-    assert_eq!(secrets.len(), held, "a prefix of the writes: nothing after a gap");
+    assert_eq!(secrets.len(), SEEDED + held, "a prefix of the writes: nothing after a gap");
     for i in 0..held {
         assert_eq!(doc["Secrets"][format!("W{i}")]["Value"], format!("value-{i}"));
     }
