@@ -197,7 +197,7 @@ impl Store {
         let (key_ids, values) = {
             let src = self.conn()?;
             let mut dst = Connection::open(copy.db())?;
-            copy_database(&*src, &mut dst)?;
+            copy_database(&src, &mut dst)?;
             // One self-contained file: no WAL beside the copy.
             dst.pragma_update(None, "journal_mode", "DELETE")?;
             let check: String = dst.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
