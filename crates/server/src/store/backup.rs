@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::backup::{Backup, StepResult};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
 
 use super::secrets::{decrypted, sealed_rows};
@@ -212,13 +212,16 @@ impl Store {
         };
         self.keys.write_copy(&copy.master_key(), Some(&key_ids))?;
         copy_carried(&self.dir.0, &out, true)?;
-        let conn = self.conn()?;
-        conn.execute(
+        // Recorded only once the manifest is written: a backup that failed (and was removed)
+        // leaves no record that would hold its keys.
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
             "INSERT INTO backups (path, key_ids) VALUES (?1, ?2)",
             params![out.display().to_string(), join_ids(&key_ids)],
         )?;
-        let id = conn.last_insert_rowid();
-        let at: String = conn.query_row("SELECT at FROM backups WHERE id = ?1", [id], |r| r.get(0))?;
+        let id = tx.last_insert_rowid();
+        let at: String = tx.query_row("SELECT at FROM backups WHERE id = ?1", [id], |r| r.get(0))?;
         let record = BackupRecord {
             id,
             at,
@@ -229,6 +232,7 @@ impl Store {
         let manifest = serde_json::to_vec_pretty(&record).unwrap_or_default();
         let path = out.join(MANIFEST);
         crate::private_file::write(&path, &manifest).map_err(|e| io_error(&path, e))?;
+        tx.commit()?;
         Ok(record)
     }
 
