@@ -226,7 +226,7 @@ pub enum Command {
         #[command(flatten)]
         dir: DataDirArg,
         /// A key id or an RFC 3339 time (`2026-01-31T00:00:00Z`).
-        #[arg(long, value_parser = store::backup::parse_prune_before)]
+        #[arg(long, value_name = "KEY_ID|TIME", value_parser = store::backup::parse_prune_before)]
         before: store::backup::PruneBefore,
     },
     /// Shows the audit trail: who read or changed which secret when (never values).
