@@ -176,6 +176,59 @@ pub enum Command {
         #[command(flatten)]
         dir: DataDirArg,
     },
+    /// Writes a consistent copy of the database (SQLite's online backup API) with the master
+    /// keys it needs, the CA and the server certificate into DIR, and records it; safe while
+    /// `serve` runs. Prints the backup's id.
+    #[command(name = "backup")]
+    Backup {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// A new or empty directory for the backup (made 0700; its files 0600).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restores a backup into a new data directory (--data-dir, new or empty) and checks that
+    /// every value opens.
+    #[command(name = "restore")]
+    Restore {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The backup directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// A key file to use instead of the backup's own (e.g. the current `master.key`, which
+        /// keeps retired keys until `key:prune`).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+    /// Lists the recorded backups with the master keys each needs.
+    #[command(name = "backup:list")]
+    BackupList {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Removes a backup's record once the backup is destroyed, so `key:prune` may remove the
+    /// keys it needed.
+    #[command(name = "backup:forget")]
+    BackupForget {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The backup's id (`backup:list`).
+        id: i64,
+    },
+    /// Removes retired master keys from the key file: those with an id below KEY_ID, or retired
+    /// before an RFC 3339 time. Refused while a value or a recorded backup needs one.
+    #[command(name = "key:prune")]
+    KeyPrune {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// A key id or an RFC 3339 time (`2026-01-31T00:00:00Z`).
+        #[arg(long, value_name = "KEY_ID|TIME", value_parser = store::backup::parse_prune_before)]
+        before: store::backup::PruneBefore,
+    },
     /// Shows the audit trail: who read or changed which secret when (never values).
     #[command(name = "audit:list")]
     AuditList {
@@ -496,6 +549,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             eprintln!("[success] Master key {id} is current; {moved} values re-encrypted.");
             Ok(())
         }
+        Command::Backup { dir, out } => crate::backup::backup(&DataDir(dir.data_dir), &out),
+        Command::Restore { dir, from, key_file } => {
+            crate::backup::restore(&from, &DataDir(dir.data_dir), key_file.as_deref())
+        }
+        Command::BackupList { dir, format } => {
+            check_table_format(&format)?;
+            crate::backup::list(&DataDir(dir.data_dir), &format)
+        }
+        Command::BackupForget { dir, id } => crate::backup::forget(&DataDir(dir.data_dir), id),
+        Command::KeyPrune { dir, before } => crate::backup::prune(&DataDir(dir.data_dir), before),
         Command::AuditList { dir, limit, format } => {
             let store = Store::open(&DataDir(dir.data_dir))?;
             let events = store.audit_list(limit)?;

@@ -3,9 +3,13 @@
 //! Values are sealed with AES-256-GCM under a master key that lives in a file outside the
 //! database. The owner, the secret's name, the environment, and the secret's type and scopes are
 //! bound in as associated data, so a ciphertext copied onto another row fails to open, and so
-//! does one whose secret's type or scopes were changed in the database. The key file holds every key still in
-//! use, one per line (`<id> <hex>`); each stored value records the id of the key that sealed it,
-//! which is what lets `key:rotate` re-encrypt row by row while readers keep working.
+//! does one whose secret's type or scopes were changed in the database.
+//!
+//! The key file is a keyring, one key per line (`<id> <hex>`): the current key (the database
+//! names it) seals, and every older key stays for opening until `key:prune` removes it, so a
+//! copy of the database taken before a rotation still opens with today's key file. Each stored
+//! value records the id of the key that sealed it, which is what lets `key:rotate` re-encrypt
+//! row by row while readers keep working.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -199,16 +203,39 @@ impl Keyring {
         Ok(id)
     }
 
-    /// Removes every key but those in `keep` from the file (atomically); `keep` must name every
-    /// key a stored value or the current setting still uses. Processes that loaded the others
-    /// keep them in memory. Refused, changing nothing, when a kept key is not in the file.
-    pub fn retire_all_but(&self, keep: &BTreeSet<u32>) -> Result<(), CryptoError> {
+    /// Removes the keys `ids` from the file (atomically) and from memory; the caller has checked
+    /// that nothing needs them. Refused, changing nothing, when the file would be left empty.
+    pub fn remove(&self, ids: &BTreeSet<u32>) -> Result<(), CryptoError> {
         let mut keys = read_key_file(&self.path)?;
-        if let Some(missing) = keep.iter().find(|id| !keys.contains_key(id)) {
-            return Err(CryptoError::UnknownKey(*missing));
+        keys.retain(|id, _| !ids.contains(id));
+        if keys.is_empty() {
+            return Err(CryptoError::Format { path: self.path.clone(), line: 0 });
         }
-        keys.retain(|id, _| keep.contains(id));
-        write_key_file(&self.path, &keys, false)
+        write_key_file(&self.path, &keys, false)?;
+        self.keys.write().unwrap_or_else(|e| e.into_inner()).retain(|id, _| !ids.contains(id));
+        Ok(())
+    }
+
+    /// Writes a new key file at `dest` (0600, atomically) with the keys `only` names as the key
+    /// file holds them now (every one when `None`). Refused, writing nothing, when one of `only`
+    /// is not in the key file.
+    pub fn write_copy(&self, dest: &Path, only: Option<&BTreeSet<u32>>) -> Result<(), CryptoError> {
+        let mut keys = read_key_file(&self.path)?;
+        if let Some(only) = only {
+            if let Some(missing) = only.iter().find(|id| !keys.contains_key(id)) {
+                return Err(CryptoError::UnknownKey(*missing));
+            }
+            keys.retain(|id, _| only.contains(id));
+        }
+        if keys.is_empty() {
+            return Err(CryptoError::Format { path: self.path.clone(), line: 0 });
+        }
+        write_key_file(dest, &keys, false)
+    }
+
+    /// The ids of the keys in the key file now (re-read).
+    pub fn file_ids(&self) -> Result<BTreeSet<u32>, CryptoError> {
+        Ok(read_key_file(&self.path)?.into_keys().collect())
     }
 
     /// The ids of the keys in memory.
@@ -345,16 +372,26 @@ mod tests {
     }
 
     #[test]
-    fn keyring_rotation_keeps_both_until_retired() {
+    fn keyring_rotation_keeps_old_keys_until_removed() {
         let (ring, dir) = keyring();
         let old = ring.seal(1, binding("A", ""), b"v").unwrap();
         let id = ring.add_key(0).unwrap();
         assert_eq!(id, 2);
         let other = Keyring::open(&dir.join("master.key")).unwrap();
         assert_eq!(&other.open_sealed(&old, binding("A", "")).unwrap()[..], b"v");
-        assert!(matches!(ring.retire_all_but(&BTreeSet::from([2, 7])), Err(CryptoError::UnknownKey(7))));
-        assert_eq!(Keyring::open(&dir.join("master.key")).unwrap().ids(), vec![1, 2], "unchanged");
-        ring.retire_all_but(&BTreeSet::from([2])).unwrap();
+        let copy = dir.join("copy.key");
+        assert!(matches!(
+            ring.write_copy(&copy, Some(&BTreeSet::from([2, 7]))),
+            Err(CryptoError::UnknownKey(7))
+        ));
+        assert!(fs::symlink_metadata(&copy).is_err(), "nothing written");
+        ring.write_copy(&copy, Some(&BTreeSet::from([1]))).unwrap();
+        assert_eq!(Keyring::open(&copy).unwrap().ids(), vec![1]);
+        assert_eq!(fs::metadata(&copy).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(matches!(ring.remove(&BTreeSet::from([1, 2])), Err(CryptoError::Format { .. })));
+        assert_eq!(ring.file_ids().unwrap(), BTreeSet::from([1, 2]), "unchanged");
+        ring.remove(&BTreeSet::from([1])).unwrap();
+        assert_eq!(ring.ids(), vec![2]);
         let reopened = Keyring::open(&dir.join("master.key")).unwrap();
         assert_eq!(reopened.ids(), vec![2]);
         assert!(matches!(reopened.open_sealed(&old, binding("A", "")), Err(CryptoError::UnknownKey(1))));

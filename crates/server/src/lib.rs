@@ -6,6 +6,7 @@
 //! [`cli`] (operator commands on the data directory, Terminus commands over the API via [`client`]).
 #![warn(missing_docs)]
 
+pub mod backup;
 pub mod build;
 pub mod cli;
 pub mod client;

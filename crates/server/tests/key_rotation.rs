@@ -64,7 +64,11 @@ fn overlapping_key_rotations_lose_no_value() {
     let mut used = db.prepare("SELECT DISTINCT key_id FROM secret_values").unwrap();
     let used: Vec<u32> = used.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
     assert!(used.iter().all(|id| ids.contains(id)), "rows use {used:?}, the key file holds {ids:?}");
-    assert_eq!(ids, [3], "two rotations after key 1: key 3 is the one left");
+    assert_eq!(ids, [1, 2, 3], "two rotations after key 1: keys 2 and 3, and the retired ones kept");
+    let current: String =
+        db.query_row("SELECT value FROM meta WHERE key = 'current_key'", [], |r| r.get(0)).unwrap();
+    assert_eq!(current, "3");
+    assert_eq!(used, [3], "every value is under the current key");
     // The next rotation takes a fresh id, and the values still read.
     let out = text(&svc.op_output(&["key:rotate"]));
     assert!(out.contains("Master key 4 is current"), "{out}");
@@ -80,11 +84,13 @@ fn key_rotate_never_reuses_a_key_id() {
     svc.admin_cli(&["secret:site:set", "s1", "A", "a-value"]);
     svc.op(&["key:rotate"]);
     svc.op(&["key:rotate"]);
-    assert_eq!(key_ids(&svc.data), [3]);
-    // A key file that only knows key 1 again, while the database says 3 was handed out.
+    assert_eq!(key_ids(&svc.data), [1, 2, 3]);
+    // A key file that only knows key 1 again (holding key 3's bytes), while the database says 3
+    // was handed out.
     let key_file = svc.data.join("master.key");
     let saved = std::fs::read_to_string(&key_file).unwrap();
-    std::fs::write(&key_file, saved.replacen("\n3 ", "\n1 ", 1)).unwrap();
+    let key3 = saved.lines().find_map(|l| l.strip_prefix("3 ")).unwrap();
+    std::fs::write(&key_file, format!("1 {key3}\n")).unwrap();
     let db = rusqlite::Connection::open(svc.data.join("secrets.db")).unwrap();
     db.execute("UPDATE secret_values SET key_id = 1", []).unwrap();
     let out = text(&svc.op_output(&["key:rotate"]));

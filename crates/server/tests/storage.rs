@@ -155,11 +155,12 @@ fn key_rotate_keeps_every_value_readable_while_serving() {
         assert_eq!(doc["Secrets"][format!("W{i}")]["Value"], format!("w-{i}"), "W{i}");
     }
     assert_eq!(*svc.runtime(&pem).to_json(), *before);
-    // Only the new key remains, every row uses it, and the running server writes with it.
+    // The new key is added and the retired one kept (until `key:prune`); every row uses the new
+    // one, and the running server writes with it.
     let keys = std::fs::read_to_string(svc.data.join("master.key")).unwrap();
     let ids: Vec<&str> =
         keys.lines().filter(|l| !l.starts_with('#')).map(|l| l.split(' ').next().unwrap()).collect();
-    assert_eq!(ids, ["2"]);
+    assert_eq!(ids, ["1", "2"]);
     api.post("/sites/s1/secrets", json!({"name": "AFTER", "value": "after-v", "scopes": ["web"]}));
     let db = rusqlite::Connection::open(svc.data.join("secrets.db")).unwrap();
     let old: i64 =

@@ -4,10 +4,16 @@
 //!
 //! [`model`] holds the types and the rules on ids, environments and scopes; [`accounts`]
 //! organizations, sites and users; [`secrets`] secrets, their encryption and key rotation;
-//! [`bindings`] runtime identities; [`audit`] the trail. Migrations are numbered SQL files.
+//! [`bindings`] runtime identities; [`audit`] the trail; [`backup`] online copies, restoring
+//! them, and pruning retired master keys. Migrations are numbered SQL files.
+//!
+//! Files are private whatever the umask: the data directory is 0700 and the database (hence the
+//! WAL and shared-memory files SQLite makes with the database's mode) 0600, set when created and
+//! narrowed again whenever a store is opened.
 
 mod accounts;
 mod audit;
+pub mod backup;
 mod bindings;
 pub mod model;
 mod secrets;
@@ -48,6 +54,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::SqlThen(include_str!("migrations/003_seal_type_scopes.sql"), secrets::reseal_unbound),
     Migration::Sql(include_str!("migrations/0100_ids.sql")),
     Migration::Sql(include_str!("migrations/0101_token_rights.sql")),
+    Migration::Sql(include_str!("migrations/0120_keyring_backups.sql")),
 ];
 
 /// The key of `meta` naming the master key new values are sealed with.
@@ -125,6 +132,12 @@ impl StoreError {
 
 type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The mode of a data directory (and of a backup's directory): only its owner enters it.
+pub const DIR_MODE: u32 = 0o700;
+
+/// The mode of the database and of its WAL and shared-memory files.
+pub const DB_MODE: u32 = 0o600;
+
 /// The file names inside a data directory.
 #[derive(Debug, Clone)]
 pub struct DataDir(pub PathBuf);
@@ -137,6 +150,10 @@ impl DataDir {
     /// The master key file (kept out of the database).
     pub fn master_key(&self) -> PathBuf {
         self.0.join("master.key")
+    }
+    /// The database's write-ahead log and shared-memory index (SQLite names them after it).
+    pub fn db_companions(&self) -> [PathBuf; 2] {
+        [self.0.join("secrets.db-wal"), self.0.join("secrets.db-shm")]
     }
     /// The lock file `key:rotate` holds (flock) while it changes the master keys.
     pub fn key_lock(&self) -> PathBuf {
@@ -170,6 +187,7 @@ const CONNECTION_WAIT: Duration = Duration::from_secs(30);
 
 /// The database and the master keys of one data directory.
 pub struct Store {
+    dir: DataDir,
     path: PathBuf,
     lock_path: PathBuf,
     pool: Pool,
@@ -227,12 +245,15 @@ impl Drop for Conn<'_> {
 impl Store {
     /// Creates the database and the master key file of a new data directory.
     pub fn create(dir: &DataDir) -> Result<Store> {
+        secure_dir(&dir.0)?;
+        create_private_db(&dir.db())?;
         let keys = Keyring::create(&dir.master_key())?;
-        let store = Store { path: dir.db(), lock_path: dir.key_lock(), pool: Pool::default(), keys };
+        let store = Store::with(dir, keys);
         {
             let conn = store.conn()?;
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, '1')", [CURRENT_KEY])?;
+            conn.execute("INSERT OR IGNORE INTO master_keys (id) VALUES (1)", [])?;
         }
         Ok(store)
     }
@@ -245,10 +266,18 @@ impl Store {
                 message: format!("no database in {}: run `pantheon-secrets init` first", dir.0.display()),
             });
         }
+        secure_dir(&dir.0)?;
+        for file in std::iter::once(dir.db()).chain(dir.db_companions()) {
+            secure_file(&file)?;
+        }
         let keys = Keyring::open(&dir.master_key())?;
-        let store = Store { path: dir.db(), lock_path: dir.key_lock(), pool: Pool::default(), keys };
+        let store = Store::with(dir, keys);
         store.conn()?;
         Ok(store)
+    }
+
+    fn with(dir: &DataDir, keys: Keyring) -> Store {
+        Store { dir: dir.clone(), path: dir.db(), lock_path: dir.key_lock(), pool: Pool::default(), keys }
     }
 
     /// A connection from the pool, opened (and migrated) when none is idle and fewer than
@@ -326,6 +355,57 @@ impl Store {
             }
         }
     }
+}
+
+/// The error for a file or directory whose mode cannot be checked or narrowed.
+fn mode_error(path: &Path, want: u32, e: std::io::Error) -> StoreError {
+    StoreError::invalid("file_mode", format!("cannot make {} mode {want:04o}: {e}", path.display()))
+}
+
+/// Narrows a directory to [`DIR_MODE`] (the data directory, a backup's directory).
+pub(crate) fn secure_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(dir).map_err(|e| mode_error(dir, DIR_MODE, e))?;
+    if !meta.is_dir() {
+        return Err(StoreError::invalid("file_mode", format!("{} is not a directory", dir.display())));
+    }
+    if meta.permissions().mode() & 0o7777 != DIR_MODE {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE))
+            .map_err(|e| mode_error(dir, DIR_MODE, e))?;
+    }
+    Ok(())
+}
+
+/// Narrows an existing file to [`DB_MODE`]; a missing one is left missing.
+fn secure_file(file: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = match std::fs::metadata(file) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(mode_error(file, DB_MODE, e)),
+    };
+    if meta.permissions().mode() & 0o7777 != DB_MODE {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(DB_MODE))
+            .map_err(|e| mode_error(file, DB_MODE, e))?;
+    }
+    Ok(())
+}
+
+/// Creates an empty database file, mode [`DB_MODE`] whatever the umask, before SQLite opens it:
+/// SQLite gives a new database 0644 less the umask, and its WAL and shared-memory files the
+/// database's own mode. Fails if anything is at `path` already.
+pub(crate) fn create_private_db(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let failed = |e: std::io::Error| StoreError::invalid("file_mode", format!("{}: {e}", path.display()));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(DB_MODE)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(failed)?;
+    // The mode given to open(2) is narrowed by the umask, never widened; set it exactly.
+    file.set_permissions(std::fs::Permissions::from_mode(DB_MODE)).map_err(failed)
 }
 
 fn open_connection(path: &Path, keys: &Keyring) -> Result<Connection> {

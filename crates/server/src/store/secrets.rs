@@ -1,7 +1,7 @@
 //! Secrets: create, change and delete them, seal and open their values, assemble the documents
 //! of ARCHITECTURE §3, and rotate the master key.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use secrets_core::document::{Document, Secret, Value};
@@ -269,15 +269,15 @@ impl Store {
     }
 
     /// Re-encrypts every value under a new master key, without stopping readers: the new key is
-    /// added to the key file first, then made current, then values move over in small
-    /// transactions (each row names its key, so readers open old and new rows alike), and only
-    /// when no row needs them are the old keys removed from the file. Returns the new key id and
-    /// the number of values re-encrypted.
+    /// added to the key file first, then made current (the old one is recorded as retired), then
+    /// values move over in small transactions (each row names its key, so readers open old and
+    /// new rows alike). Retired keys stay in the key file for opening copies of the database
+    /// taken before, until [`Store::prune_keys`]. Returns the new key id and the number of values
+    /// re-encrypted.
     ///
     /// One rotation at a time: a second one waits for the first to finish (an exclusive lock of
-    /// the data directory), so two never remove each other's keys. A new key's id is above every
-    /// id ever handed out (the database remembers the highest), and at the end the key file
-    /// keeps every key that the current setting or any stored value still names.
+    /// the data directory, which `key:prune` and `backup` take too). A new key's id is above
+    /// every id ever handed out (the database remembers the highest).
     pub fn rotate_key(&self) -> Result<(u32, usize)> {
         let _lock = self.lock_keys()?;
         let new_id = {
@@ -293,6 +293,12 @@ impl Store {
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 params![LAST_KEY, new_id.to_string()],
             )?;
+            tx.execute(
+                "UPDATE master_keys SET retired_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 WHERE retired_at IS NULL AND id <> ?1",
+                [new_id],
+            )?;
+            tx.execute("INSERT OR IGNORE INTO master_keys (id) VALUES (?1)", [new_id])?;
             tx.commit()?;
             new_id
         };
@@ -311,14 +317,6 @@ impl Store {
             }
             tx.commit()?;
         }
-        let in_use = {
-            let conn = self.conn()?;
-            let mut stmt = conn.prepare("SELECT DISTINCT key_id FROM secret_values")?;
-            let mut ids: BTreeSet<u32> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-            ids.insert(current_key(&conn)?);
-            ids
-        };
-        self.keys.retire_all_but(&in_use)?;
         Ok((new_id, moved))
     }
 }
