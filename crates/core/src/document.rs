@@ -18,7 +18,7 @@ pub type Value = Zeroizing<String>;
 /// The type every secret without a `Type` has.
 pub const DEFAULT_TYPE: &str = "runtime";
 
-/// A whole secrets document.
+/// A whole secrets document. Its `Debug` shows names, types and scopes, never a value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Document {
     /// The site the document belongs to.
@@ -38,8 +38,9 @@ pub struct Document {
     pub scopes: Vec<String>,
 }
 
-/// One secret of a document.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+/// One secret of a document. Its `Debug` prints `[REDACTED]` for every value, so a stray `{:?}`
+/// cannot leak one.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Secret {
     /// `runtime`, `env`, `composer`, or another type that is kept as it is.
     #[serde(rename = "Type", default = "default_type", deserialize_with = "type_or_default")]
@@ -67,6 +68,24 @@ pub struct Secret {
     )]
     pub org_values: BTreeMap<String, Option<Value>>,
 }
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |values: &BTreeMap<String, Option<Value>>| -> BTreeMap<String, &'static str> {
+            values.iter().map(|(k, v)| (k.clone(), if v.is_some() { REDACTED } else { "null" })).collect()
+        };
+        f.debug_struct("Secret")
+            .field("kind", &self.kind)
+            .field("value", &self.value.as_ref().map(|_| REDACTED))
+            .field("scopes", &self.scopes)
+            .field("env_values", &redacted(&self.env_values))
+            .field("org_values", &redacted(&self.org_values))
+            .finish()
+    }
+}
+
+/// What `Debug` shows in place of a value.
+pub const REDACTED: &str = "[REDACTED]";
 
 impl Secret {
     /// Whether the secret carries this scope.
@@ -287,6 +306,31 @@ fn type_or_default<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every type that holds values, formatted with `{:?}`, shows none of them.
+    #[test]
+    fn debug_document_secret_entry_snapshot_never_show_a_value() {
+        const CANARY: &str = "canary-4f1d9b";
+        let json = format!(
+            r#"{{"SiteID": "s", "Secrets": {{"A": {{"Value": "{CANARY}-site", "Scopes": ["web"],
+              "EnvValues": {{"live": "{CANARY}-live"}}, "OrgValues": {{"default": "{CANARY}-org"}}}}}}}}"#
+        );
+        let doc = Document::parse(json.as_bytes()).unwrap();
+        let entries = crate::resolve::resolve(&doc, "live", crate::resolve::WEB);
+        let snapshot = crate::Snapshot::new(entries.clone(), crate::snapshot::zend_hash);
+        let shown = [
+            format!("{doc:?}"),
+            format!("{:?}", doc.secrets["A"]),
+            format!("{entries:?}"),
+            format!("{snapshot:?}"),
+            format!("{:?}", snapshot.entries().collect::<Vec<_>>()),
+            format!("{doc:#?}"),
+        ];
+        for text in &shown {
+            assert!(!text.contains(CANARY), "a value in {text}");
+        }
+        assert!(shown[1].contains("[REDACTED]") && shown[1].contains("live"), "{}", shown[1]);
+    }
 
     const SAMPLE: &str = r#"{
       "SiteID": "3f6c2c5e", "Version": "", "Count": 2, "Scopes": ["web", "user", "ic"],

@@ -10,8 +10,8 @@ pub mod arena;
 use crate::document::Value;
 use arena::Arena;
 
-/// A resolved secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A resolved secret. Its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The secret's name.
     pub name: String,
@@ -21,6 +21,17 @@ pub struct Entry {
     pub kind: String,
     /// Its scopes.
     pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &self.name)
+            .field("value", &crate::document::REDACTED)
+            .field("kind", &self.kind)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
 }
 
 /// A hash function over names; the same one must serve building and lookup.
