@@ -7,6 +7,7 @@ mod auth_limit;
 pub mod conn;
 mod error;
 mod manage;
+pub mod metrics;
 mod runtime;
 
 use std::net::SocketAddr;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub runtime_cache: runtime::RuntimeCache,
     /// The runtime access log, if `serve --access-log` asked for one.
     pub access_log: Option<std::sync::Mutex<std::fs::File>>,
+    /// Request counts and latencies, for `GET /metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 /// The shared state as handlers receive it.
@@ -118,10 +121,13 @@ pub fn router(state: Shared) -> Router {
     Router::new()
         .merge(manage::routes())
         .merge(runtime::routes())
+        .merge(metrics::routes())
         .fallback(|| async {
             ApiError::Store(StoreError::NotFound { code: "not_found", message: "No such endpoint.".into() })
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth_limit::limit_failed_auth))
+        // Outermost, so that it also counts what the failed-authentication limit refused.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count_requests))
         .with_state(state)
 }
 
@@ -178,6 +184,7 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
             )),
             None => None,
         },
+        metrics: metrics::Metrics::default(),
     });
     let app = router(state);
     let tracker = Arc::new(Tracker::new(limits.max_connections));

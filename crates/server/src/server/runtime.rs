@@ -116,6 +116,7 @@ async fn runtime_secrets(
             ..AuditEvent::default()
         });
     }
+    state.metrics.runtime_read(binding.build);
     if let Some(log) = &state.access_log {
         let when = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let kind = if binding.build { "build" } else { "runtime" };

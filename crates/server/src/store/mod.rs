@@ -294,6 +294,22 @@ impl Store {
         value.parse().map_err(|_| StoreError::invalid("corrupt_meta", "meta.generation is not a number"))
     }
 
+    /// Whether the store can serve: the database answers and the current master key is loaded
+    /// (re-reading the key file once, as a rotation by another process adds keys there).
+    pub fn readiness(&self) -> Result<()> {
+        let conn = self.conn()?;
+        let current = current_key(&conn)?;
+        drop(conn);
+        if self.keys.ids().contains(&current) {
+            return Ok(());
+        }
+        let key_file = self.path.with_file_name("master.key");
+        if Keyring::open(&key_file)?.ids().contains(&current) {
+            return Ok(());
+        }
+        Err(StoreError::Crypto(CryptoError::UnknownKey(current)))
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

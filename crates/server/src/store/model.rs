@@ -112,6 +112,25 @@ pub struct BindingRow {
     pub revoked: bool,
 }
 
+/// An issued binding as `binding:list` shows it (never the certificate or its key).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BindingInfo {
+    /// The certificate's serial number, hex.
+    pub serial: String,
+    /// The site.
+    pub site: String,
+    /// The environment.
+    pub env: String,
+    /// A build runner's binding rather than a PHP worker's.
+    pub build: bool,
+    /// When it was issued (RFC 3339, UTC).
+    pub issued_at: String,
+    /// When its certificate expires (RFC 3339, UTC).
+    pub not_after: String,
+    /// When `binding:revoke` withdrew it, if it did.
+    pub revoked_at: Option<String>,
+}
+
 /// One secret of one owner, decrypted.
 #[derive(Debug, Clone)]
 pub struct StoredSecret {
