@@ -141,6 +141,10 @@ pub enum Command {
         /// Reach every organization and site.
         #[arg(long)]
         admin: bool,
+        /// When the token stops working: a duration from now (`90d`, `12h`, `30m`, `45s`) or an
+        /// RFC 3339 time; default never.
+        #[arg(long, value_parser = parse_expiry)]
+        expires: Option<String>,
     },
     /// Issues a binding (client certificate and key, one PEM) for SITE.ENV.
     #[command(name = "binding:issue")]
@@ -187,6 +191,78 @@ pub enum Command {
         /// `table` or `json`.
         #[arg(long, default_value = "table")]
         format: String,
+    },
+    /// Lists the bearer tokens: id (the start of the token's hash), user, rights, expiry.
+    /// Never the token itself.
+    #[command(name = "token:list")]
+    TokenList {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Revokes a token by the id `token:list` shows, or every token of `--user`; the service
+    /// refuses it (401) from its next request on.
+    #[command(name = "token:revoke")]
+    TokenRevoke {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The token's id (8 or more hex digits of it).
+        #[arg(required_unless_present = "user")]
+        id: Option<String>,
+        /// Every token of this user.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Lists the bindings issued (of SITE or SITE.ENV): serial, kind, issue and expiry, state.
+    #[command(name = "binding:list")]
+    BindingList {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// `site` or `site.env`.
+        site_env: Option<String>,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Deletes a site; refused while it has secrets or unrevoked bindings, unless --force
+    /// (which deletes them with it).
+    #[command(name = "site:delete")]
+    SiteRemove {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The site (name or UUID).
+        site: String,
+        /// Delete its secrets and bindings too.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Deletes an organization; refused while it owns sites or has secrets, unless --force
+    /// (its secrets are deleted, its sites lose their owner and keep their own secrets).
+    #[command(name = "org:delete")]
+    OrgRemove {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The organization (name or UUID).
+        org: String,
+        /// Delete its secrets and detach its sites.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Reissues the server certificate (server.pem, server.key) under the same CA, for
+    /// localhost, 127.0.0.1, ::1 and the names given (default: the names recorded at the last
+    /// issue). A running `serve` loads it on SIGHUP.
+    #[command(name = "cert:renew")]
+    CertRenew {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// A name (DNS name or IP address) for the certificate; replaces the recorded names.
+        #[arg(long = "hostname")]
+        hostnames: Vec<String>,
+        /// Days of validity.
+        #[arg(long, default_value_t = pki::SERVER_CERT_DAYS, value_parser = clap::value_parser!(i64).range(1..=825))]
+        days: i64,
     },
     /// Sets a site secret, or its value in one environment (`site.env`).
     #[command(name = "secret:site:set", visible_aliases = ["secret:set", "secret-set"])]
@@ -424,10 +500,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::TokenCreate { dir, user, orgs, sites, admin } => {
+        Command::TokenCreate { dir, user, orgs, sites, admin, expires } => {
             let store = Store::open(&DataDir(dir.data_dir))?;
-            let token = store.create_token(&user, admin, &orgs, &sites)?;
-            operator_audit(&store, "token.create", Some(format!("user:{user}")), None, None);
+            let token = store.create_token_expiring(&user, admin, &orgs, &sites, expires.as_deref())?;
+            operator_audit(
+                &store,
+                "token.create",
+                Some(format!("user:{user}")),
+                None,
+                expires.as_ref().map(|e| format!("expires {e}")),
+            );
             eprintln!("[notice] Token for '{user}' (shown once; keep it secret):");
             println!("{}", *zeroize::Zeroizing::new(token));
             Ok(())
@@ -444,6 +526,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let store = Store::open(&dir)?;
             // By name or UUID; the binding records the name.
             let site = store.site(&site)?.ok_or_else(|| store::site_not_found(&site))?.name;
+            warn_expiring_bindings(&store, &site, &env, build)?;
             let issued = pki::issue_binding(&dir, &store, &site, &env, build, days)?;
             pki::write_binding(&out, &issued.pem)?;
             operator_audit(
@@ -523,6 +606,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::TokenList { dir, format } => token_list(&DataDir(dir.data_dir), &format),
+        Command::TokenRevoke { dir, id, user } => {
+            token_revoke(&DataDir(dir.data_dir), id.as_deref(), user.as_deref())
+        }
+        Command::BindingList { dir, site_env, format } => {
+            binding_list(&DataDir(dir.data_dir), site_env.as_deref(), &format)
+        }
+        Command::SiteRemove { dir, site, force } => site_remove(&DataDir(dir.data_dir), &site, force),
+        Command::OrgRemove { dir, org, force } => org_remove(&DataDir(dir.data_dir), &org, force),
+        Command::CertRenew { dir, hostnames, days } => cert_renew(&DataDir(dir.data_dir), hostnames, days),
         Command::SiteSet { api, site_env, secret } => client::site_set(&api, &site_env, secret),
         Command::SiteList { api, site_env, list } => client::site_list(&api, &site_env, &list),
         Command::SiteDelete { api, site_env, name } => client::site_delete(&api, &site_env, &name),
@@ -543,6 +636,7 @@ fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), CliError> {
     }
     let store = Store::create(dir)?;
     pki::init(dir, hostnames)?;
+    store.set_server_hostnames(hostnames)?;
     let token = zeroize::Zeroizing::new(store.create_token("admin", true, &[], &[])?);
     operator_audit(&store, "init", None, None, None);
     eprintln!(
@@ -581,4 +675,259 @@ fn operator_audit(
     if let Err(e) = store.audit(&[event]) {
         eprintln!("[warning] audit trail: {e}");
     }
+}
+
+// The operator commands of the data directory's accounts, bindings and certificate (#17 4).
+
+/// Parses `--expires`: a duration from now (`90d`, `12h`, `30m`, `45s`) or an RFC 3339 time,
+/// which must be in the future; gives the RFC 3339 time (UTC).
+fn parse_expiry(text: &str) -> Result<String, String> {
+    use time::format_description::well_known::Rfc3339;
+    let now = time::OffsetDateTime::now_utc();
+    let unit = |u: &str| match u {
+        "d" => Some(86_400),
+        "h" => Some(3_600),
+        "m" => Some(60),
+        "s" => Some(1),
+        _ => None,
+    };
+    let at = match text.char_indices().last() {
+        Some((i, _)) if unit(&text[i..]).is_some() && text[..i].parse::<u32>().is_ok_and(|n| n > 0) => {
+            let n = i64::from(text[..i].parse::<u32>().unwrap_or(1));
+            now + time::Duration::seconds(n.saturating_mul(unit(&text[i..]).unwrap_or(1)))
+        }
+        _ => time::OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
+            format!("expected a duration (90d, 12h, 30m, 45s) or an RFC 3339 time, got '{text}'")
+        })?,
+    };
+    if at <= now {
+        return Err(format!("'{text}' is not in the future"));
+    }
+    at.to_offset(time::UtcOffset::UTC).format(&Rfc3339).map_err(|e| e.to_string())
+}
+
+/// Whole days from now until an RFC 3339 time (negative when past), if it parses.
+fn days_until(rfc3339: &str) -> Option<i64> {
+    let at = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((at - time::OffsetDateTime::now_utc()).whole_days())
+}
+
+fn token_list(dir: &DataDir, format: &str) -> Result<(), CliError> {
+    check_table_format(format)?;
+    let store = Store::open(dir)?;
+    let tokens = store.tokens()?;
+    operator_audit(&store, "token.list", None, None, Some(format!("{} tokens", tokens.len())));
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&tokens).unwrap_or_default());
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = tokens
+        .into_iter()
+        .map(|t| {
+            let rights = if t.admin {
+                "admin".to_string()
+            } else {
+                let mut rights: Vec<String> = t.orgs.iter().map(|o| format!("org:{o}")).collect();
+                rights.extend(t.sites.iter().map(|s| format!("site:{s}")));
+                rights.join(", ")
+            };
+            vec![t.id, t.user, rights, t.created_at, t.expires_at.unwrap_or_else(|| "never".into())]
+        })
+        .collect();
+    print!("{}", client::table(&["ID", "User", "Rights", "Created", "Expires"], &rows));
+    Ok(())
+}
+
+fn token_revoke(dir: &DataDir, id: Option<&str>, user: Option<&str>) -> Result<(), CliError> {
+    let store = Store::open(dir)?;
+    let revoked = store.revoke_tokens(id, user)?;
+    if revoked.is_empty() {
+        return Err(CliError::Usage(match (id, user) {
+            (Some(id), Some(user)) => format!("no token of '{user}' has id '{id}'"),
+            (Some(id), None) => format!("no token has id '{id}' (see token:list)"),
+            (None, Some(user)) => format!("user '{user}' has no token"),
+            (None, None) => "give a token id or --user".into(),
+        }));
+    }
+    for t in &revoked {
+        operator_audit(
+            &store,
+            "token.revoke",
+            Some(format!("user:{}", t.user)),
+            None,
+            Some(format!("token {}", t.id)),
+        );
+    }
+    eprintln!("[success] Revoked {} token(s).", revoked.len());
+    Ok(())
+}
+
+/// Before a new binding of `site.env` is issued: warns about each unrevoked one of the same kind
+/// that expires within 30 days (its workers need the new one before then; revoke the old one
+/// once they have it).
+fn warn_expiring_bindings(store: &Store, site: &str, env: &str, build: bool) -> Result<(), CliError> {
+    let days = server::metrics::NEAR_EXPIRY_DAYS;
+    for b in store.bindings_expiring_for(site, env, build, days)? {
+        eprintln!(
+            "[warning] Binding {} of {site}.{env} expires {} (in {} days): deploy the new one, then \
+             `binding:revoke {site}.{env} --serial {}`.",
+            b.serial,
+            b.not_after,
+            days_until(&b.not_after).unwrap_or(0),
+            b.serial
+        );
+    }
+    Ok(())
+}
+
+/// The state of a binding as `binding:list` shows it.
+fn binding_state(b: &store::BindingInfo) -> String {
+    if b.revoked_at.is_some() {
+        return "revoked".into();
+    }
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let Ok(at) = time::OffsetDateTime::parse(&b.not_after, rfc3339) else {
+        return "unknown expiry".into();
+    };
+    let left = at - time::OffsetDateTime::now_utc();
+    if left <= time::Duration::ZERO {
+        "expired".into()
+    } else if left.whole_days() < i64::from(server::metrics::NEAR_EXPIRY_DAYS) {
+        format!("expires in {} days", left.whole_days())
+    } else {
+        "active".into()
+    }
+}
+
+fn binding_list(dir: &DataDir, site_env: Option<&str>, format: &str) -> Result<(), CliError> {
+    check_table_format(format)?;
+    let store = Store::open(dir)?;
+    let (site, env) = match site_env {
+        Some(text) => match text.split_once('.') {
+            Some((site, env)) => (Some(site.to_string()), Some(env.to_string())),
+            None => (Some(text.to_string()), None),
+        },
+        None => (None, None),
+    };
+    // By name or UUID; bindings record the name.
+    let site = match site {
+        Some(s) => Some(store.site(&s)?.ok_or_else(|| store::site_not_found(&s))?.name),
+        None => None,
+    };
+    let bindings = store.bindings(site.as_deref(), env.as_deref())?;
+    operator_audit(
+        &store,
+        "binding.list",
+        site.as_ref().map(|s| format!("site:{s}")),
+        env.clone(),
+        Some(format!("{} bindings", bindings.len())),
+    );
+    if format == "json" {
+        let rows: Vec<serde_json::Value> = bindings
+            .iter()
+            .map(|b| {
+                let mut row = serde_json::to_value(b).unwrap_or_default();
+                row["state"] = binding_state(b).into();
+                row
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = bindings
+        .iter()
+        .map(|b| {
+            vec![
+                b.serial.clone(),
+                format!("{}.{}", b.site, b.env),
+                if b.build { "build" } else { "runtime" }.into(),
+                b.issued_at.clone(),
+                b.not_after.clone(),
+                binding_state(b),
+            ]
+        })
+        .collect();
+    print!("{}", client::table(&["Serial", "Site.env", "Kind", "Issued", "Expires", "State"], &rows));
+    Ok(())
+}
+
+fn site_remove(dir: &DataDir, site: &str, force: bool) -> Result<(), CliError> {
+    let store = Store::open(dir)?;
+    let deleted = store.delete_site(site, force)?;
+    operator_audit(
+        &store,
+        "site.delete",
+        Some(format!("site:{}", deleted.name)),
+        None,
+        Some(format!(
+            "{} secrets, {} bindings, {} grants{}",
+            deleted.secrets,
+            deleted.bindings,
+            deleted.grants,
+            if force { ", forced" } else { "" }
+        )),
+    );
+    eprintln!(
+        "[success] Site '{}' deleted ({} secrets, {} bindings with it).",
+        deleted.name, deleted.secrets, deleted.bindings
+    );
+    Ok(())
+}
+
+fn org_remove(dir: &DataDir, org: &str, force: bool) -> Result<(), CliError> {
+    let store = Store::open(dir)?;
+    let deleted = store.delete_org(org, force)?;
+    operator_audit(
+        &store,
+        "org.delete",
+        Some(format!("org:{}", deleted.name)),
+        None,
+        Some(format!(
+            "{} secrets, {} sites detached, {} grants{}",
+            deleted.secrets,
+            deleted.sites,
+            deleted.grants,
+            if force { ", forced" } else { "" }
+        )),
+    );
+    eprintln!(
+        "[success] Organization '{}' deleted ({} secrets with it; {} sites no longer have an owner).",
+        deleted.name, deleted.secrets, deleted.sites
+    );
+    Ok(())
+}
+
+fn cert_renew(dir: &DataDir, hostnames: Vec<String>, days: i64) -> Result<(), CliError> {
+    let store = Store::open(dir)?;
+    let names = if hostnames.is_empty() {
+        match store.server_hostnames()? {
+            Some(names) => names,
+            None => {
+                eprintln!(
+                    "[warning] This data directory did not record the certificate's names: the new one \
+                     holds only localhost, 127.0.0.1 and ::1 (pass --hostname for each other name)."
+                );
+                Vec::new()
+            }
+        }
+    } else {
+        hostnames
+    };
+    let not_after = pki::renew_server(dir, &names, days)?;
+    store.set_server_hostnames(&names)?;
+    let mut all: Vec<String> = pki::DEFAULT_NAMES.iter().map(|n| n.to_string()).collect();
+    all.extend(names.iter().filter(|n| !pki::DEFAULT_NAMES.contains(&n.as_str())).cloned());
+    operator_audit(
+        &store,
+        "cert.renew",
+        None,
+        None,
+        Some(format!("names {}; expires {not_after}", all.join(", "))),
+    );
+    eprintln!(
+        "[success] Server certificate renewed for {} (expires {not_after}); the CA is unchanged. \
+         Send SIGHUP to a running service to load it.",
+        all.join(", ")
+    );
+    Ok(())
 }

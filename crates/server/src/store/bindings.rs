@@ -110,6 +110,32 @@ impl Store {
     }
 }
 
+/// The key of `meta` holding the server certificate's extra names (a JSON array).
+const SERVER_NAMES: &str = "server_hostnames";
+
+impl Store {
+    /// The names the server certificate was last issued for (besides the defaults), as `init`
+    /// and `cert:renew` recorded them; `None` for a data directory made before they were.
+    pub fn server_hostnames(&self) -> Result<Option<Vec<String>>> {
+        let conn = self.conn()?;
+        let text: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [SERVER_NAMES], |r| r.get(0))
+            .optional()?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    /// Records the names the server certificate was issued for.
+    pub fn set_server_hostnames(&self, names: &[String]) -> Result<()> {
+        let conn = self.conn()?;
+        let text = serde_json::to_string(names).unwrap_or_else(|_| "[]".into());
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+            params![SERVER_NAMES, text],
+        )?;
+        Ok(())
+    }
+}
+
 /// Now as a Julian day number (what SQLite's `julianday` gives).
 fn now_julian() -> f64 {
     let secs =

@@ -48,6 +48,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::SqlThen(include_str!("migrations/003_seal_type_scopes.sql"), secrets::reseal_unbound),
     Migration::Sql(include_str!("migrations/0100_ids.sql")),
     Migration::Sql(include_str!("migrations/0101_token_rights.sql")),
+    Migration::Sql(include_str!("migrations/0200_token_expiry.sql")),
 ];
 
 /// The key of `meta` naming the master key new values are sealed with.
