@@ -77,6 +77,12 @@ pub enum Command {
         /// Failed authentications per client address allowed at once.
         #[arg(long, default_value_t = 20)]
         auth_failure_burst: u32,
+        /// Seconds requests in flight have to finish after SIGTERM or SIGINT.
+        #[arg(long, default_value = "10", value_parser = parse_seconds)]
+        drain_timeout: std::time::Duration,
+        /// The form of the service's log lines on stderr: `text` or `json`.
+        #[arg(long, default_value = "text")]
+        log_format: server::logging::LogFormat,
     },
     /// Creates an organization; prints its UUID. Its name or UUID then names it everywhere.
     #[command(name = "org:create")]
@@ -191,6 +197,21 @@ pub enum Command {
         /// `table` or `json`.
         #[arg(long, default_value = "table")]
         format: String,
+        /// Only this actor (`user:NAME`, `binding:SERIAL`, `operator`); `*` at the end: a prefix.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this action (`secret.create`, `runtime.read`); `*` at the end: a prefix (`secret.*`).
+        #[arg(long)]
+        action: Option<String>,
+        /// Only this target (`site:NAME`, `org:NAME`); `*` at the end: a prefix.
+        #[arg(long)]
+        target: Option<String>,
+        /// From this time on: RFC 3339, or a duration ago (`24h`, `7d`, `30m`).
+        #[arg(long, value_parser = parse_time_or_ago)]
+        since: Option<String>,
+        /// Before this time: RFC 3339, or a duration ago.
+        #[arg(long, value_parser = parse_time_or_ago)]
+        until: Option<String>,
     },
     /// Lists the bearer tokens: id (the start of the token's hash), user, rights, expiry.
     /// Never the token itself.
@@ -409,7 +430,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             max_connections,
             auth_failure_rate,
             auth_failure_burst,
+            drain_timeout,
+            log_format,
         } => {
+            server::logging::init(log_format);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 // Store calls are bounded by the server; this bounds every other blocking task.
@@ -425,6 +449,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 max_connections: max_connections.map(|n| n as usize),
                 auth_failure_rate,
                 auth_failure_burst,
+                drain_timeout,
             };
             let writer = runtime.block_on(server::serve(DataDir(dir.data_dir), listen, opts))?;
             // Dropping the open connections drops the last audit sinks; then the queue drains.
@@ -579,9 +604,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             eprintln!("[success] Master key {id} is current; {moved} values re-encrypted.");
             Ok(())
         }
-        Command::AuditList { dir, limit, format } => {
+        Command::AuditList { dir, limit, format, actor, action, target, since, until } => {
+            check_table_format(&format)?;
             let store = Store::open(&DataDir(dir.data_dir))?;
-            let events = store.audit_list(limit)?;
+            let filter = store::AuditFilter { actor, action, target, since, until };
+            let events = store.audit_query(&filter, limit)?;
             if format == "json" {
                 println!("{}", serde_json::to_string_pretty(&events).unwrap_or_default());
             } else {
@@ -703,6 +730,29 @@ fn parse_expiry(text: &str) -> Result<String, String> {
     if at <= now {
         return Err(format!("'{text}' is not in the future"));
     }
+    at.to_offset(time::UtcOffset::UTC).format(&Rfc3339).map_err(|e| e.to_string())
+}
+
+/// Parses `--since`/`--until`: an RFC 3339 time, or a duration before now (`24h`, `7d`, `30m`,
+/// `45s`); gives RFC 3339 (UTC).
+fn parse_time_or_ago(text: &str) -> Result<String, String> {
+    use time::format_description::well_known::Rfc3339;
+    let seconds = |u: &str| match u {
+        "d" => Some(86_400i64),
+        "h" => Some(3_600),
+        "m" => Some(60),
+        "s" => Some(1),
+        _ => None,
+    };
+    let at = match text.char_indices().last() {
+        Some((i, _)) if i > 0 && seconds(&text[i..]).is_some() && text[..i].parse::<u32>().is_ok() => {
+            let n = i64::from(text[..i].parse::<u32>().unwrap_or(0));
+            time::OffsetDateTime::now_utc() - time::Duration::seconds(n * seconds(&text[i..]).unwrap_or(1))
+        }
+        _ => time::OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
+            format!("expected an RFC 3339 time or a duration ago (24h, 7d, 30m, 45s), got '{text}'")
+        })?,
+    };
     at.to_offset(time::UtcOffset::UTC).format(&Rfc3339).map_err(|e| e.to_string())
 }
 

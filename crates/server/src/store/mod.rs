@@ -20,6 +20,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::crypto::{CryptoError, Keyring};
 
+pub use audit::AuditFilter;
 pub use model::*;
 
 /// One numbered step of the schema.
