@@ -42,47 +42,55 @@ pub enum Command {
         #[arg(long = "hostname")]
         hostnames: Vec<String>,
     },
-    /// Serves the management and runtime APIs over HTTPS.
+    /// Serves the management and runtime APIs over HTTPS. Settings come from the flags (and
+    /// their environment variables), then the configuration file, then the defaults.
     #[command(name = "serve")]
     Serve {
-        #[command(flatten)]
-        dir: DataDirArg,
-        /// Address to listen on; port 0 picks a free one (the address is printed).
-        #[arg(long, default_value = "127.0.0.1:8443")]
-        listen: SocketAddr,
-        /// Management API requests per second per user; 0 disables the limit.
-        #[arg(long, default_value_t = 3.0)]
-        rate_limit: f64,
+        /// The data directory (or `data_dir` in the configuration file).
+        #[arg(long, env = "PANTHEON_SECRETS_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// The configuration file (TOML); default /etc/pantheon-secrets/config.toml when it exists.
+        #[arg(long, env = "PANTHEON_SECRETS_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on; port 0 picks a free one (the address is printed). [default:
+        /// 127.0.0.1:8443]
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Management API requests per second per user; 0 disables the limit. [default: 3]
+        #[arg(long)]
+        rate_limit: Option<f64>,
         /// Appends a line per runtime read to this file (time, site.env, kind, serial; never a
-        /// value): how operators count fetches per worker.
+        /// value): how operators count fetches per worker. Reopened on SIGHUP.
         #[arg(long)]
         access_log: Option<std::path::PathBuf>,
         /// Seconds a new connection has to finish its TLS handshake and start its first request.
-        #[arg(long, default_value = "10", value_parser = parse_seconds)]
-        handshake_timeout: std::time::Duration,
+        /// [default: 10]
+        #[arg(long, value_parser = parse_seconds)]
+        handshake_timeout: Option<std::time::Duration>,
         /// Seconds a connection may stay idle between requests (HTTP/1 keep-alive and HTTP/2).
-        #[arg(long, default_value = "60", value_parser = parse_seconds)]
-        idle_timeout: std::time::Duration,
-        /// Seconds a request may take from its headers to its answer (then 408).
-        #[arg(long, default_value = "30", value_parser = parse_seconds)]
-        request_timeout: std::time::Duration,
+        /// [default: 60]
+        #[arg(long, value_parser = parse_seconds)]
+        idle_timeout: Option<std::time::Duration>,
+        /// Seconds a request may take from its headers to its answer (then 408). [default: 30]
+        #[arg(long, value_parser = parse_seconds)]
+        request_timeout: Option<std::time::Duration>,
         /// Open connections at most (at the cap, an idle one makes room); default: from the
         /// descriptor limit, keeping headroom for the database.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         max_connections: Option<u64>,
         /// Failed authentications per second per client address once the burst is spent (then
-        /// 429 with Retry-After); 0 disables the limit.
-        #[arg(long, default_value = "1", value_parser = parse_rate)]
-        auth_failure_rate: f64,
-        /// Failed authentications per client address allowed at once.
-        #[arg(long, default_value_t = 20)]
-        auth_failure_burst: u32,
-        /// Seconds requests in flight have to finish after SIGTERM or SIGINT.
-        #[arg(long, default_value = "10", value_parser = parse_seconds)]
-        drain_timeout: std::time::Duration,
-        /// The form of the service's log lines on stderr: `text` or `json`.
-        #[arg(long, default_value = "text")]
-        log_format: server::logging::LogFormat,
+        /// 429 with Retry-After); 0 disables the limit. [default: 1]
+        #[arg(long, value_parser = parse_rate)]
+        auth_failure_rate: Option<f64>,
+        /// Failed authentications per client address allowed at once. [default: 20]
+        #[arg(long)]
+        auth_failure_burst: Option<u32>,
+        /// Seconds requests in flight have to finish after SIGTERM or SIGINT. [default: 10]
+        #[arg(long, value_parser = parse_seconds)]
+        drain_timeout: Option<std::time::Duration>,
+        /// The form of the service's log lines on stderr: `text` or `json`. [default: text]
+        #[arg(long)]
+        log_format: Option<server::logging::LogFormat>,
     },
     /// Creates an organization; prints its UUID. Its name or UUID then names it everywhere.
     #[command(name = "org:create")]
@@ -391,20 +399,24 @@ pub enum CliError {
     Io(String),
 }
 
+/// Where `serve` listens unless told otherwise.
+const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 8443));
+
 /// Parses a positive number of seconds (fractions allowed: `0.5`).
 fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs <= 86_400.0 => Ok(std::time::Duration::from_secs_f64(secs)),
-        _ => Err(format!("expected a number of seconds above 0 and at most 86400, got '{text}'")),
-    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(server::config::seconds)
+        .ok_or_else(|| format!("expected a number of seconds above 0 and at most 86400, got '{text}'"))
 }
 
 /// Parses a rate per second: a finite number, 0 or more.
 fn parse_rate(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
-        _ => Err(format!("expected a number of 0 or more per second, got '{text}'")),
-    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(server::config::rate)
+        .ok_or_else(|| format!("expected a number of 0 or more per second, got '{text}'"))
 }
 
 /// Splits `site.env` (the environment is required).
@@ -420,7 +432,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Init { dir, hostnames } => init(&DataDir(dir.data_dir), &hostnames),
         Command::Serve {
-            dir,
+            data_dir,
+            config,
             listen,
             rate_limit,
             access_log,
@@ -433,25 +446,43 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             drain_timeout,
             log_format,
         } => {
-            server::logging::init(log_format);
+            // Flags (and their environment variables) win over the file, the file over defaults.
+            let file = server::config::Config::load(config.as_deref())
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let data_dir = data_dir.or(file.data_dir).ok_or_else(|| {
+                CliError::Usage(
+                    "no data directory: give --data-dir, PANTHEON_SECRETS_DATA_DIR or data_dir in the \
+                     configuration file"
+                        .into(),
+                )
+            })?;
+            let defaults = ServeOptions::default();
+            let opts = ServeOptions {
+                rate_limit: rate_limit.or(file.rate_limit).unwrap_or(defaults.rate_limit),
+                access_log: access_log.or(file.access_log),
+                handshake_timeout: handshake_timeout
+                    .or(file.handshake_timeout)
+                    .unwrap_or(defaults.handshake_timeout),
+                idle_timeout: idle_timeout.or(file.idle_timeout).unwrap_or(defaults.idle_timeout),
+                request_timeout: request_timeout.or(file.request_timeout).unwrap_or(defaults.request_timeout),
+                max_connections: max_connections.or(file.max_connections).map(|n| n as usize),
+                auth_failure_rate: auth_failure_rate
+                    .or(file.auth_failure_rate)
+                    .unwrap_or(defaults.auth_failure_rate),
+                auth_failure_burst: auth_failure_burst
+                    .or(file.auth_failure_burst)
+                    .unwrap_or(defaults.auth_failure_burst),
+                drain_timeout: drain_timeout.or(file.drain_timeout).unwrap_or(defaults.drain_timeout),
+            };
+            let listen = listen.or(file.listen).unwrap_or(DEFAULT_LISTEN);
+            server::logging::init(log_format.or(file.log_format).unwrap_or_default());
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 // Store calls are bounded by the server; this bounds every other blocking task.
                 .max_blocking_threads(32)
                 .build()
                 .map_err(|e| CliError::Io(format!("tokio runtime: {e}")))?;
-            let opts = ServeOptions {
-                rate_limit,
-                access_log,
-                handshake_timeout,
-                idle_timeout,
-                request_timeout,
-                max_connections: max_connections.map(|n| n as usize),
-                auth_failure_rate,
-                auth_failure_burst,
-                drain_timeout,
-            };
-            let writer = runtime.block_on(server::serve(DataDir(dir.data_dir), listen, opts))?;
+            let writer = runtime.block_on(server::serve(DataDir(data_dir), listen, opts))?;
             // Dropping the open connections drops the last audit sinks; then the queue drains.
             runtime.shutdown_timeout(std::time::Duration::from_secs(5));
             writer.finish();

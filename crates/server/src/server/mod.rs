@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod auth_limit;
+pub mod config;
 pub mod conn;
 mod error;
 pub mod logging;
@@ -250,7 +251,7 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
     tracing::info!(connections = open, grace_seconds = opts.drain_timeout.as_secs_f64(), "draining");
     let _ = drain.send(true);
     let deadline = tokio::time::Instant::now() + opts.drain_timeout + Duration::from_millis(100);
-    while tracker.len() > 0 && tokio::time::Instant::now() < deadline {
+    while !tracker.is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tracing::info!(dropped = tracker.len(), "shutting down");

@@ -151,7 +151,6 @@ fn julian(rfc3339: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::store::TestStore;
 
     fn at(days: f64) -> String {
