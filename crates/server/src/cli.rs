@@ -505,6 +505,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::OrgListAll { dir, format } => {
             let store = Store::open(&DataDir(dir.data_dir))?;
             let orgs = store.orgs()?;
+            operator_audit(&store, "org.list", None, None, Some(format!("{} organizations", orgs.len())));
             if format == "json" {
                 let rows: Vec<serde_json::Value> =
                     orgs.iter().map(|o| serde_json::json!({"name": o.name, "uuid": o.uuid})).collect();
@@ -537,6 +538,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::SiteListAll { dir, format } => {
             let store = Store::open(&DataDir(dir.data_dir))?;
             let sites = store.sites()?;
+            operator_audit(&store, "site.list", None, None, Some(format!("{} sites", sites.len())));
             if format == "json" {
                 let rows: Vec<serde_json::Value> = sites
                     .iter()

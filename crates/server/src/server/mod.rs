@@ -151,6 +151,9 @@ pub enum ServeError {
     /// The access log.
     #[error("access log {0}: {1}")]
     AccessLog(String, std::io::Error),
+    /// The signal handlers (SIGHUP, SIGTERM, SIGINT).
+    #[error("signal handlers: {0}")]
+    Signals(std::io::Error),
 }
 
 /// Opens the data directory, binds `listen`, prints `listening on https://ADDR` (the actual
@@ -175,7 +178,7 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
     let store = Arc::new(Store::open(&dir)?);
     let acceptor = std::sync::RwLock::new(TlsAcceptor::from(pki::server_config(&dir)?));
     // Signals are taken before the address is printed: whoever reads it may signal at once.
-    let mut signals = Signals::new().map_err(|e| ServeError::Listen(listen, e))?;
+    let mut signals = Signals::new().map_err(ServeError::Signals)?;
     let listener = TcpListener::bind(listen).await.map_err(|e| ServeError::Listen(listen, e))?;
     let local = listener.local_addr().map_err(|e| ServeError::Listen(listen, e))?;
     let (audit, writer) = AuditSink::start(store.clone());
