@@ -52,6 +52,26 @@ fn token_revoke_refused_at_once_by_the_running_service() {
     let actions = audited(&svc);
     assert_eq!(actions.iter().filter(|a| *a == "token.revoke").count(), 2, "{actions:?}");
     assert!(actions.contains(&"token.list".to_string()));
+
+    // audit:list filters: action, actor and target (exact or prefix with *), and time.
+    let count = |args: &[&str]| -> usize {
+        let mut all = vec!["audit:list", "--format", "json"];
+        all.extend_from_slice(args);
+        json_of(&svc.op(&all)).as_array().unwrap().len()
+    };
+    assert_eq!(count(&["--action", "token.revoke"]), 2);
+    assert_eq!(count(&["--action", "token.revoke", "--target", "user:erin"]), 1);
+    assert_eq!(count(&["--action", "token.*", "--actor", "operator"]), count(&["--action", "token.*"]));
+    assert!(count(&["--action", "token.*"]) >= 6, "create x3, list x2, revoke x2");
+    let (dana, erin) = (count(&["--actor", "user:dana"]), count(&["--actor", "user:erin"]));
+    assert!(dana >= 1 && erin >= 1, "their reads are in the trail");
+    assert_eq!(count(&["--actor", "user:*"]), dana + erin);
+    assert_eq!(count(&["--actor", "user:"]), 0, "exact without *");
+    assert_eq!(count(&["--since", "1h"]), count(&[]));
+    assert_eq!(count(&["--until", "1h"]), 0);
+    assert_eq!(count(&["--since", "2999-01-01T00:00:00Z"]), 0);
+    let bad = svc.op_output(&["audit:list", "--since", "lately"]);
+    assert!(text(&bad).contains("lately"), "{}", text(&bad));
 }
 
 #[test]
