@@ -42,41 +42,55 @@ pub enum Command {
         #[arg(long = "hostname")]
         hostnames: Vec<String>,
     },
-    /// Serves the management and runtime APIs over HTTPS.
+    /// Serves the management and runtime APIs over HTTPS. Settings come from the flags (and
+    /// their environment variables), then the configuration file, then the defaults.
     #[command(name = "serve")]
     Serve {
-        #[command(flatten)]
-        dir: DataDirArg,
-        /// Address to listen on; port 0 picks a free one (the address is printed).
-        #[arg(long, default_value = "127.0.0.1:8443")]
-        listen: SocketAddr,
-        /// Management API requests per second per user; 0 disables the limit.
-        #[arg(long, default_value_t = 3.0)]
-        rate_limit: f64,
+        /// The data directory (or `data_dir` in the configuration file).
+        #[arg(long, env = "PANTHEON_SECRETS_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// The configuration file (TOML); default /etc/pantheon-secrets/config.toml when it exists.
+        #[arg(long, env = "PANTHEON_SECRETS_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on; port 0 picks a free one (the address is printed). [default:
+        /// 127.0.0.1:8443]
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Management API requests per second per user; 0 disables the limit. [default: 3]
+        #[arg(long)]
+        rate_limit: Option<f64>,
         /// Appends a line per runtime read to this file (time, site.env, kind, serial; never a
-        /// value): how operators count fetches per worker.
+        /// value): how operators count fetches per worker. Reopened on SIGHUP.
         #[arg(long)]
         access_log: Option<std::path::PathBuf>,
         /// Seconds a new connection has to finish its TLS handshake and start its first request.
-        #[arg(long, default_value = "10", value_parser = parse_seconds)]
-        handshake_timeout: std::time::Duration,
+        /// [default: 10]
+        #[arg(long, value_parser = parse_seconds)]
+        handshake_timeout: Option<std::time::Duration>,
         /// Seconds a connection may stay idle between requests (HTTP/1 keep-alive and HTTP/2).
-        #[arg(long, default_value = "60", value_parser = parse_seconds)]
-        idle_timeout: std::time::Duration,
-        /// Seconds a request may take from its headers to its answer (then 408).
-        #[arg(long, default_value = "30", value_parser = parse_seconds)]
-        request_timeout: std::time::Duration,
+        /// [default: 60]
+        #[arg(long, value_parser = parse_seconds)]
+        idle_timeout: Option<std::time::Duration>,
+        /// Seconds a request may take from its headers to its answer (then 408). [default: 30]
+        #[arg(long, value_parser = parse_seconds)]
+        request_timeout: Option<std::time::Duration>,
         /// Open connections at most (at the cap, an idle one makes room); default: from the
         /// descriptor limit, keeping headroom for the database.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         max_connections: Option<u64>,
         /// Failed authentications per second per client address once the burst is spent (then
-        /// 429 with Retry-After); 0 disables the limit.
-        #[arg(long, default_value = "1", value_parser = parse_rate)]
-        auth_failure_rate: f64,
-        /// Failed authentications per client address allowed at once.
-        #[arg(long, default_value_t = 20)]
-        auth_failure_burst: u32,
+        /// 429 with Retry-After); 0 disables the limit. [default: 1]
+        #[arg(long, value_parser = parse_rate)]
+        auth_failure_rate: Option<f64>,
+        /// Failed authentications per client address allowed at once. [default: 20]
+        #[arg(long)]
+        auth_failure_burst: Option<u32>,
+        /// Seconds requests in flight have to finish after SIGTERM or SIGINT. [default: 10]
+        #[arg(long, value_parser = parse_seconds)]
+        drain_timeout: Option<std::time::Duration>,
+        /// The form of the service's log lines on stderr: `text` or `json`. [default: text]
+        #[arg(long)]
+        log_format: Option<server::logging::LogFormat>,
     },
     /// Creates an organization; prints its UUID. Its name or UUID then names it everywhere.
     #[command(name = "org:create")]
@@ -141,6 +155,10 @@ pub enum Command {
         /// Reach every organization and site.
         #[arg(long)]
         admin: bool,
+        /// When the token stops working: a duration from now (`90d`, `12h`, `30m`, `45s`) or an
+        /// RFC 3339 time; default never.
+        #[arg(long, value_parser = parse_expiry)]
+        expires: Option<String>,
     },
     /// Issues a binding (client certificate and key, one PEM) for SITE.ENV.
     #[command(name = "binding:issue")]
@@ -240,6 +258,93 @@ pub enum Command {
         /// `table` or `json`.
         #[arg(long, default_value = "table")]
         format: String,
+        /// Only this actor (`user:NAME`, `binding:SERIAL`, `operator`); `*` at the end: a prefix.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this action (`secret.create`, `runtime.read`); `*` at the end: a prefix (`secret.*`).
+        #[arg(long)]
+        action: Option<String>,
+        /// Only this target (`site:NAME`, `org:NAME`); `*` at the end: a prefix.
+        #[arg(long)]
+        target: Option<String>,
+        /// From this time on: RFC 3339, or a duration ago (`24h`, `7d`, `30m`).
+        #[arg(long, value_parser = parse_time_or_ago)]
+        since: Option<String>,
+        /// Before this time: RFC 3339, or a duration ago.
+        #[arg(long, value_parser = parse_time_or_ago)]
+        until: Option<String>,
+    },
+    /// Lists the bearer tokens: id (the start of the token's hash), user, rights, expiry.
+    /// Never the token itself.
+    #[command(name = "token:list")]
+    TokenList {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Revokes a token by the id `token:list` shows, or every token of `--user`; the service
+    /// refuses it (401) from its next request on.
+    #[command(name = "token:revoke")]
+    TokenRevoke {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The token's id (8 or more hex digits of it).
+        #[arg(required_unless_present = "user")]
+        id: Option<String>,
+        /// Every token of this user.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Lists the bindings issued (of SITE or SITE.ENV): serial, kind, issue and expiry, state.
+    #[command(name = "binding:list")]
+    BindingList {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// `site` or `site.env`.
+        site_env: Option<String>,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Deletes a site; refused while it has secrets or unrevoked bindings, unless --force
+    /// (which deletes them with it).
+    #[command(name = "site:delete")]
+    SiteRemove {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The site (name or UUID).
+        site: String,
+        /// Delete its secrets and bindings too.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Deletes an organization; refused while it owns sites or has secrets, unless --force
+    /// (its secrets are deleted, its sites lose their owner and keep their own secrets).
+    #[command(name = "org:delete")]
+    OrgRemove {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The organization (name or UUID).
+        org: String,
+        /// Delete its secrets and detach its sites.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Reissues the server certificate (server.pem, server.key) under the same CA, for
+    /// localhost, 127.0.0.1, ::1 and the names given (default: the names recorded at the last
+    /// issue). A running `serve` loads it on SIGHUP.
+    #[command(name = "cert:renew")]
+    CertRenew {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// A name (DNS name or IP address) for the certificate; replaces the recorded names.
+        #[arg(long = "hostname")]
+        hostnames: Vec<String>,
+        /// Days of validity.
+        #[arg(long, default_value_t = pki::SERVER_CERT_DAYS, value_parser = clap::value_parser!(i64).range(1..=825))]
+        days: i64,
     },
     /// Sets a site secret, or its value in one environment (`site.env`).
     #[command(name = "secret:site:set", visible_aliases = ["secret:set", "secret-set"])]
@@ -347,20 +452,24 @@ pub enum CliError {
     Io(String),
 }
 
+/// Where `serve` listens unless told otherwise.
+const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 8443));
+
 /// Parses a positive number of seconds (fractions allowed: `0.5`).
 fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs <= 86_400.0 => Ok(std::time::Duration::from_secs_f64(secs)),
-        _ => Err(format!("expected a number of seconds above 0 and at most 86400, got '{text}'")),
-    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(server::config::seconds)
+        .ok_or_else(|| format!("expected a number of seconds above 0 and at most 86400, got '{text}'"))
 }
 
 /// Parses a rate per second: a finite number, 0 or more.
 fn parse_rate(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
-        _ => Err(format!("expected a number of 0 or more per second, got '{text}'")),
-    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(server::config::rate)
+        .ok_or_else(|| format!("expected a number of 0 or more per second, got '{text}'"))
 }
 
 /// Splits `site.env` (the environment is required).
@@ -376,7 +485,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Init { dir, hostnames } => init(&DataDir(dir.data_dir), &hostnames),
         Command::Serve {
-            dir,
+            data_dir,
+            config,
             listen,
             rate_limit,
             access_log,
@@ -386,24 +496,46 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             max_connections,
             auth_failure_rate,
             auth_failure_burst,
+            drain_timeout,
+            log_format,
         } => {
+            // Flags (and their environment variables) win over the file, the file over defaults.
+            let file = server::config::Config::load(config.as_deref())
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let data_dir = data_dir.or(file.data_dir).ok_or_else(|| {
+                CliError::Usage(
+                    "no data directory: give --data-dir, PANTHEON_SECRETS_DATA_DIR or data_dir in the \
+                     configuration file"
+                        .into(),
+                )
+            })?;
+            let defaults = ServeOptions::default();
+            let opts = ServeOptions {
+                rate_limit: rate_limit.or(file.rate_limit).unwrap_or(defaults.rate_limit),
+                access_log: access_log.or(file.access_log),
+                handshake_timeout: handshake_timeout
+                    .or(file.handshake_timeout)
+                    .unwrap_or(defaults.handshake_timeout),
+                idle_timeout: idle_timeout.or(file.idle_timeout).unwrap_or(defaults.idle_timeout),
+                request_timeout: request_timeout.or(file.request_timeout).unwrap_or(defaults.request_timeout),
+                max_connections: max_connections.or(file.max_connections).map(|n| n as usize),
+                auth_failure_rate: auth_failure_rate
+                    .or(file.auth_failure_rate)
+                    .unwrap_or(defaults.auth_failure_rate),
+                auth_failure_burst: auth_failure_burst
+                    .or(file.auth_failure_burst)
+                    .unwrap_or(defaults.auth_failure_burst),
+                drain_timeout: drain_timeout.or(file.drain_timeout).unwrap_or(defaults.drain_timeout),
+            };
+            let listen = listen.or(file.listen).unwrap_or(DEFAULT_LISTEN);
+            server::logging::init(log_format.or(file.log_format).unwrap_or_default());
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 // Store calls are bounded by the server; this bounds every other blocking task.
                 .max_blocking_threads(32)
                 .build()
                 .map_err(|e| CliError::Io(format!("tokio runtime: {e}")))?;
-            let opts = ServeOptions {
-                rate_limit,
-                access_log,
-                handshake_timeout,
-                idle_timeout,
-                request_timeout,
-                max_connections: max_connections.map(|n| n as usize),
-                auth_failure_rate,
-                auth_failure_burst,
-            };
-            let writer = runtime.block_on(server::serve(DataDir(dir.data_dir), listen, opts))?;
+            let writer = runtime.block_on(server::serve(DataDir(data_dir), listen, opts))?;
             // Dropping the open connections drops the last audit sinks; then the queue drains.
             runtime.shutdown_timeout(std::time::Duration::from_secs(5));
             writer.finish();
@@ -426,6 +558,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::OrgListAll { dir, format } => {
             let store = Store::open(&DataDir(dir.data_dir))?;
             let orgs = store.orgs()?;
+            operator_audit(&store, "org.list", None, None, Some(format!("{} organizations", orgs.len())));
             if format == "json" {
                 let rows: Vec<serde_json::Value> =
                     orgs.iter().map(|o| serde_json::json!({"name": o.name, "uuid": o.uuid})).collect();
@@ -458,6 +591,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::SiteListAll { dir, format } => {
             let store = Store::open(&DataDir(dir.data_dir))?;
             let sites = store.sites()?;
+            operator_audit(&store, "site.list", None, None, Some(format!("{} sites", sites.len())));
             if format == "json" {
                 let rows: Vec<serde_json::Value> = sites
                     .iter()
@@ -477,10 +611,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::TokenCreate { dir, user, orgs, sites, admin } => {
+        Command::TokenCreate { dir, user, orgs, sites, admin, expires } => {
             let store = Store::open(&DataDir(dir.data_dir))?;
-            let token = store.create_token(&user, admin, &orgs, &sites)?;
-            operator_audit(&store, "token.create", Some(format!("user:{user}")), None, None);
+            let token = store.create_token_expiring(&user, admin, &orgs, &sites, expires.as_deref())?;
+            operator_audit(
+                &store,
+                "token.create",
+                Some(format!("user:{user}")),
+                None,
+                expires.as_ref().map(|e| format!("expires {e}")),
+            );
             eprintln!("[notice] Token for '{user}' (shown once; keep it secret):");
             println!("{}", *zeroize::Zeroizing::new(token));
             Ok(())
@@ -497,6 +637,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let store = Store::open(&dir)?;
             // By name or UUID; the binding records the name.
             let site = store.site(&site)?.ok_or_else(|| store::site_not_found(&site))?.name;
+            warn_expiring_bindings(&store, &site, &env, build)?;
             let issued = pki::issue_binding(&dir, &store, &site, &env, build, days)?;
             pki::write_binding(&out, &issued.pem)?;
             operator_audit(
@@ -559,9 +700,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::BackupForget { dir, id } => crate::backup::forget(&DataDir(dir.data_dir), id),
         Command::KeyPrune { dir, before } => crate::backup::prune(&DataDir(dir.data_dir), before),
-        Command::AuditList { dir, limit, format } => {
+        Command::AuditList { dir, limit, format, actor, action, target, since, until } => {
+            check_table_format(&format)?;
             let store = Store::open(&DataDir(dir.data_dir))?;
-            let events = store.audit_list(limit)?;
+            let filter = store::AuditFilter { actor, action, target, since, until };
+            let events = store.audit_query(&filter, limit)?;
             if format == "json" {
                 println!("{}", serde_json::to_string_pretty(&events).unwrap_or_default());
             } else {
@@ -586,6 +729,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::TokenList { dir, format } => token_list(&DataDir(dir.data_dir), &format),
+        Command::TokenRevoke { dir, id, user } => {
+            token_revoke(&DataDir(dir.data_dir), id.as_deref(), user.as_deref())
+        }
+        Command::BindingList { dir, site_env, format } => {
+            binding_list(&DataDir(dir.data_dir), site_env.as_deref(), &format)
+        }
+        Command::SiteRemove { dir, site, force } => site_remove(&DataDir(dir.data_dir), &site, force),
+        Command::OrgRemove { dir, org, force } => org_remove(&DataDir(dir.data_dir), &org, force),
+        Command::CertRenew { dir, hostnames, days } => cert_renew(&DataDir(dir.data_dir), hostnames, days),
         Command::SiteSet { api, site_env, secret } => client::site_set(&api, &site_env, secret),
         Command::SiteList { api, site_env, list } => client::site_list(&api, &site_env, &list),
         Command::SiteDelete { api, site_env, name } => client::site_delete(&api, &site_env, &name),
@@ -606,6 +759,7 @@ fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), CliError> {
     }
     let store = Store::create(dir)?;
     pki::init(dir, hostnames)?;
+    store.set_server_hostnames(hostnames)?;
     let token = zeroize::Zeroizing::new(store.create_token("admin", true, &[], &[])?);
     operator_audit(&store, "init", None, None, None);
     eprintln!(
@@ -644,4 +798,282 @@ fn operator_audit(
     if let Err(e) = store.audit(&[event]) {
         eprintln!("[warning] audit trail: {e}");
     }
+}
+
+// The operator commands of the data directory's accounts, bindings and certificate (#17 4).
+
+/// Parses `--expires`: a duration from now (`90d`, `12h`, `30m`, `45s`) or an RFC 3339 time,
+/// which must be in the future; gives the RFC 3339 time (UTC).
+fn parse_expiry(text: &str) -> Result<String, String> {
+    use time::format_description::well_known::Rfc3339;
+    let now = time::OffsetDateTime::now_utc();
+    let unit = |u: &str| match u {
+        "d" => Some(86_400),
+        "h" => Some(3_600),
+        "m" => Some(60),
+        "s" => Some(1),
+        _ => None,
+    };
+    let at = match text.char_indices().last() {
+        Some((i, _)) if unit(&text[i..]).is_some() && text[..i].parse::<u32>().is_ok_and(|n| n > 0) => {
+            let n = i64::from(text[..i].parse::<u32>().unwrap_or(1));
+            now + time::Duration::seconds(n.saturating_mul(unit(&text[i..]).unwrap_or(1)))
+        }
+        _ => time::OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
+            format!("expected a duration (90d, 12h, 30m, 45s) or an RFC 3339 time, got '{text}'")
+        })?,
+    };
+    if at <= now {
+        return Err(format!("'{text}' is not in the future"));
+    }
+    at.to_offset(time::UtcOffset::UTC).format(&Rfc3339).map_err(|e| e.to_string())
+}
+
+/// Parses `--since`/`--until`: an RFC 3339 time, or a duration before now (`24h`, `7d`, `30m`,
+/// `45s`); gives RFC 3339 (UTC).
+fn parse_time_or_ago(text: &str) -> Result<String, String> {
+    use time::format_description::well_known::Rfc3339;
+    let seconds = |u: &str| match u {
+        "d" => Some(86_400i64),
+        "h" => Some(3_600),
+        "m" => Some(60),
+        "s" => Some(1),
+        _ => None,
+    };
+    let at = match text.char_indices().last() {
+        Some((i, _)) if i > 0 && seconds(&text[i..]).is_some() && text[..i].parse::<u32>().is_ok() => {
+            let n = i64::from(text[..i].parse::<u32>().unwrap_or(0));
+            time::OffsetDateTime::now_utc() - time::Duration::seconds(n * seconds(&text[i..]).unwrap_or(1))
+        }
+        _ => time::OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
+            format!("expected an RFC 3339 time or a duration ago (24h, 7d, 30m, 45s), got '{text}'")
+        })?,
+    };
+    at.to_offset(time::UtcOffset::UTC).format(&Rfc3339).map_err(|e| e.to_string())
+}
+
+/// Whole days from now until an RFC 3339 time (negative when past), if it parses.
+fn days_until(rfc3339: &str) -> Option<i64> {
+    let at = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((at - time::OffsetDateTime::now_utc()).whole_days())
+}
+
+fn token_list(dir: &DataDir, format: &str) -> Result<(), CliError> {
+    check_table_format(format)?;
+    let store = Store::open(dir)?;
+    let tokens = store.tokens()?;
+    operator_audit(&store, "token.list", None, None, Some(format!("{} tokens", tokens.len())));
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&tokens).unwrap_or_default());
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = tokens
+        .into_iter()
+        .map(|t| {
+            let rights = if t.admin {
+                "admin".to_string()
+            } else {
+                let mut rights: Vec<String> = t.orgs.iter().map(|o| format!("org:{o}")).collect();
+                rights.extend(t.sites.iter().map(|s| format!("site:{s}")));
+                rights.join(", ")
+            };
+            vec![t.id, t.user, rights, t.created_at, t.expires_at.unwrap_or_else(|| "never".into())]
+        })
+        .collect();
+    print!("{}", client::table(&["ID", "User", "Rights", "Created", "Expires"], &rows));
+    Ok(())
+}
+
+fn token_revoke(dir: &DataDir, id: Option<&str>, user: Option<&str>) -> Result<(), CliError> {
+    let store = Store::open(dir)?;
+    let revoked = store.revoke_tokens(id, user)?;
+    if revoked.is_empty() {
+        return Err(CliError::Usage(match (id, user) {
+            (Some(id), Some(user)) => format!("no token of '{user}' has id '{id}'"),
+            (Some(id), None) => format!("no token has id '{id}' (see token:list)"),
+            (None, Some(user)) => format!("user '{user}' has no token"),
+            (None, None) => "give a token id or --user".into(),
+        }));
+    }
+    for t in &revoked {
+        operator_audit(
+            &store,
+            "token.revoke",
+            Some(format!("user:{}", t.user)),
+            None,
+            Some(format!("token {}", t.id)),
+        );
+    }
+    eprintln!("[success] Revoked {} token(s).", revoked.len());
+    Ok(())
+}
+
+/// Before a new binding of `site.env` is issued: warns about each unrevoked one of the same kind
+/// that expires within 30 days (its workers need the new one before then; revoke the old one
+/// once they have it).
+fn warn_expiring_bindings(store: &Store, site: &str, env: &str, build: bool) -> Result<(), CliError> {
+    let days = server::metrics::NEAR_EXPIRY_DAYS;
+    for b in store.bindings_expiring_for(site, env, build, days)? {
+        eprintln!(
+            "[warning] Binding {} of {site}.{env} expires {} (in {} days): deploy the new one, then \
+             `binding:revoke {site}.{env} --serial {}`.",
+            b.serial,
+            b.not_after,
+            days_until(&b.not_after).unwrap_or(0),
+            b.serial
+        );
+    }
+    Ok(())
+}
+
+/// The state of a binding as `binding:list` shows it.
+fn binding_state(b: &store::BindingInfo) -> String {
+    if b.revoked_at.is_some() {
+        return "revoked".into();
+    }
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let Ok(at) = time::OffsetDateTime::parse(&b.not_after, rfc3339) else {
+        return "unknown expiry".into();
+    };
+    let left = at - time::OffsetDateTime::now_utc();
+    if left <= time::Duration::ZERO {
+        "expired".into()
+    } else if left.whole_days() < i64::from(server::metrics::NEAR_EXPIRY_DAYS) {
+        format!("expires in {} days", left.whole_days())
+    } else {
+        "active".into()
+    }
+}
+
+fn binding_list(dir: &DataDir, site_env: Option<&str>, format: &str) -> Result<(), CliError> {
+    check_table_format(format)?;
+    let store = Store::open(dir)?;
+    let (site, env) = match site_env {
+        Some(text) => match text.split_once('.') {
+            Some((site, env)) => (Some(site.to_string()), Some(env.to_string())),
+            None => (Some(text.to_string()), None),
+        },
+        None => (None, None),
+    };
+    // By name or UUID; bindings record the name.
+    let site = match site {
+        Some(s) => Some(store.site(&s)?.ok_or_else(|| store::site_not_found(&s))?.name),
+        None => None,
+    };
+    let bindings = store.bindings(site.as_deref(), env.as_deref())?;
+    operator_audit(
+        &store,
+        "binding.list",
+        site.as_ref().map(|s| format!("site:{s}")),
+        env.clone(),
+        Some(format!("{} bindings", bindings.len())),
+    );
+    if format == "json" {
+        let rows: Vec<serde_json::Value> = bindings
+            .iter()
+            .map(|b| {
+                let mut row = serde_json::to_value(b).unwrap_or_default();
+                row["state"] = binding_state(b).into();
+                row
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = bindings
+        .iter()
+        .map(|b| {
+            vec![
+                b.serial.clone(),
+                format!("{}.{}", b.site, b.env),
+                if b.build { "build" } else { "runtime" }.into(),
+                b.issued_at.clone(),
+                b.not_after.clone(),
+                binding_state(b),
+            ]
+        })
+        .collect();
+    print!("{}", client::table(&["Serial", "Site.env", "Kind", "Issued", "Expires", "State"], &rows));
+    Ok(())
+}
+
+fn site_remove(dir: &DataDir, site: &str, force: bool) -> Result<(), CliError> {
+    let store = Store::open(dir)?;
+    let deleted = store.delete_site(site, force)?;
+    operator_audit(
+        &store,
+        "site.delete",
+        Some(format!("site:{}", deleted.name)),
+        None,
+        Some(format!(
+            "{} secrets, {} bindings, {} grants{}",
+            deleted.secrets,
+            deleted.bindings,
+            deleted.grants,
+            if force { ", forced" } else { "" }
+        )),
+    );
+    eprintln!(
+        "[success] Site '{}' deleted ({} secrets, {} bindings with it).",
+        deleted.name, deleted.secrets, deleted.bindings
+    );
+    Ok(())
+}
+
+fn org_remove(dir: &DataDir, org: &str, force: bool) -> Result<(), CliError> {
+    let store = Store::open(dir)?;
+    let deleted = store.delete_org(org, force)?;
+    operator_audit(
+        &store,
+        "org.delete",
+        Some(format!("org:{}", deleted.name)),
+        None,
+        Some(format!(
+            "{} secrets, {} sites detached, {} grants{}",
+            deleted.secrets,
+            deleted.sites,
+            deleted.grants,
+            if force { ", forced" } else { "" }
+        )),
+    );
+    eprintln!(
+        "[success] Organization '{}' deleted ({} secrets with it; {} sites no longer have an owner).",
+        deleted.name, deleted.secrets, deleted.sites
+    );
+    Ok(())
+}
+
+fn cert_renew(dir: &DataDir, hostnames: Vec<String>, days: i64) -> Result<(), CliError> {
+    let store = Store::open(dir)?;
+    let names = if hostnames.is_empty() {
+        match store.server_hostnames()? {
+            Some(names) => names,
+            None => {
+                eprintln!(
+                    "[warning] This data directory did not record the certificate's names: the new one \
+                     holds only localhost, 127.0.0.1 and ::1 (pass --hostname for each other name)."
+                );
+                Vec::new()
+            }
+        }
+    } else {
+        hostnames
+    };
+    let not_after = pki::renew_server(dir, &names, days)?;
+    store.set_server_hostnames(&names)?;
+    let mut all: Vec<String> = pki::DEFAULT_NAMES.iter().map(|n| n.to_string()).collect();
+    all.extend(names.iter().filter(|n| !pki::DEFAULT_NAMES.contains(&n.as_str())).cloned());
+    operator_audit(
+        &store,
+        "cert.renew",
+        None,
+        None,
+        Some(format!("names {}; expires {not_after}", all.join(", "))),
+    );
+    eprintln!(
+        "[success] Server certificate renewed for {} (expires {not_after}); the CA is unchanged. \
+         Send SIGHUP to a running service to load it.",
+        all.join(", ")
+    );
+    Ok(())
 }

@@ -108,8 +108,32 @@ pub fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), PkiError> {
     write_new(&dir.ca_key(), &ca_key.serialize_pem(), 0o600)?;
     write_new(&dir.ca_cert(), &ca.pem(), 0o644)?;
 
-    let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
-    names.extend(hostnames.iter().cloned());
+    let (cert, key) = server_certificate(&ca, &ca_key, hostnames, SERVER_CERT_DAYS)?;
+    write_new(&dir.server_key(), &key, 0o600)?;
+    write_new(&dir.server_cert(), &cert, 0o644)?;
+    Ok(())
+}
+
+/// How long a server certificate is valid: 825 days, the most clients accept.
+pub const SERVER_CERT_DAYS: i64 = 825;
+
+/// The names every server certificate holds besides those the operator gives.
+pub const DEFAULT_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// A new server key and certificate for [`DEFAULT_NAMES`] and `hostnames`, signed by the CA:
+/// (certificate PEM, key PEM).
+fn server_certificate(
+    ca: &Certificate,
+    ca_key: &KeyPair,
+    hostnames: &[String],
+    days: i64,
+) -> Result<(String, zeroize::Zeroizing<String>), PkiError> {
+    let mut names: Vec<String> = DEFAULT_NAMES.iter().map(|n| n.to_string()).collect();
+    for name in hostnames {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
     let mut params = CertificateParams::new(names)?;
     params.distinguished_name.push(DnType::CommonName, "pantheon-secrets server");
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -118,12 +142,25 @@ pub fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), PkiError> {
     params.use_authority_key_identifier_extension = true;
     let now = OffsetDateTime::now_utc();
     params.not_before = now - Duration::days(1);
-    params.not_after = now + Duration::days(825);
+    params.not_after = now + Duration::days(days);
     let key = KeyPair::generate()?;
-    let cert = params.signed_by(&key, &ca, &ca_key)?;
-    write_new(&dir.server_key(), &key.serialize_pem(), 0o600)?;
-    write_new(&dir.server_cert(), &cert.pem(), 0o644)?;
-    Ok(())
+    let cert = params.signed_by(&key, ca, ca_key)?;
+    Ok((cert.pem(), zeroize::Zeroizing::new(key.serialize_pem())))
+}
+
+/// Replaces the server certificate and key with new ones for `hostnames` (and the defaults),
+/// signed by the same CA, so every client that trusts `ca.pem` trusts the new one. Each file is
+/// replaced atomically, the key first; a running server loads them on SIGHUP. Returns the new
+/// certificate's expiry (RFC 3339).
+pub fn renew_server(dir: &DataDir, hostnames: &[String], days: i64) -> Result<String, PkiError> {
+    let (ca, ca_key) = load_ca(dir)?;
+    let (cert, key) = server_certificate(&ca, &ca_key, hostnames, days)?;
+    let key_path = dir.server_key();
+    crate::private_file::write(&key_path, key.as_bytes()).map_err(io_err(&key_path))?;
+    let cert_path = dir.server_cert();
+    crate::private_file::write(&cert_path, cert.as_bytes()).map_err(io_err(&cert_path))?;
+    let not_after = OffsetDateTime::now_utc() + Duration::days(days);
+    Ok(not_after.format(&time::format_description::well_known::Rfc3339).unwrap_or_default())
 }
 
 fn load_ca(dir: &DataDir) -> Result<(Certificate, KeyPair), PkiError> {

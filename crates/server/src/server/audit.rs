@@ -54,7 +54,7 @@ impl AuditSink {
                         });
                     }
                     if let Err(e) = store.audit(&batch) {
-                        eprintln!("error: audit trail: {e} ({} events lost)", batch.len());
+                        tracing::error!(error = %e, lost = batch.len(), "audit trail write failed");
                     }
                 }
             })

@@ -38,10 +38,10 @@ impl FromRequestParts<Shared> for AuthUser {
         let user = blocking(state, move |store| store.user_for_token(&token)).await?.ok_or_else(|| {
             ApiError::Unauthorized { code: "unauthorized", message: "The token is not valid.".into() }
         })?;
-        state
-            .limiter
-            .check(&user.name)
-            .map_err(|wait| ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64))?;
+        state.limiter.check(&user.name).map_err(|wait| {
+            state.metrics.rate_limited(super::metrics::Limit::User);
+            ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64)
+        })?;
         Ok(AuthUser(user))
     }
 }

@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::{Shared, BASE};
+use super::{metrics, Shared, BASE};
 use crate::store::AuditEvent;
 
 /// The most addresses tracked; beyond, the ones whose budget is full again are forgotten.
@@ -133,10 +133,15 @@ pub async fn limit_failed_auth(State(state): State<Shared>, request: Request, ne
     let Some(ClientAddr(ip)) = request.extensions().get::<ClientAddr>().copied() else {
         return next.run(request).await;
     };
-    if request.uri().path().starts_with(&format!("{BASE}/runtime/")) {
+    let path = request.uri().path();
+    // The runtime API authenticates in the handshake; health and metrics take no credentials.
+    if path.starts_with(&format!("{BASE}/runtime/"))
+        || [metrics::HEALTHZ, metrics::READYZ, metrics::METRICS].contains(&path)
+    {
         return next.run(request).await;
     }
     if let Verdict::Limited { wait, first } = state.auth_failures.attempt(ip) {
+        state.metrics.rate_limited(metrics::Limit::FailedAuth);
         if first {
             state.audit.record(AuditEvent {
                 actor: format!("address:{ip}"),

@@ -275,8 +275,8 @@ impl LogThrottle {
         LogThrottle { last: Mutex::new(None), suppressed: AtomicU64::new(0) }
     }
 
-    /// Prints `line()` to stderr unless a line was printed in the last second.
-    pub fn log(&self, line: impl FnOnce() -> String) {
+    /// Logs `line()` at `level` (warning or error) unless a line was logged in the last second.
+    pub fn log(&self, level: tracing::Level, line: impl FnOnce() -> String) {
         let now = std::time::Instant::now();
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         if last.is_some_and(|t| now.duration_since(t) < Duration::from_secs(1)) {
@@ -285,10 +285,12 @@ impl LogThrottle {
         }
         *last = Some(now);
         let suppressed = self.suppressed.swap(0, Ordering::Relaxed);
-        if suppressed > 0 {
-            eprintln!("{} ({suppressed} more like it not shown)", line());
+        let message =
+            if suppressed > 0 { format!("{} ({suppressed} more like it not shown)", line()) } else { line() };
+        if level == tracing::Level::ERROR {
+            tracing::error!("{message}");
         } else {
-            eprintln!("{}", line());
+            tracing::warn!("{message}");
         }
     }
 }

@@ -80,16 +80,16 @@ impl IntoResponse for ApiError {
                 StoreError::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message),
                 StoreError::Conflict { code, message } => (StatusCode::CONFLICT, code, message),
                 e @ StoreError::Decrypt(_) => {
-                    eprintln!("error: {e}");
+                    tracing::error!(error = %e, "a stored value did not decrypt");
                     (StatusCode::INTERNAL_SERVER_ERROR, "decrypt_failed", e.to_string())
                 }
                 e => {
-                    eprintln!("error: {e}");
+                    tracing::error!(error = %e, "store error");
                     (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error.".to_string())
                 }
             },
             ApiError::Internal(cause) => {
-                eprintln!("error: {cause}");
+                tracing::error!(error = %cause, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error.".to_string())
             }
         };

@@ -4,9 +4,12 @@
 mod audit;
 mod auth;
 mod auth_limit;
+pub mod config;
 pub mod conn;
 mod error;
+pub mod logging;
 mod manage;
+pub mod metrics;
 mod runtime;
 
 use std::net::SocketAddr;
@@ -50,8 +53,10 @@ pub struct AppState {
     pub audit: AuditSink,
     /// Runtime answers, valid while the store's generation is unchanged.
     pub runtime_cache: runtime::RuntimeCache,
-    /// The runtime access log, if `serve --access-log` asked for one.
-    pub access_log: Option<std::sync::Mutex<std::fs::File>>,
+    /// The runtime access log, if `serve --access-log` asked for one (reopened on SIGHUP).
+    pub access_log: Option<logging::AccessLog>,
+    /// Request counts and latencies, for `GET /metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 /// The shared state as handlers receive it.
@@ -77,6 +82,8 @@ pub struct ServeOptions {
     pub auth_failure_rate: f64,
     /// Failed authentications per client address allowed at once.
     pub auth_failure_burst: u32,
+    /// On SIGTERM or SIGINT, how long requests in flight have to finish.
+    pub drain_timeout: Duration,
 }
 
 impl Default for ServeOptions {
@@ -90,6 +97,7 @@ impl Default for ServeOptions {
             max_connections: None,
             auth_failure_rate: 1.0,
             auth_failure_burst: 20,
+            drain_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -118,10 +126,13 @@ pub fn router(state: Shared) -> Router {
     Router::new()
         .merge(manage::routes())
         .merge(runtime::routes())
+        .merge(metrics::routes())
         .fallback(|| async {
             ApiError::Store(StoreError::NotFound { code: "not_found", message: "No such endpoint.".into() })
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth_limit::limit_failed_auth))
+        // Outermost, so that it also counts what the failed-authentication limit refused.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count_requests))
         .with_state(state)
 }
 
@@ -140,6 +151,9 @@ pub enum ServeError {
     /// The access log.
     #[error("access log {0}: {1}")]
     AccessLog(String, std::io::Error),
+    /// The signal handlers (SIGHUP, SIGTERM, SIGINT).
+    #[error("signal handlers: {0}")]
+    Signals(std::io::Error),
 }
 
 /// Opens the data directory, binds `listen`, prints `listening on https://ADDR` (the actual
@@ -148,6 +162,11 @@ pub enum ServeError {
 ///
 /// Connections are bounded as [`conn`] describes; accept errors back off (10 ms doubling to 1 s)
 /// and, when descriptors run out, close an idle connection.
+///
+/// SIGHUP reopens the access log and reloads the server certificate and key (new connections
+/// get them; on an error the old ones stay and the error is logged). SIGTERM and SIGINT drain:
+/// the listener closes at once, idle connections are closed, and requests in flight have
+/// `drain_timeout` to finish before the rest is dropped.
 pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Result<AuditWriter, ServeError> {
     let descriptors = conn::raise_descriptor_limit();
     let limits = ConnLimits {
@@ -157,7 +176,9 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
         max_connections: opts.max_connections.unwrap_or_else(|| conn::default_max_connections(descriptors)),
     };
     let store = Arc::new(Store::open(&dir)?);
-    let acceptor = TlsAcceptor::from(pki::server_config(&dir)?);
+    let acceptor = std::sync::RwLock::new(TlsAcceptor::from(pki::server_config(&dir)?));
+    // Signals are taken before the address is printed: whoever reads it may signal at once.
+    let mut signals = Signals::new().map_err(ServeError::Signals)?;
     let listener = TcpListener::bind(listen).await.map_err(|e| ServeError::Listen(listen, e))?;
     let local = listener.local_addr().map_err(|e| ServeError::Listen(listen, e))?;
     let (audit, writer) = AuditSink::start(store.clone());
@@ -169,28 +190,32 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
         store_calls: Semaphore::new(STORE_CALLS),
         runtime_cache: runtime::RuntimeCache::default(),
         access_log: match &opts.access_log {
-            Some(path) => Some(std::sync::Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
+            Some(path) => Some(
+                logging::AccessLog::open(path)
                     .map_err(|e| ServeError::AccessLog(path.display().to_string(), e))?,
-            )),
+            ),
             None => None,
         },
+        metrics: metrics::Metrics::default(),
     });
-    let app = router(state);
+    let app = router(state.clone());
     let tracker = Arc::new(Tracker::new(limits.max_connections));
+    let (drain, draining) = tokio::sync::watch::channel(false);
     println!("listening on https://{local}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
+    tracing::info!(address = %local, max_connections = limits.max_connections, "listening");
     let mut errors_in_a_row = 0u32;
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            () = &mut shutdown => break,
+            signal = signals.next() => match signal {
+                Signal::Reload => {
+                    reload(&dir, &state, &acceptor);
+                    continue;
+                }
+                Signal::Stop => break,
+            },
         };
         let (tcp, addr) = match accepted {
             Ok(accepted) => {
@@ -200,9 +225,9 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
             Err(e) => {
                 errors_in_a_row = errors_in_a_row.saturating_add(1);
                 let freed = conn::out_of_descriptors(&e) && tracker.evict_one();
-                ACCEPT_ERRORS.log(|| {
+                ACCEPT_ERRORS.log(tracing::Level::ERROR, || {
                     format!(
-                        "error: accept: {e} ({} connections open{})",
+                        "accept: {e} ({} connections open{})",
                         tracker.len(),
                         if freed { "; closed an idle one" } else { "" }
                     )
@@ -212,17 +237,79 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
             }
         };
         let Some(registered) = tracker.admit() else {
-            REFUSED.log(|| {
-                format!("warning: {} connections open and all busy: refusing {addr}", limits.max_connections)
+            REFUSED.log(tracing::Level::WARN, || {
+                format!("{} connections open and all busy: refusing {addr}", limits.max_connections)
             });
             drop(tcp);
             continue;
         };
         let _ = tcp.set_nodelay(true);
-        tokio::spawn(connection(tcp, addr, registered, acceptor.clone(), app.clone(), limits));
+        let acceptor = acceptor.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let drain = (draining.clone(), opts.drain_timeout);
+        tokio::spawn(connection(tcp, addr, registered, acceptor, app.clone(), limits, drain));
     }
-    eprintln!("shutting down");
+    // Stop accepting, then let what is in flight finish.
+    drop(listener);
+    let open = tracker.len();
+    tracing::info!(connections = open, grace_seconds = opts.drain_timeout.as_secs_f64(), "draining");
+    let _ = drain.send(true);
+    let deadline = tokio::time::Instant::now() + opts.drain_timeout + Duration::from_millis(100);
+    while !tracker.is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tracing::info!(dropped = tracker.len(), "shutting down");
     Ok(writer)
+}
+
+/// What SIGHUP reloads: the access log (reopened at its path) and the server certificate.
+fn reload(dir: &DataDir, state: &Shared, acceptor: &std::sync::RwLock<TlsAcceptor>) {
+    if let Some(log) = &state.access_log {
+        match log.reopen() {
+            Ok(()) => tracing::info!(path = %log.path().display(), "access log reopened"),
+            Err(e) => tracing::error!(path = %log.path().display(), error = %e, "access log not reopened"),
+        }
+    }
+    match pki::server_config(dir) {
+        Ok(config) => {
+            *acceptor.write().unwrap_or_else(|e| e.into_inner()) = TlsAcceptor::from(config);
+            tracing::info!("server certificate reloaded");
+        }
+        Err(e) => tracing::error!(error = %e, "server certificate not reloaded; the previous one stays"),
+    }
+}
+
+/// The signals `serve` acts on.
+enum Signal {
+    /// SIGHUP.
+    Reload,
+    /// SIGTERM or SIGINT.
+    Stop,
+}
+
+/// SIGHUP, SIGTERM and SIGINT, installed before the service announces itself.
+struct Signals {
+    hup: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            hup: signal(SignalKind::hangup())?,
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn next(&mut self) -> Signal {
+        tokio::select! {
+            _ = self.hup.recv() => Signal::Reload,
+            _ = self.term.recv() => Signal::Stop,
+            _ = self.int.recv() => Signal::Stop,
+        }
+    }
 }
 
 /// Failed TLS handshakes (foreign or expired certificates, scanners, timeouts).
@@ -241,6 +328,7 @@ async fn connection(
     acceptor: TlsAcceptor,
     app: Router,
     limits: ConnLimits,
+    (mut draining, drain_timeout): (tokio::sync::watch::Receiver<bool>, Duration),
 ) {
     let activity = registered.activity();
     let handshake = tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp));
@@ -249,13 +337,13 @@ async fn connection(
             Ok(Ok(tls)) => tls,
             // A failed handshake (a foreign or expired certificate among others) gets nothing.
             Ok(Err(e)) => {
-                HANDSHAKE_FAILURES.log(|| format!("warning: TLS handshake from {addr} failed: {e}"));
+                HANDSHAKE_FAILURES.log(tracing::Level::WARN, || format!("TLS handshake from {addr} failed: {e}"));
                 return;
             }
             Err(_) => {
-                HANDSHAKE_FAILURES.log(|| {
+                HANDSHAKE_FAILURES.log(tracing::Level::WARN, || {
                     format!(
-                        "warning: TLS handshake from {addr} timed out after {:?}",
+                        "TLS handshake from {addr} timed out after {:?}",
                         limits.handshake_timeout
                     )
                 });
@@ -293,14 +381,15 @@ async fn connection(
     builder.http2().timer(TokioTimer::new()).keep_alive_interval(Duration::from_secs(60));
     let served = builder.serve_connection(TokioIo::new(tls), service);
     tokio::pin!(served);
-    tokio::select! {
+    let grace = tokio::select! {
         _ = served.as_mut() => return,
-        _ = activity.close_wanted(&limits) => {}
+        _ = activity.close_wanted(&limits) => conn::CLOSE_GRACE,
+        _ = draining.wait_for(|d| *d) => drain_timeout,
     };
     // HTTP/2 gets a GOAWAY, HTTP/1 closes once no response is being written; whatever is left
     // after the grace period is dropped with the connection.
     served.as_mut().graceful_shutdown();
-    let _ = tokio::time::timeout(conn::CLOSE_GRACE, served).await;
+    let _ = tokio::time::timeout(grace, served).await;
     drop(registered);
 }
 
@@ -314,20 +403,4 @@ fn request_timed_out(timeout: Duration) -> axum::response::Response {
     let headers =
         [(header::CONNECTION, "close"), (HeaderName::from_static(ERROR_CODE_HEADER), "request_timeout")];
     (StatusCode::REQUEST_TIMEOUT, headers, axum::Json(message)).into_response()
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
 }

@@ -116,18 +116,9 @@ async fn runtime_secrets(
             ..AuditEvent::default()
         });
     }
+    state.metrics.runtime_read(binding.build);
     if let Some(log) = &state.access_log {
-        let when = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        let kind = if binding.build { "build" } else { "runtime" };
-        let line = format!(
-            "{:.3} runtime.read {}.{} {kind} {}\n",
-            when.as_secs_f64(),
-            binding.site,
-            binding.env,
-            binding.serial
-        );
-        let mut file = log.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = std::io::Write::write_all(&mut *file, line.as_bytes());
+        log.runtime_read(&binding.site, &binding.env, binding.build, &binding.serial);
     }
     // The response shares the cached buffer: no unzeroized copy of the values is made here.
     let body = axum::body::Bytes::from_owner(CachedBody(body));

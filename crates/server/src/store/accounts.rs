@@ -3,8 +3,8 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    check_id, check_new_name, check_uuid, new_uuid, org_not_found, parse_uuid, site_not_found, Org, Result,
-    Site, Store, StoreError, User,
+    check_id, check_new_name, check_uuid, new_uuid, org_not_found, parse_uuid, site_not_found, Deleted, Org,
+    Result, Site, Store, StoreError, TokenInfo, User,
 };
 use crate::crypto;
 
@@ -130,6 +130,19 @@ impl Store {
     /// token's, fixed now: other tokens of the user keep theirs. Returns the token; only its
     /// hash is stored.
     pub fn create_token(&self, user: &str, admin: bool, orgs: &[String], sites: &[String]) -> Result<String> {
+        self.create_token_expiring(user, admin, orgs, sites, None)
+    }
+
+    /// Creates a token as [`Store::create_token`] does, refused from `expires_at` on (RFC 3339;
+    /// `None`: never).
+    pub fn create_token_expiring(
+        &self,
+        user: &str,
+        admin: bool,
+        orgs: &[String],
+        sites: &[String],
+        expires_at: Option<&str>,
+    ) -> Result<String> {
         check_id("user", user)?;
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -145,7 +158,10 @@ impl Store {
         tx.execute("INSERT OR IGNORE INTO users (name) VALUES (?1)", [user])?;
         let token = format!("pss_{}", crypto::to_hex(&crypto::random_bytes(32)));
         let hash = token_hash(&token);
-        tx.execute("INSERT INTO tokens (hash, user, admin) VALUES (?1, ?2, ?3)", params![hash, user, admin])?;
+        tx.execute(
+            "INSERT INTO tokens (hash, user, admin, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![hash, user, admin, expires_at],
+        )?;
         for (kind, targets) in [("org", &orgs), ("site", &sites)] {
             for target in targets {
                 tx.execute(
@@ -158,12 +174,16 @@ impl Store {
         Ok(token)
     }
 
-    /// The user a bearer token belongs to, or `None`.
+    /// The user a bearer token belongs to, or `None` (unknown, revoked or expired). Read from
+    /// the database on every call: nothing caches a token, so `token:revoke` is final at once.
     pub fn user_for_token(&self, token: &str) -> Result<Option<User>> {
         let conn = self.conn()?;
         let hash = token_hash(token);
         let found: Option<(String, bool)> = conn
-            .prepare_cached("SELECT user, admin FROM tokens WHERE hash = ?1")?
+            .prepare_cached(
+                "SELECT user, admin FROM tokens WHERE hash = ?1
+                 AND (expires_at IS NULL OR julianday(expires_at) > julianday('now'))",
+            )?
             .query_row([&hash], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let Some((name, admin)) = found else {
@@ -183,6 +203,163 @@ impl Store {
         Ok(Some(user))
     }
 }
+
+impl Store {
+    /// Every token, by user then age: ids, users, rights and expiry; never a token.
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT hash, user, admin, created_at, expires_at FROM tokens ORDER BY user, created_at, hash",
+        )?;
+        let rows: Vec<(String, TokenInfo)> = stmt
+            .query_map([], |r| {
+                let hash: String = r.get(0)?;
+                Ok((
+                    hash.clone(),
+                    TokenInfo {
+                        id: hash[..TOKEN_ID_LEN.min(hash.len())].to_string(),
+                        user: r.get(1)?,
+                        admin: r.get(2)?,
+                        orgs: Vec::new(),
+                        sites: Vec::new(),
+                        created_at: r.get(3)?,
+                        expires_at: r.get(4)?,
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut grants =
+            conn.prepare_cached("SELECT kind, target FROM token_grants WHERE token = ?1 ORDER BY target")?;
+        let mut tokens = Vec::with_capacity(rows.len());
+        for (hash, mut info) in rows {
+            for row in grants.query_map([&hash], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+                let (kind, target) = row?;
+                if kind == "org" {
+                    info.orgs.push(target);
+                } else {
+                    info.sites.push(target);
+                }
+            }
+            tokens.push(info);
+        }
+        Ok(tokens)
+    }
+
+    /// Deletes the token whose id (as [`Store::tokens`] shows it, or a longer start of its hash,
+    /// at least 8 hex digits) is `id`, or every token of `user`. Returns what was deleted; the
+    /// service refuses a deleted token on its next request.
+    pub fn revoke_tokens(&self, id: Option<&str>, user: Option<&str>) -> Result<Vec<TokenInfo>> {
+        let id = match id {
+            Some(id) => {
+                let id = id.to_ascii_lowercase();
+                if id.len() < 8 || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(StoreError::Invalid {
+                        code: "invalid_token_id",
+                        message: format!(
+                            "a token id is 8 to 64 hex digits, as token:list shows it; got '{id}'"
+                        ),
+                    });
+                }
+                Some(id)
+            }
+            None => None,
+        };
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let hashes: Vec<String> = tx
+            .prepare(
+                "SELECT hash FROM tokens WHERE (?1 IS NULL OR substr(hash, 1, length(?1)) = ?1)
+                 AND (?2 IS NULL OR user = ?2)",
+            )?
+            .query_map(params![id, user], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if id.is_some() && hashes.len() > 1 {
+            return Err(StoreError::Conflict {
+                code: "ambiguous_token_id",
+                message: format!(
+                    "token id '{}' names {} tokens: give more digits",
+                    id.unwrap_or_default(),
+                    hashes.len()
+                ),
+            });
+        }
+        drop(tx);
+        drop(conn);
+        let revoked: Vec<TokenInfo> =
+            self.tokens()?.into_iter().filter(|t| hashes.iter().any(|h| h.starts_with(&t.id))).collect();
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for hash in &hashes {
+            tx.execute("DELETE FROM token_grants WHERE token = ?1", [hash])?;
+            tx.execute("DELETE FROM tokens WHERE hash = ?1", [hash])?;
+        }
+        tx.commit()?;
+        Ok(revoked)
+    }
+
+    /// Deletes a site (by name or UUID). Refused while it has secrets or unrevoked bindings,
+    /// unless `force`: then its secrets (all values), bindings, supporting links and token
+    /// grants go with it, and its bindings are refused from the next request on.
+    pub fn delete_site(&self, id: &str, force: bool) -> Result<Deleted> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let site = load_site(&tx, id)?.ok_or_else(|| site_not_found(id))?;
+        let count = |sql: &str| -> Result<usize> { Ok(tx.query_row(sql, [&site.name], |r| r.get(0))?) };
+        let secrets = count("SELECT COUNT(*) FROM secrets WHERE owner_kind = 'site' AND owner = ?1")?;
+        let live = count("SELECT COUNT(*) FROM bindings WHERE site = ?1 AND revoked_at IS NULL")?;
+        if !force && (secrets > 0 || live > 0) {
+            return Err(StoreError::Conflict {
+                code: "site_in_use",
+                message: format!(
+                    "Site '{}' has {secrets} secret(s) and {live} unrevoked binding(s): delete or revoke \
+                     them first, or pass --force to delete them with the site.",
+                    site.name
+                ),
+            });
+        }
+        let name = site.name.as_str();
+        tx.execute("DELETE FROM secrets WHERE owner_kind = 'site' AND owner = ?1", [name])?;
+        let bindings = tx.execute("DELETE FROM bindings WHERE site = ?1", [name])?;
+        let grants = tx.execute("DELETE FROM token_grants WHERE kind = 'site' AND target = ?1", [name])?;
+        tx.execute("DELETE FROM site_supporting_orgs WHERE site = ?1", [name])?;
+        tx.execute("DELETE FROM sites WHERE name = ?1", [name])?;
+        tx.commit()?;
+        Ok(Deleted { name: site.name, secrets, bindings, sites: 0, grants })
+    }
+
+    /// Deletes an organization (by name or UUID). Refused while it owns sites or has secrets,
+    /// unless `force`: then its secrets are deleted, the sites it owned have no owner any more
+    /// (they keep their own secrets), and its supporting links and token grants go.
+    pub fn delete_org(&self, id: &str, force: bool) -> Result<Deleted> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let org = load_org(&tx, id)?.ok_or_else(|| org_not_found(id))?;
+        let count = |sql: &str| -> Result<usize> { Ok(tx.query_row(sql, [&org.name], |r| r.get(0))?) };
+        let secrets = count("SELECT COUNT(*) FROM secrets WHERE owner_kind = 'org' AND owner = ?1")?;
+        let sites = count("SELECT COUNT(*) FROM sites WHERE org = ?1")?;
+        if !force && (secrets > 0 || sites > 0) {
+            return Err(StoreError::Conflict {
+                code: "org_in_use",
+                message: format!(
+                    "Organization '{}' owns {sites} site(s) and has {secrets} secret(s): delete them first, \
+                     or pass --force (its secrets are deleted, its sites keep theirs and lose their owner).",
+                    org.name
+                ),
+            });
+        }
+        let name = org.name.as_str();
+        tx.execute("DELETE FROM secrets WHERE owner_kind = 'org' AND owner = ?1", [name])?;
+        tx.execute("UPDATE sites SET org = NULL WHERE org = ?1", [name])?;
+        tx.execute("DELETE FROM site_supporting_orgs WHERE org = ?1", [name])?;
+        let grants = tx.execute("DELETE FROM token_grants WHERE kind = 'org' AND target = ?1", [name])?;
+        tx.execute("DELETE FROM orgs WHERE name = ?1", [name])?;
+        tx.commit()?;
+        Ok(Deleted { name: org.name, secrets, bindings: 0, sites, grants })
+    }
+}
+
+/// How many hex digits of a token's hash name it in `token:list`.
+const TOKEN_ID_LEN: usize = 12;
 
 /// The organization of this name or, failing that, this UUID.
 pub(super) fn load_org(conn: &Connection, id: &str) -> Result<Option<Org>> {

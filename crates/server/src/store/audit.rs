@@ -57,12 +57,47 @@ impl Store {
 
     /// The latest `limit` audit events, oldest first.
     pub fn audit_list(&self, limit: u32) -> Result<Vec<AuditEvent>> {
+        self.audit_query(&AuditFilter::default(), limit)
+    }
+
+    /// The latest `limit` audit events that pass `filter`, oldest first.
+    pub fn audit_query(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEvent>> {
         let conn = self.conn()?;
+        // A pattern ending in `*` matches by prefix, anything else exactly.
+        let pattern = |p: &Option<String>| -> (Option<String>, bool) {
+            match p.as_deref() {
+                Some(p) => match p.strip_suffix('*') {
+                    Some(prefix) => (Some(prefix.to_string()), true),
+                    None => (Some(p.to_string()), false),
+                },
+                None => (None, false),
+            }
+        };
+        let (actor, actor_prefix) = pattern(&filter.actor);
+        let (action, action_prefix) = pattern(&filter.action);
+        let (target, target_prefix) = pattern(&filter.target);
         let mut stmt = conn.prepare(
             "SELECT at, actor, action, target, name, env, detail FROM
-               (SELECT * FROM audit ORDER BY id DESC LIMIT ?1) ORDER BY id",
+               (SELECT * FROM audit
+                WHERE (?2 IS NULL OR (CASE WHEN ?3 THEN substr(actor, 1, length(?2)) = ?2 ELSE actor = ?2 END))
+                  AND (?4 IS NULL OR (CASE WHEN ?5 THEN substr(action, 1, length(?4)) = ?4 ELSE action = ?4 END))
+                  AND (?6 IS NULL OR (CASE WHEN ?7 THEN substr(target, 1, length(?6)) = ?6 ELSE target = ?6 END))
+                  AND (?8 IS NULL OR julianday(at) >= julianday(?8))
+                  AND (?9 IS NULL OR julianday(at) < julianday(?9))
+                ORDER BY id DESC LIMIT ?1) ORDER BY id",
         )?;
-        let rows = stmt.query_map([limit], |r| {
+        let args = params![
+            limit,
+            actor,
+            actor_prefix,
+            action,
+            action_prefix,
+            target,
+            target_prefix,
+            filter.since,
+            filter.until
+        ];
+        let rows = stmt.query_map(args, |r| {
             Ok(AuditEvent {
                 at: r.get(0)?,
                 actor: r.get(1)?,
@@ -75,6 +110,22 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
+}
+
+/// What `audit:list` keeps: each field set must match (`*` at the end: a prefix), and the
+/// time must be within `since` (inclusive) and `until` (exclusive), RFC 3339.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// `user:NAME`, `binding:SERIAL`, `operator`, …
+    pub actor: Option<String>,
+    /// `secret.create`, `runtime.read`, `secret.*`, …
+    pub action: Option<String>,
+    /// `site:NAME`, `org:NAME`, …
+    pub target: Option<String>,
+    /// From this time on.
+    pub since: Option<String>,
+    /// Before this time.
+    pub until: Option<String>,
 }
 
 #[cfg(test)]
@@ -111,5 +162,46 @@ mod tests {
         assert!(target.ends_with("…[59750 more bytes]"), "{target}");
         assert!(last.detail.as_deref().unwrap().len() < MAX_DETAIL + 32);
         assert_eq!(last.actor, "user:a\n\u{1b}[2J", "short fields are kept exactly");
+    }
+
+    #[test]
+    fn audit_query_filters_by_field_prefix_and_time() {
+        let store = TestStore::new();
+        let event = |actor: &str, action: &str, target: &str| AuditEvent {
+            actor: actor.into(),
+            action: action.into(),
+            target: Some(target.into()),
+            ..AuditEvent::default()
+        };
+        store
+            .audit(&[
+                event("user:ann", "secret.create", "site:s1"),
+                event("user:bob", "secret.delete", "site:s2"),
+                event("operator", "site.create", "site:s1"),
+            ])
+            .unwrap();
+        let actions = |f: AuditFilter| -> Vec<String> {
+            store.audit_query(&f, 100).unwrap().into_iter().map(|e| e.action).collect()
+        };
+        let f = |actor: Option<&str>, action: Option<&str>, target: Option<&str>| AuditFilter {
+            actor: actor.map(String::from),
+            action: action.map(String::from),
+            target: target.map(String::from),
+            ..AuditFilter::default()
+        };
+        assert_eq!(actions(f(Some("user:ann"), None, None)), ["secret.create"]);
+        assert_eq!(actions(f(Some("user:*"), None, None)), ["secret.create", "secret.delete"]);
+        assert_eq!(actions(f(None, Some("secret.*"), Some("site:s1"))), ["secret.create"]);
+        assert_eq!(actions(f(None, None, Some("site:s"))), Vec::<String>::new(), "exact without *");
+        let future = AuditFilter { since: Some("2999-01-01T00:00:00Z".into()), ..AuditFilter::default() };
+        assert!(actions(future).is_empty());
+        let past = AuditFilter { until: Some("2000-01-01T00:00:00Z".into()), ..AuditFilter::default() };
+        assert!(actions(past).is_empty());
+        let window = AuditFilter {
+            since: Some("2000-01-01T00:00:00Z".into()),
+            until: Some("2999-01-01T00:00:00Z".into()),
+            ..AuditFilter::default()
+        };
+        assert_eq!(actions(window).len(), 3);
     }
 }

@@ -26,6 +26,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::crypto::{CryptoError, Keyring};
 
+pub use audit::AuditFilter;
 pub use model::*;
 
 /// One numbered step of the schema.
@@ -55,6 +56,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(include_str!("migrations/0100_ids.sql")),
     Migration::Sql(include_str!("migrations/0101_token_rights.sql")),
     Migration::Sql(include_str!("migrations/0120_keyring_backups.sql")),
+    Migration::Sql(include_str!("migrations/0200_token_expiry.sql")),
 ];
 
 /// The key of `meta` naming the master key new values are sealed with.
@@ -321,6 +323,22 @@ impl Store {
             .prepare_cached("SELECT value FROM meta WHERE key = 'generation'")?
             .query_row([], |r| r.get(0))?;
         value.parse().map_err(|_| StoreError::invalid("corrupt_meta", "meta.generation is not a number"))
+    }
+
+    /// Whether the store can serve: the database answers and the current master key is loaded
+    /// (re-reading the key file once, as a rotation by another process adds keys there).
+    pub fn readiness(&self) -> Result<()> {
+        let conn = self.conn()?;
+        let current = current_key(&conn)?;
+        drop(conn);
+        if self.keys.ids().contains(&current) {
+            return Ok(());
+        }
+        let key_file = self.path.with_file_name("master.key");
+        if Keyring::open(&key_file)?.ids().contains(&current) {
+            return Ok(());
+        }
+        Err(StoreError::Crypto(CryptoError::UnknownKey(current)))
     }
 
     /// The database file.

@@ -97,6 +97,40 @@ impl User {
     }
 }
 
+/// A bearer token as `token:list` shows it: never the token, only the start of its hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenInfo {
+    /// The first 12 hex digits of the token's SHA-256: what `token:revoke` takes.
+    pub id: String,
+    /// The user.
+    pub user: String,
+    /// Whether it reaches everything.
+    pub admin: bool,
+    /// The organizations it was granted.
+    pub orgs: Vec<String>,
+    /// The sites it was granted.
+    pub sites: Vec<String>,
+    /// When it was made (RFC 3339, UTC).
+    pub created_at: String,
+    /// When it stops working, if ever (RFC 3339, UTC).
+    pub expires_at: Option<String>,
+}
+
+/// What deleting a site or an organization took with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deleted {
+    /// The name of what was deleted.
+    pub name: String,
+    /// Secrets deleted (with all their values).
+    pub secrets: usize,
+    /// Bindings deleted (a site's).
+    pub bindings: usize,
+    /// Sites that no longer have an owner organization (an organization's).
+    pub sites: usize,
+    /// Token grants removed.
+    pub grants: usize,
+}
+
 /// A runtime identity: one client certificate for one site and environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BindingRow {
@@ -110,6 +144,25 @@ pub struct BindingRow {
     pub build: bool,
     /// Whether `binding:revoke` withdrew it.
     pub revoked: bool,
+}
+
+/// An issued binding as `binding:list` shows it (never the certificate or its key).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BindingInfo {
+    /// The certificate's serial number, hex.
+    pub serial: String,
+    /// The site.
+    pub site: String,
+    /// The environment.
+    pub env: String,
+    /// A build runner's binding rather than a PHP worker's.
+    pub build: bool,
+    /// When it was issued (RFC 3339, UTC).
+    pub issued_at: String,
+    /// When its certificate expires (RFC 3339, UTC).
+    pub not_after: String,
+    /// When `binding:revoke` withdrew it, if it did.
+    pub revoked_at: Option<String>,
 }
 
 /// One secret of one owner, decrypted.
