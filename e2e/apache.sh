@@ -33,7 +33,9 @@ set_secret site-b API_KEY b-value --scope=web,user
 cat > "$work/local.json" <<'JSON'
 {"Secrets": {"API_KEY": {"Type": "runtime", "Value": "c-dev", "Scopes": ["web"], "EnvValues": {"test": "c-test-value-from-setenv"}}}}
 JSON
-chmod 0644 "$work"/binding-*.pem "$work/local.json" "$data/ca.pem"
+# Apache's children run as www-data; the data directory is the service's own (0700).
+cp "$data/ca.pem" "$work/ca.pem"
+chmod 0644 "$work"/binding-*.pem "$work/local.json" "$work/ca.pem"
 
 # --- Apache: our own configuration, prefork, mod_php with this extension ---------------------------
 mkdir -p "$work/htdocs" "$work/php" "$work/php-scan"
@@ -86,13 +88,13 @@ DocumentRoot $work/htdocs
   ServerName a.test
   php_admin_value pantheon_secrets.backend https://127.0.0.1:$service_port
   php_admin_value pantheon_secrets.client_cert $work/binding-a.pem
-  php_admin_value pantheon_secrets.ca_file $data/ca.pem
+  php_admin_value pantheon_secrets.ca_file $work/ca.pem
 </VirtualHost>
 <VirtualHost 127.0.0.1:$apache_port>
   ServerName b.test
   php_admin_value pantheon_secrets.backend https://127.0.0.1:$service_port
   php_admin_value pantheon_secrets.client_cert $work/binding-b.pem
-  php_admin_value pantheon_secrets.ca_file $data/ca.pem
+  php_admin_value pantheon_secrets.ca_file $work/ca.pem
 </VirtualHost>
 <VirtualHost 127.0.0.1:$apache_port>
   ServerName c.test
@@ -144,9 +146,14 @@ ab_run() { ab -q -n 400 -c 4 -H "Host: $1.test" "http://127.0.0.1:$apache_port/i
 ab_run a & ab_a=$!
 ab_run b & ab_b=$!
 wait "$ab_a" "$ab_b"
-ab_ok() { grep -q '^Complete requests: *400' "$work/ab-$1.out" && grep -q '^Failed requests: *0' "$work/ab-$1.out" && ! grep -q '^Non-2xx' "$work/ab-$1.out"; }
-check "400 requests to site A's vhost under load: every body its own value (ab: no failed, no other length)" ab_ok a
-check "400 requests to site B's vhost at the same time: the same" ab_ok b
+# ab compares every body's length with the first one's: the first must be the value itself.
+ab_ok() { # vhost value
+  grep -q '^Complete requests: *400' "$work/ab-$1.out" && grep -q '^Failed requests: *0' "$work/ab-$1.out" \
+    && ! grep -q '^Non-2xx' "$work/ab-$1.out" && grep -q "^Document Length: *${#2} bytes" "$work/ab-$1.out" \
+    && [ "$(get "$1")" = "$2" ]
+}
+check "400 requests to site A's vhost under load: every body its own value (ab: no failed, no other length)" ab_ok a a-live-value-of-site-a
+check "400 requests to site B's vhost at the same time: the same" ab_ok b b-value
 check "no value of one site in the other's pages" bash -c "! (for i in \$(seq 20); do curl -sS -H 'Host: b.test' http://127.0.0.1:$apache_port/index.php; echo; done | grep -q a-live-value)"
 
 # --- a graceful restart leaves no child behind -----------------------------------------------------
