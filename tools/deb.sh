@@ -42,6 +42,16 @@ php_deb=$(cargo deb --no-build -p pantheon_secrets --variant "$variant" --output
 for deb in "$server_deb" "$php_deb"; do
   [ -f "$deb" ] || fail "cargo deb did not say where it wrote the package (got '$deb')"
 done
+# The maintainer scripts as cargo-deb wrote them (with its systemd lines in place of #DEBHELPER#) parse.
+scripts=$(mktemp -d)
+trap 'rm -rf "$scripts"' EXIT
+for deb in "$server_deb" "$php_deb"; do
+  rm -rf "${scripts:?}"/*
+  dpkg-deb -e "$deb" "$scripts"
+  for script in preinst postinst prerm postrm; do
+    [ ! -f "$scripts/$script" ] || sh -n "$scripts/$script" || fail "$deb: its $script does not parse"
+  done
+done
 dpkg-deb -c "$php_deb" | grep -q " \./${extdir#/}/pantheon_secrets\.so$" \
   || fail "$php_deb does not put pantheon_secrets.so in $extdir, where PHP $version loads extensions from: fix the variant's assets in Cargo.toml"
 printf 'SERVER_DEB=%s\nPHP_DEB=%s\nPHP_VERSION=%s\n' "$PWD/$server_deb" "$PWD/$php_deb" "$version" > "$out/packages.env"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make package-test`: the packages of `make deb` (target/debian/packages.env names them), installed
-# with `dpkg -i` into a brand-new Debian root (tools/root.sh; PHP's CLI, adduser and curl are all it
-# has besides the minimal system), and checked there:
+# with `dpkg -i` into a brand-new Debian root (tools/root.sh; PHP CLI, adduser, init-system-helpers and
+# curl are all it has besides the minimal system), and checked there:
 #   the service's postinst made the system user, the data directory (0700, every file the user's)
 #   and a root-only admin token file; the unit's ExecStart, run as the unit's User with what systemd
 #   would give it (Environment=, EnvironmentFile=, UMask, NoNewPrivileges; there is no systemd in a
@@ -42,7 +42,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 echo "== package-test: a new Debian $suite root in $root, with php$PHP_VERSION-cli"
-root_debootstrap "$suite" "$mirror" "php$PHP_VERSION-cli,adduser,curl" "$out/mmdebstrap.log" || exit 1
+root_debootstrap "$suite" "$mirror" "php$PHP_VERSION-cli,adduser,init-system-helpers,curl" "$out/mmdebstrap.log" || exit 1
 root_mount
 mkdir -p "$root/root/debs"
 cp "$SERVER_DEB" "$PHP_DEB" "$root/root/debs/"
