@@ -52,7 +52,7 @@ for deb in "$server_deb" "$php_deb"; do
     [ ! -f "$scripts/$script" ] || sh -n "$scripts/$script" || fail "$deb: its $script does not parse"
   done
 done
-dpkg-deb -c "$php_deb" | grep -q " \./${extdir#/}/pantheon_secrets\.so$" \
+dpkg-deb -c "$php_deb" | grep " \./${extdir#/}/pantheon_secrets\.so$" > /dev/null \
   || fail "$php_deb does not put pantheon_secrets.so in $extdir, where PHP $version loads extensions from: fix the variant's assets in Cargo.toml"
 printf 'SERVER_DEB=%s\nPHP_DEB=%s\nPHP_VERSION=%s\n' "$PWD/$server_deb" "$PWD/$php_deb" "$version" > "$out/packages.env"
 echo "made $server_deb"

@@ -26,7 +26,7 @@ case "$(uname -m)" in
   aarch64 | arm64) arch=arm64 ;;
   *) fail "no PIE name for the architecture $(uname -m)" ;;
 esac
-if ldd --version 2>&1 | grep -qi musl; then libc=musl; else libc=glibc; fi
+if ldd --version 2>&1 | grep -i musl > /dev/null; then libc=musl; else libc=glibc; fi
 flavour=$libc
 [ "$debug" = 1 ] && flavour=$libc-debug
 

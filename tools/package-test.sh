@@ -9,7 +9,10 @@
 #   the service's ca.pem, under localhost and this machine's name; the extension's postinst enabled
 #   it (`php -m` lists pantheon_secrets) and its ini file has every setting the extension registers;
 #   PHP reads a secret set with the admin token through a binding; SIGTERM stops the service with
-#   status 0; `dpkg -r` disables and removes the extension and leaves the data directory.
+#   status 0; installing the extension again leaves it disabled when the administrator disabled it;
+#   `dpkg -r` disables and removes it (installing enables it again), `dpkg -P` removes its ini file;
+#   `dpkg -r` of the service leaves the data directory.
+# Before that, where the host has systemd-analyze, `systemd-analyze verify` reads the unit.
 # The root is always removed. Output: target/package-test/ (the log of the steps inside, mmdebstrap's).
 # Environment: PACKAGE_TEST_SUITE (default bookworm), PACKAGE_TEST_MIRROR (http://deb.debian.org/debian).
 set -euo pipefail
@@ -41,6 +44,17 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The unit as systemd reads it, where the host has systemd-analyze (the root has no systemd).
+if command -v systemd-analyze > /dev/null; then
+  unpacked=$(mktemp -d)
+  dpkg-deb -x "$SERVER_DEB" "$unpacked"
+  unit=$unpacked/usr/lib/systemd/system/pantheon-secrets.service
+  sed -i "s|/usr/bin/pantheon-secrets|$unpacked/usr/bin/pantheon-secrets|" "$unit"
+  systemd-analyze verify "$unit" || { rm -rf "$unpacked"; echo "package-test: FAILED: systemd-analyze verify"; exit 1; }
+  rm -rf "$unpacked"
+  echo "package-test: ok: systemd-analyze verify accepts pantheon-secrets.service"
+fi
+
 echo "== package-test: a new Debian $suite root in $root, with php$PHP_VERSION-cli"
 root_debootstrap "$suite" "$mirror" "php$PHP_VERSION-cli,adduser,init-system-helpers,curl" "$out/mmdebstrap.log" || exit 1
 root_mount
@@ -54,7 +68,7 @@ user=pantheon-secrets data=/var/lib/pantheon-secrets token_file=/root/pantheon-s
 ini=/etc/php/$PHP_VERSION/mods-available/pantheon_secrets.ini
 
 echo "== dpkg -i $SERVER_DEB_NAME $PHP_DEB_NAME"
-dpkg -i "/root/debs/$SERVER_DEB_NAME" "/root/debs/$PHP_DEB_NAME"
+dpkg -i "/root/debs/$SERVER_DEB_NAME" "/root/debs/$PHP_DEB_NAME" || fail "dpkg -i"
 
 # The service package: user, data directory, admin token.
 IFS=: read -r _ _ uid _ _ home shell < <(getent passwd "$user") || fail "no user $user"
@@ -66,10 +80,17 @@ others=$(find "$data" ! -user "$user")
 [ -z "$others" ] || fail "files in $data not owned by $user: $others"
 [ "$(stat -c "%U %a" "$token_file")" = "root 600" ] && [ -s "$token_file" ] \
   || fail "$token_file is missing or not root-only"
-ok "postinst made $user (uid $uid), $data (0700) and $token_file (0600)"
+[ -L /etc/systemd/system/multi-user.target.wants/pantheon-secrets.service ] \
+  || fail "postinst did not enable pantheon-secrets.service"
+ok "postinst made $user (uid $uid), $data (0700) and $token_file (0600), and enabled the unit"
 
 # The extension package: enabled, every setting in its ini file.
-php -m | grep -qx pantheon_secrets || fail "php -m does not list pantheon_secrets"
+# grep reads all of php -m (grep -q would stop early, and the SIGPIPE fail the pipeline now and then).
+enabled() { php -m | grep -x pantheon_secrets > /dev/null; }
+enabled || {
+  phpquery -v "$PHP_VERSION" -s cli -m pantheon_secrets; ls -l "/etc/php/$PHP_VERSION/cli/conf.d/"
+  fail "php -m does not list pantheon_secrets"
+}
 [ -L "/etc/php/$PHP_VERSION/cli/conf.d/20-pantheon_secrets.ini" ] || fail "phpenmod made no cli/conf.d link"
 settings=$(php -r "echo implode(\"\n\", array_keys(ini_get_all(\"pantheon_secrets\"))), \"\n\";")
 [ "$(echo "$settings" | wc -l)" -ge 10 ] || fail "the extension registers only: $settings"
@@ -106,7 +127,7 @@ for _ in $(seq 100); do
   kill -0 "$pid" 2> /dev/null || { cat /root/serve.log; fail "the service exited"; }
   sleep 0.2
 done
-addr=$(sed -n "s|^listening on https://||p" /root/serve.log | head -n 1)
+addr=$(sed -n "s|^listening on https://||p" /root/serve.log | sed -n 1p)
 [ -n "$addr" ] || { cat /root/serve.log; fail "the service did not start listening"; }
 port=${addr##*:}
 [ "$(stat -c %U "/proc/$pid")" = "$user" ] || fail "the service runs as $(stat -c %U "/proc/$pid")"
@@ -147,12 +168,23 @@ rc=0; wait "$pid" || rc=$?
 [ "$rc" = 0 ] || { cat /root/serve.log; fail "SIGTERM: the service exited with status $rc"; }
 ok "SIGTERM: the service stopped with status 0"
 
-dpkg -r "php$PHP_VERSION-pantheon-secrets"
-! php -m | grep -qx pantheon_secrets || fail "php -m still lists pantheon_secrets after dpkg -r"
-[ ! -e "/etc/php/$PHP_VERSION/cli/conf.d/20-pantheon_secrets.ini" ] || fail "the conf.d link stayed"
+ext_pkg=php$PHP_VERSION-pantheon-secrets link=/etc/php/$PHP_VERSION/cli/conf.d/20-pantheon_secrets.ini
+phpdismod -v "$PHP_VERSION" -s ALL pantheon_secrets
+dpkg -i "/root/debs/$PHP_DEB_NAME" > /dev/null || fail "dpkg -i of $ext_pkg again"
+! enabled || fail "installing again re-enabled the module the administrator had disabled"
+phpenmod -v "$PHP_VERSION" -s ALL pantheon_secrets && enabled || fail "phpenmod did not enable it"
+ok "a module the administrator disabled stays disabled when the package is installed again"
+dpkg -r "$ext_pkg" > /dev/null
+! enabled || fail "php -m still lists pantheon_secrets after dpkg -r"
+[ ! -e "$link" ] && [ ! -e "$(php -r "echo PHP_EXTENSION_DIR;")/pantheon_secrets.so" ] \
+  || fail "dpkg -r left the conf.d link or the .so"
+dpkg -i "/root/debs/$PHP_DEB_NAME" > /dev/null && enabled || fail "installed after dpkg -r, it is not enabled"
+dpkg -P "$ext_pkg" > /dev/null
+[ ! -e "$ini" ] && [ ! -e "$link" ] || fail "dpkg -P left $ini or $link"
+ok "dpkg -r disables and removes the extension, installing enables it again, dpkg -P removes its ini"
 dpkg -r pantheon-secrets
 [ ! -e /usr/bin/pantheon-secrets ] && [ -s "$data/secrets.db" ] || fail "dpkg -r: binary kept or data lost"
-ok "dpkg -r: the extension is disabled and gone; the service is gone, its data kept"'
+ok "dpkg -r pantheon-secrets: the service is gone, its data kept"'
 
 echo "== package-test: installing $(basename "$SERVER_DEB") and $(basename "$PHP_DEB")"
 chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
