@@ -70,3 +70,20 @@ matrix: deps-test build server
 
 clean:
 	cargo clean
+
+## deb: Debian packages of the release builds, made with cargo-deb (installed when missing) into
+##      target/debian/: pantheon-secrets (the service, run by systemd as its own user) and
+##      phpX.Y-pantheon-secrets (the extension for the PHP it was built against, enabled with phpenmod)
+## package-test: both installed with dpkg -i in a brand-new Debian 12 root, and checked working there
+## dist: the archive PIE's pre-packaged-binary method installs (target/dist/), then checked
+.PHONY: deb package-test dist
+deb: build server
+	@tools/deps.sh deb
+	@PHP=$(PHP) tools/deb.sh
+package-test: deb
+	@tools/deps.sh fresh
+	@tools/package-test.sh
+dist: build
+	@tools/deps.sh dist
+	@PHP=$(PHP) tools/dist.sh
+	@PHP=$(PHP) tools/dist-test.sh

@@ -4,7 +4,10 @@
 #     build  what `make build`, `make server`, `make install` and `make run` need
 #     test   what `make test` adds (PHP-FPM, cgi-fcgi, phpunit, nginx, the TLS test server, wrk)
 #     e2e    what the WordPress check of `make e2e` adds (a browser, a database, WordPress, Composer)
-#     fresh  what `make fresh` needs on the host (mmdebstrap, git)
+#     fresh  what `make fresh` and `make package-test` need on the host (mmdebstrap, git)
+#     deb    what `make deb` adds (dpkg-shlibdeps, for cargo-deb's computed dependencies; cargo-deb
+#            itself is a cargo subcommand, which tools/deb.sh installs with cargo)
+#     dist   what `make dist` adds (zip, unzip, and Composer to validate composer.json)
 #   tools/deps.sh --list SET…  prints the packages of those sets, one per line, and installs nothing
 # A package counts as present only when dpkg says it is installed: files that happen to exist (say
 # libclang-cpp14, which is not the libclang that bindgen loads) never stand in for a package.
@@ -34,7 +37,9 @@ packages() { # set
     test) echo "php$v-fpm libfcgi-bin phpunit nginx openssl python3 wrk procps apache2 libapache2-mod-php$v apache2-utils" ;;
     e2e) echo "mariadb-server wordpress chromium composer" ;;
     fresh) echo "mmdebstrap git" ;;
-    *) echo "tools/deps.sh: unknown set '$1' (build, test, e2e, fresh)" >&2; exit 2 ;;
+    deb) echo "dpkg-dev" ;;
+    dist) echo "zip unzip composer" ;;
+    *) echo "tools/deps.sh: unknown set '$1' (build, test, e2e, fresh, deb, dist)" >&2; exit 2 ;;
   esac
 }
 

@@ -14,10 +14,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+# shellcheck source=tools/root.sh
+. tools/root.sh
 [ "$(id -u)" = 0 ] || { echo "make fresh runs as root (mmdebstrap, mount, chroot)" >&2; exit 1; }
 suite=${FRESH_SUITE:-bookworm}
 mirror=${FRESH_MIRROR:-http://deb.debian.org/debian}
-security=${mirror%/debian}/debian-security
 cargo_home=$(realpath "${CARGO_HOME:-$HOME/.cargo}")
 rustup_home=$(realpath "${RUSTUP_HOME:-$HOME/.rustup}")
 include=ca-certificates,make,libclang-cpp14,llvm-14
@@ -32,38 +33,15 @@ head=$(git rev-parse HEAD)
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   echo "make fresh tests the committed HEAD ($head); uncommitted changes are not in it" >&2
 fi
-root=$(mktemp -d /var/tmp/pantheon-secrets-fresh.XXXXXX)
+root_new fresh
 started=$(date +%s)
 
-mounts_inside() { awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/mounts; }
-processes_inside() {
-  local p
-  for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/root" 2> /dev/null)" = "$root" ] && echo "${p#/proc/}"
-  done
-  return 0
-}
 cleanup() {
-  local rc=$? pids m
+  local rc=$?
   trap - EXIT INT TERM
   set +e
   cp "$root"/root/fresh-*.log "$root"/root/fresh-*.txt "$out/" 2> /dev/null
-  for signal in TERM KILL; do
-    pids=$(processes_inside)
-    [ -z "$pids" ] && break
-    # shellcheck disable=SC2086
-    kill -s "$signal" $pids 2> /dev/null
-    sleep 2
-  done
-  for m in $(mounts_inside | sort -r); do
-    umount "$m" 2> /dev/null || umount -l "$m"
-  done
-  if [ -n "$(mounts_inside)" ]; then
-    echo "make fresh: still mounted under $root, so it is left in place:" >&2
-    mounts_inside >&2
-    exit 1
-  fi
-  rm -rf --one-file-system "$root"
+  root_remove "make fresh" || exit 1
   echo "== fresh: $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s in all; logs in ${out#"$repo"/}/"
   # The last line is the count of the last test run inside; a run that failed before any test says so.
   last=$(cat "$out"/fresh-*.log 2> /dev/null | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)
@@ -79,19 +57,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 echo "== fresh: a new Debian $suite root in $root"
-mmdebstrap --variant=apt --include="$include" "$suite" "$root" \
-  "deb $mirror $suite main" "deb $mirror $suite-updates main" "deb $security $suite-security main" \
-  < /dev/null > "$out/mmdebstrap.log" 2>&1 || { tail -n 30 "$out/mmdebstrap.log" >&2; exit 1; }
+root_debootstrap "$suite" "$mirror" "$include" "$out/mmdebstrap.log" || exit 1
 chroot "$root" dpkg-query -W -f='${Package}\n' | sort > "$root/root/fresh-packages-before.txt"
-cp /etc/resolv.conf "$root/etc/resolv.conf"
-cp /etc/hosts "$root/etc/hosts"
-
-mount -t proc proc "$root/proc"
-mount --bind /dev "$root/dev"
-mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
-mkdir -p "$root$cargo_home" "$root$rustup_home"
-mount --bind "$cargo_home" "$root$cargo_home"
-mount --bind "$rustup_home" "$root$rustup_home"
+root_mount
+root_bind "$cargo_home"
+root_bind "$rustup_home"
 
 git clone -q --no-local "$repo" "$root/root/pantheon-secrets"
 git -C "$root/root/pantheon-secrets" checkout -q --detach "$head"
@@ -100,7 +70,7 @@ echo "== fresh: cloned $head"
 # One step a line; each must pass. Its output is kept in target/fresh/fresh-N.log.
 steps=${FRESH_STEPS:-'make run
 make test
-php -m > /root/fresh-modules-before.txt && make install && php -m | grep -qx pantheon_secrets
+php -m > /root/fresh-modules-before.txt && make install && php -m > /root/fresh-modules-installed.txt && grep -qx pantheon_secrets /root/fresh-modules-installed.txt
 make test
 make uninstall && php -m > /root/fresh-modules-after.txt && diff /root/fresh-modules-before.txt /root/fresh-modules-after.txt'}
 inside='set -euo pipefail

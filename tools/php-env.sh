@@ -19,7 +19,7 @@ php_without_installed() { # dir
     done
   done
   export PHP_INI_SCAN_DIR=$dir
-  if "$php" -m 2>/dev/null | grep -qx pantheon_secrets; then
+  if grep -qx pantheon_secrets <<< "$("$php" -m 2> /dev/null)"; then
     echo "php loads pantheon_secrets from its main php.ini ($("$php" -r 'echo php_ini_loaded_file();')):" \
       "the tests need to load the build under test instead; move that line to a file in $scan" >&2
     return 1
