@@ -27,7 +27,7 @@ fi
 [ -x "$server" ] || fail "$server is missing: run make server"
 
 read -r version extdir zts < <("$PHP" -n -r \
-  'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION, " ", PHP_EXTENSION_DIR, " ", PHP_ZTS, "\n";')
+  'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION, " ", PHP_EXTENSION_DIR, " ", (int) PHP_ZTS, "\n";')
 [ "$zts" = 0 ] || fail "$PHP is a thread-safe (ZTS) build; the packages are for NTS PHP only"
 "$PHP" -n -d "extension=$PWD/$ext" -r 'extension_loaded("pantheon_secrets") or exit(1);' \
   || fail "$ext does not load into $PHP ($version): build it with that PHP (make build PHP=$PHP)"

@@ -17,7 +17,7 @@ fail() { echo "tools/dist.sh: $*" >&2; exit 1; }
 version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"$/\1/p' Cargo.toml)
 [ -n "$version" ] || fail "no version in Cargo.toml's [workspace.package]"
 read -r php_version zts debug < <("$PHP" -n -r \
-  'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION, " ", PHP_ZTS, " ", PHP_DEBUG, "\n";')
+  'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION, " ", (int) PHP_ZTS, " ", (int) PHP_DEBUG, "\n";')
 [ "$zts" = 0 ] || fail "$PHP is thread-safe (ZTS); composer.json says support-zts: false"
 "$PHP" -n -d "extension=$PWD/$ext" -r 'extension_loaded("pantheon_secrets") or exit(1);' \
   || fail "$ext does not load into $PHP ($php_version): build it with that PHP"
