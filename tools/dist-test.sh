@@ -33,11 +33,30 @@ loaded=$("$PHP" -n -d "extension=$tmp/pantheon_secrets.so" -r \
 ok "$expected holds pantheon_secrets.so, which loads into $PHP -n as version $version"
 
 command -v composer > /dev/null || fail "composer is missing (Debian's composer package)"
+# Composer before 2.7 does not know the php-ext section and says so among its publish warnings;
+# anything it calls an error fails. Composer's schema up to 2.8 (Debian 13's) lists only
+# composer-default and pre-packaged-source as php-ext.download-url-method, while PIE 1.x reads
+# pre-packaged-binary: when that enumeration is Composer's only complaint, the rest of the file is
+# validated without the key, which the PIE checks below read themselves.
+validate() { # json
+  composer validate --no-check-publish --no-check-lock --no-interaction "$1" > "$tmp/validate.log" 2>&1
+}
 for json in composer.json stubs/composer.json; do
-  # Composer before 2.7 does not know the php-ext section and says so among its publish warnings;
-  # anything it calls an error fails.
-  composer validate --no-check-publish --no-check-lock --no-interaction "$json" > "$tmp/validate.log" 2>&1 \
-    || { cat "$tmp/validate.log" >&2; fail "composer validate $json"; }
+  validate "$json" && continue
+  if grep -q 'php-ext.download-url-method : Does not have a value in the enumeration' "$tmp/validate.log" \
+    && [ "$(grep -c '^ *- ' "$tmp/validate.log")" = 1 ]; then
+    mkdir -p "$tmp/without-method"
+    "$PHP" -n -r '$c = json_decode(file_get_contents($argv[1]), true, 512, JSON_THROW_ON_ERROR);
+      unset($c["php-ext"]["download-url-method"]);
+      file_put_contents($argv[2], json_encode($c, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES));' \
+      "$json" "$tmp/without-method/composer.json"
+    if validate "$tmp/without-method/composer.json"; then
+      ok "$json: this Composer's schema predates php-ext.download-url-method pre-packaged-binary (PIE reads it); the rest validates"
+      continue
+    fi
+  fi
+  cat "$tmp/validate.log" >&2
+  fail "composer validate $json"
 done
 "$PHP" -n -r '
   $fail = function (string $what) { fwrite(STDERR, "tools/dist-test.sh: FAILED: $what\n"); exit(1); };
