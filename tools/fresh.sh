@@ -41,6 +41,8 @@ cleanup() {
   trap - EXIT INT TERM
   set +e
   cp "$root"/root/fresh-*.log "$root"/root/fresh-*.txt "$out/" 2> /dev/null
+  # What a step built to hand out (make dist's PIE archive), if any.
+  cp "$root"/root/pantheon-secrets/target/dist/*.zip "$out/" 2> /dev/null
   root_remove "make fresh" || exit 1
   echo "== fresh: $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s in all; logs in ${out#"$repo"/}/"
   # The last line is the count of the last test run inside; a run that failed before any test says so.

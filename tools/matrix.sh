@@ -4,7 +4,8 @@
 #   PHP 8.2 (this Debian 12 machine, the build of `make build`): the .phpt suite (CLI, PHP-FPM, the
 #     stubs check), the PHPUnit suites, the stack behind nginx, and Apache prefork with mod_php;
 #   PHP 8.4 (a brand-new Debian 13 root, made by tools/fresh.sh from the committed HEAD): the same,
-#     built there against PHP 8.4's headers, with clippy on that build too.
+#     built there against PHP 8.4's headers, with clippy on that build too, and its PIE archive
+#     (make dist), copied out to target/matrix/php8.4/.
 # No thread-safe (ZTS) PHP can be had on these machines, so ZTS is listed as not tested.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +43,8 @@ steps='tools/deps.sh build test
 make build server
 cargo clippy -p pantheon_secrets --all-targets -- -D warnings
 SUITES="'$suites'" EXT=$PWD/target/release/pantheon_secrets.so SERVER=$PWD/target/release/pantheon-secrets tools/test.sh
-php -n -d extension=$PWD/target/release/pantheon_secrets.so -d pantheon_secrets.backend=file://$PWD/examples/secrets.json bench/hit.php $PWD/examples/secrets.json 5 200000'
+php -n -d extension=$PWD/target/release/pantheon_secrets.so -d pantheon_secrets.backend=file://$PWD/examples/secrets.json bench/hit.php $PWD/examples/secrets.json 5 200000
+make dist'
 FRESH_SUITE=trixie FRESH_OUT=$out/php8.4 FRESH_STEPS=$steps tools/fresh.sh > "$out/php8.4.log" 2>&1
 rc=$?
 grep -E '^== ' "$out/php8.4.log" | grep -v '^== fresh: step [0-9]*: '
@@ -56,6 +58,7 @@ notes+=("php 8.4: $(cat "$out"/php8.4/fresh-5.log 2> /dev/null | php -r '$r = js
 grep -E "== fresh: step [0-9]+ passed in [0-9]+ s: make build server" "$out/php8.4.log" | sed 's/^== fresh: /# php 8.4 build: /'
 
 echo
+for zip in "$out"/php8.4/*.zip; do [ -e "$zip" ] && notes+=("php 8.4: make dist made ${zip##*/}"); done
 printf '%s\n' "${notes[@]}"
 printf '%s\n' "${lines[@]}"
 echo "php 8.2/8.4 zts: not tested (no thread-safe PHP can be had on these machines)"
