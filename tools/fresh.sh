@@ -4,7 +4,9 @@
 # has: ca-certificates, make, and libclang-cpp14 and llvm-14, which once fooled the libclang check).
 # The host's Rust toolchain is bind-mounted in; the committed HEAD (not the working tree) is cloned
 # in. Inside, as root: `make run`, `make test`, `make install`, `make test` again with the extension
-# installed, `make uninstall`, and a check that `php -m` is as it was. Fails when any step fails.
+# installed, `make uninstall`, and a check that `php -m` is as it was; then `make deb` and both
+# packages installed with dpkg -i and checked (tools/package-check.sh: `php -m` lists the extension,
+# the unit's command line run as its user answers /readyz). Fails when any step fails.
 # Logs (and the packages the root needed) are copied to target/fresh/. The root is made anew on
 # every run and always removed, also on failure or interruption: processes still running in it are
 # ended first, and nothing is deleted while anything is mounted inside it.
@@ -74,7 +76,8 @@ steps=${FRESH_STEPS:-'make run
 make test
 php -m > /root/fresh-modules-before.txt && make install && php -m > /root/fresh-modules-installed.txt && grep -qx pantheon_secrets /root/fresh-modules-installed.txt
 make test
-make uninstall && php -m > /root/fresh-modules-after.txt && diff /root/fresh-modules-before.txt /root/fresh-modules-after.txt'}
+make uninstall && php -m > /root/fresh-modules-after.txt && diff /root/fresh-modules-before.txt /root/fresh-modules-after.txt
+make deb && tools/package-check.sh'}
 inside='set -euo pipefail
 cd /root/pantheon-secrets
 n=0
