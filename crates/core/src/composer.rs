@@ -4,8 +4,7 @@
 use serde_json::{json, Map, Value as Json};
 use zeroize::Zeroizing;
 
-use crate::resolve::IC;
-use crate::snapshot::Entry;
+use crate::resolve::{Entry, IC};
 use crate::validate::check_env_name;
 
 /// The message a build on PHP < 8 prints instead of setting up secrets.

@@ -5,8 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::document::{Document, Secret, Value};
-use crate::snapshot::Entry;
+use crate::document::{Document, Secret, Value, REDACTED};
 
 /// The scope `pantheon_get_secret()` reads.
 pub const WEB: &str = "web";
@@ -14,6 +13,30 @@ pub const WEB: &str = "web";
 pub const IC: &str = "ic";
 /// The key of an organization's value that applies in every environment.
 pub const ORG_DEFAULT: &str = "default";
+
+/// A resolved secret. Its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The secret's name.
+    pub name: String,
+    /// Its value in this environment.
+    pub value: Value,
+    /// Its type (`runtime`, `env`, `composer`, …).
+    pub kind: String,
+    /// Its scopes.
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &self.name)
+            .field("value", &REDACTED)
+            .field("kind", &self.kind)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
 
 /// The value `secret` has in environment `env`, or `None` when it has none there.
 pub fn resolve_value<'a>(secret: &'a Secret, env: &str) -> Option<&'a Value> {

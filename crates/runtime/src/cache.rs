@@ -15,9 +15,9 @@ use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 
 use crate::backend::{self, Backend, FailureKind, FetchError};
 use crate::config::{BackendSpec, Config};
-use crate::document::Document;
-use crate::resolve::{resolve, WEB};
 use crate::snapshot::{NameHash, Snapshot};
+use secrets_core::document::Document;
+use secrets_core::resolve::{resolve, WEB};
 
 /// The first pause after a failure; it doubles with each failure up to `backoff_max`.
 pub const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
