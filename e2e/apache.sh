@@ -18,11 +18,10 @@ modules=/usr/lib/apache2/modules
 [ -f "$modules/libphp$php_version.so" ] || { echo "not ok - mod_php $php_version is not installed ($modules/libphp$php_version.so)"; exit 1; }
 
 # --- the service: two sites, a binding each -------------------------------------------------------
-service_init "$BIN"
+service_up "$BIN" || exit 1
 "$BIN" org:create --data-dir "$data" apache-org > /dev/null
 "$BIN" site:create --data-dir "$data" site-a --org apache-org > /dev/null
 "$BIN" site:create --data-dir "$data" site-b --org apache-org > /dev/null
-service_start || exit 1
 set_secret() { printf '%s' "$3" | "$BIN" secret:site:set "$1" "$2" "${@:4}" > /dev/null; }
 # Values of different lengths: ab counts a body of another length as a failed request.
 set_secret site-a API_KEY a-site-value --scope=web,user

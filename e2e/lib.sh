@@ -67,18 +67,17 @@ CONF
   spawn nginx nginx -c "$work/nginx.conf" -p "$work"
 }
 
-# Starts the secrets service on a fresh data directory, listening on $service_port, with an access
-# log; exports what the CLI needs. Usage: service_init; then service_start (again after a stop).
-service_init() { # binary
-  BIN=$1 data=$work/data service_port=$(free_port)
-  "$BIN" init --data-dir "$data" > "$work/admin.token"
-  export PANTHEON_SECRETS_URL=https://127.0.0.1:$service_port PANTHEON_SECRETS_CA_FILE=$data/ca.pem
-  PANTHEON_SECRETS_TOKEN=$(cat "$work/admin.token")
-  export PANTHEON_SECRETS_TOKEN
+# The secrets service (tools/service.sh, as this shell's child) in $work/service on a fresh data
+# directory, with an access log. service_up starts it (again after service_down: on the same port)
+# and exports what the CLI needs; $data is its data directory, $service_port and $service_pid its own.
+. tools/service.sh
+service_up() { # binary
+  BIN=$1
+  service_start "$work/service" "$BIN" --rate-limit 0 --access-log "$work/access.log" || return 1
+  set -a
+  . "$work/service/service.env"
+  set +a
+  data=$SERVICE_DATA_DIR service_port=$SERVICE_PORT service_pid=$SERVICE_PID
+  pids+=("$service_pid")
 }
-service_start() {
-  : > "$work/service.out"
-  spawn service "$BIN" serve --data-dir "$data" --listen "127.0.0.1:$service_port" --rate-limit 0 --access-log "$work/access.log"
-  service_pid=${pids[-1]}
-  wait_for "grep -q '^listening on' '$work/service.out'" || { echo "the service did not start:"; cat "$work/service.out"; return 1; }
-}
+service_down() { service_stop "$work/service"; }

@@ -14,11 +14,10 @@ STACK_NAME=e2e
 . e2e/lib.sh
 
 # --- the service --------------------------------------------------------------------------------
-service_init "$BIN"
+service_up "$BIN" || exit 1
 "$BIN" org:create --data-dir "$data" e2e-org > /dev/null
 "$BIN" site:create --data-dir "$data" site-a --org e2e-org > /dev/null
 "$BIN" site:create --data-dir "$data" site-b --org e2e-org > /dev/null
-service_start || exit 1
 set_secret() { printf '%s' "$3" | "$BIN" secret:site:set "$1" "$2" "${@:4}" > /dev/null; }
 set_secret site-a API_KEY a-site-value --scope=web,user
 set_secret site-a.live API_KEY a-live-value
@@ -112,7 +111,7 @@ changed=0
 for _ in $(seq 8); do [ "$(get a-dev | field API_KEY)" = "'a-changed-value'" ] && changed=$((changed + 1)); done
 check "after the TTL every worker shows the changed secret ($changed/8 requests)" test "$changed" = 8
 
-kill "$service_pid"; wait "$service_pid" 2>/dev/null
+service_down
 sleep $((TTL + 1))
 stale=0
 for _ in $(seq 8); do
@@ -125,7 +124,7 @@ check "with the service stopped, pages keep answering from the cache, marked sta
 check "the outage was logged as warnings naming the service, with no value in the log" bash -c \
   "grep -q 'cannot fetch secrets from https://127.0.0.1:$service_port' '$work/php-errors.log' && ! grep -q -e a-changed-value -e a-site-value -e org-smtp '$work/php-errors.log'"
 
-service_start || exit 1
+service_up "$BIN" || exit 1
 sleep 2
 fresh=0
 for _ in $(seq 8); do

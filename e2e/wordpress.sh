@@ -14,10 +14,9 @@ STACK_NAME=wp
 SMTP_PASS='smtp-Pa55-e2e-value'
 
 # The service, with the secrets the plugin maps and one the site may not see.
-service_init "$BIN"
+service_up "$BIN" || exit 1
 "$BIN" org:create --data-dir "$data" wp-org > /dev/null
 "$BIN" site:create --data-dir "$data" wp-site --org wp-org > /dev/null
-service_start || exit 1
 printf '%s' "$SMTP_PASS" | "$BIN" secret:site:set wp-site smtp_pass --scope=web,user > /dev/null
 printf '%s' 'build-only-e2e-value' | "$BIN" secret:site:set wp-site BUILD_TOKEN --type=env --scope=ic > /dev/null
 "$BIN" binding:issue --data-dir "$data" wp-site.dev --out "$work/binding.pem" > /dev/null
