@@ -1,12 +1,14 @@
 //! The command line: operator commands that work on the data directory directly, and the
-//! Terminus commands, which talk to the management API (see [`crate::client`]).
+//! Terminus commands, which talk to the management API (see [`crate::api_client`]).
+
+pub mod backup;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::client::{self, ApiArgs, ListArgs, SecretArgs};
+use crate::api_client::{self, ApiArgs, ListArgs, SecretArgs};
 use crate::pki;
 use crate::server::{self, ServeOptions};
 use crate::store::{self, AuditEvent, DataDir, Store};
@@ -390,7 +392,7 @@ pub enum Command {
     /// Integrated Composer: prints COMPOSER_AUTH (or writes auth.json, or export lines) from the
     /// ic secrets a build certificate reads.
     #[command(name = "ic:composer-auth")]
-    ComposerAuth(crate::build::ComposerAuthArgs),
+    ComposerAuth(crate::composer_auth::ComposerAuthArgs),
     /// Sets an organization secret, or its value in one environment (--env).
     #[command(name = "secret:org:set", visible_aliases = ["secret-org-set"])]
     OrgSet {
@@ -446,7 +448,7 @@ pub enum CliError {
     Serve(#[from] server::ServeError),
     /// The management API.
     #[error(transparent)]
-    Client(#[from] client::ClientError),
+    Client(#[from] api_client::ClientError),
     /// A file.
     #[error("{0}")]
     Io(String),
@@ -566,7 +568,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             } else {
                 check_table_format(&format)?;
                 let rows: Vec<Vec<String>> = orgs.into_iter().map(|o| vec![o.name, o.uuid]).collect();
-                print!("{}", client::table(&["Name", "ID"], &rows));
+                print!("{}", api_client::table(&["Name", "ID"], &rows));
             }
             Ok(())
         }
@@ -607,7 +609,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     .into_iter()
                     .map(|s| vec![s.name, s.uuid, s.org.unwrap_or_default(), s.supporting.join(", ")])
                     .collect();
-                print!("{}", client::table(&["Name", "ID", "Owner organization", "Supporting"], &rows));
+                print!("{}", api_client::table(&["Name", "ID", "Owner organization", "Supporting"], &rows));
             }
             Ok(())
         }
@@ -690,16 +692,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             eprintln!("[success] Master key {id} is current; {moved} values re-encrypted.");
             Ok(())
         }
-        Command::Backup { dir, out } => crate::backup::backup(&DataDir(dir.data_dir), &out),
+        Command::Backup { dir, out } => backup::backup(&DataDir(dir.data_dir), &out),
         Command::Restore { dir, from, key_file } => {
-            crate::backup::restore(&from, &DataDir(dir.data_dir), key_file.as_deref())
+            backup::restore(&from, &DataDir(dir.data_dir), key_file.as_deref())
         }
         Command::BackupList { dir, format } => {
             check_table_format(&format)?;
-            crate::backup::list(&DataDir(dir.data_dir), &format)
+            backup::list(&DataDir(dir.data_dir), &format)
         }
-        Command::BackupForget { dir, id } => crate::backup::forget(&DataDir(dir.data_dir), id),
-        Command::KeyPrune { dir, before } => crate::backup::prune(&DataDir(dir.data_dir), before),
+        Command::BackupForget { dir, id } => backup::forget(&DataDir(dir.data_dir), id),
+        Command::KeyPrune { dir, before } => backup::prune(&DataDir(dir.data_dir), before),
         Command::AuditList { dir, limit, format, actor, action, target, since, until } => {
             check_table_format(&format)?;
             let store = Store::open(&DataDir(dir.data_dir))?;
@@ -724,7 +726,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     .collect();
                 print!(
                     "{}",
-                    client::table(&["When", "Who", "Action", "Target", "Secret", "Env", "Detail"], &rows)
+                    api_client::table(&["When", "Who", "Action", "Target", "Secret", "Env", "Detail"], &rows)
                 );
             }
             Ok(())
@@ -739,16 +741,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::SiteRemove { dir, site, force } => site_remove(&DataDir(dir.data_dir), &site, force),
         Command::OrgRemove { dir, org, force } => org_remove(&DataDir(dir.data_dir), &org, force),
         Command::CertRenew { dir, hostnames, days } => cert_renew(&DataDir(dir.data_dir), hostnames, days),
-        Command::SiteSet { api, site_env, secret } => client::site_set(&api, &site_env, secret),
-        Command::SiteList { api, site_env, list } => client::site_list(&api, &site_env, &list),
-        Command::SiteDelete { api, site_env, name } => client::site_delete(&api, &site_env, &name),
-        Command::LocalGenerate { api, site, filepath } => client::local_generate(&api, &site, &filepath),
+        Command::SiteSet { api, site_env, secret } => api_client::site_set(&api, &site_env, secret),
+        Command::SiteList { api, site_env, list } => api_client::site_list(&api, &site_env, &list),
+        Command::SiteDelete { api, site_env, name } => api_client::site_delete(&api, &site_env, &name),
+        Command::LocalGenerate { api, site, filepath } => api_client::local_generate(&api, &site, &filepath),
         Command::ComposerAuth(args) => {
-            crate::build::composer_auth(&args).map_err(|e| CliError::Io(e.to_string()))
+            crate::composer_auth::composer_auth(&args).map_err(|e| CliError::Io(e.to_string()))
         }
-        Command::OrgSet { api, org, secret, env } => client::org_set(&api, &org, secret, env),
-        Command::OrgList { api, org, list } => client::org_list(&api, &org, &list),
-        Command::OrgDelete { api, org, name, env } => client::org_delete(&api, &org, &name, env),
+        Command::OrgSet { api, org, secret, env } => api_client::org_set(&api, &org, secret, env),
+        Command::OrgList { api, org, list } => api_client::org_list(&api, &org, &list),
+        Command::OrgDelete { api, org, name, env } => api_client::org_delete(&api, &org, &name, env),
     }
 }
 
@@ -880,7 +882,7 @@ fn token_list(dir: &DataDir, format: &str) -> Result<(), CliError> {
             vec![t.id, t.user, rights, t.created_at, t.expires_at.unwrap_or_else(|| "never".into())]
         })
         .collect();
-    print!("{}", client::table(&["ID", "User", "Rights", "Created", "Expires"], &rows));
+    print!("{}", api_client::table(&["ID", "User", "Rights", "Created", "Expires"], &rows));
     Ok(())
 }
 
@@ -993,7 +995,7 @@ fn binding_list(dir: &DataDir, site_env: Option<&str>, format: &str) -> Result<(
             ]
         })
         .collect();
-    print!("{}", client::table(&["Serial", "Site.env", "Kind", "Issued", "Expires", "State"], &rows));
+    print!("{}", api_client::table(&["Serial", "Site.env", "Kind", "Issued", "Expires", "State"], &rows));
     Ok(())
 }
 

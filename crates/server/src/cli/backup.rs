@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
+use crate::api_client;
 use crate::cli::CliError;
-use crate::client;
 use crate::store::backup::{self, PruneBefore};
 use crate::store::{AuditEvent, DataDir, Store};
 
@@ -77,7 +77,7 @@ pub fn list(dir: &DataDir, format: &str) -> Result<(), CliError> {
     } else {
         let rows: Vec<Vec<String>> =
             backups.into_iter().map(|b| vec![b.id.to_string(), b.at, b.path, ids(&b.key_ids)]).collect();
-        print!("{}", client::table(&["ID", "When", "Directory", "Master keys"], &rows));
+        print!("{}", api_client::table(&["ID", "When", "Directory", "Master keys"], &rows));
     }
     Ok(())
 }
