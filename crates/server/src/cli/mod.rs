@@ -1,17 +1,25 @@
-//! The command line: operator commands that work on the data directory directly, and the
-//! Terminus commands, which talk to the management API (see [`crate::api_client`]).
+//! The command line: the clap definitions of every command, and [`run`], which hands each to
+//! the module that does it — [`ops`] (operator commands on the data directory), [`backup`]
+//! (backup, restore and key pruning), [`terminus`] (Terminus commands over the management API),
+//! [`crate::composer_auth`] (`ic:composer-auth`). [`render`] is what they print.
 
 pub mod backup;
+mod error;
+pub mod ops;
+pub mod render;
+pub mod terminus;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::api_client::{self, ApiArgs, ListArgs, SecretArgs};
+pub use error::CliError;
+
+use crate::api_client::ApiClient;
 use crate::pki;
 use crate::server::{self, ServeOptions};
-use crate::store::{self, AuditEvent, DataDir, Store};
+use crate::store::{self, DataDir};
 
 /// `pantheon-secrets`: the secrets service and its CLI.
 #[derive(Debug, Parser)]
@@ -431,27 +439,70 @@ pub enum Command {
     },
 }
 
-/// Why a command failed; shown as `[error] <message>`.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// Wrong usage.
-    #[error("{0}")]
-    Usage(String),
-    /// The store.
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
-    /// Certificates.
-    #[error(transparent)]
-    Pki(#[from] pki::PkiError),
-    /// The service.
-    #[error(transparent)]
-    Serve(#[from] server::ServeError),
-    /// The management API.
-    #[error(transparent)]
-    Client(#[from] api_client::ClientError),
-    /// A file.
-    #[error("{0}")]
-    Io(String),
+/// How to reach the management API.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// The service, e.g. `https://127.0.0.1:8443`.
+    #[arg(long, env = "PANTHEON_SECRETS_URL")]
+    pub url: String,
+    /// A bearer token (`token:create`).
+    #[arg(long, env = "PANTHEON_SECRETS_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// A CA certificate to trust (the service's `ca.pem`) besides the system roots.
+    #[arg(long, env = "PANTHEON_SECRETS_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl ApiArgs {
+    fn client(&self) -> Result<ApiClient, CliError> {
+        Ok(ApiClient::new(&self.url, zeroize::Zeroizing::new(self.token.clone()), self.ca_file.as_deref())?)
+    }
+}
+
+/// The secret a `set` command names, and what to set it to.
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    /// The secret's name.
+    pub name: String,
+    /// The value; when omitted, standard input is read as it is (a final newline included).
+    pub value: Option<String>,
+    /// `runtime`, `env`, `composer`, `file` or `vcs` (new secrets only; default runtime).
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    /// Comma-separated `web`, `ic`, `user` (new secrets only; default user).
+    #[arg(long = "scope")]
+    pub scope: Option<String>,
+}
+
+impl From<SecretArgs> for terminus::NewValue {
+    fn from(a: SecretArgs) -> Self {
+        terminus::NewValue { name: a.name, value: a.value, kind: a.kind, scope: a.scope }
+    }
+}
+
+/// `--format`, `--fields` and `--field` of the list commands.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Comma-separated fields: name, type, value, scopes, env-values, org-values (sites), their
+    /// labels ("Secret name", …), or `*` for all.
+    #[arg(long)]
+    pub fields: Option<String>,
+    /// One field, printed bare, one line per secret.
+    #[arg(long)]
+    pub field: Option<String>,
+    /// `table`, `json`, `csv` or `yaml`.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+}
+
+impl ListArgs {
+    fn options(&self) -> render::ListOptions<'_> {
+        render::ListOptions {
+            fields: self.fields.as_deref(),
+            field: self.field.as_deref(),
+            format: &self.format,
+        }
+    }
 }
 
 /// Where `serve` listens unless told otherwise.
@@ -473,336 +524,6 @@ fn parse_rate(text: &str) -> Result<f64, String> {
         .and_then(server::config::rate)
         .ok_or_else(|| format!("expected a number of 0 or more per second, got '{text}'"))
 }
-
-/// Splits `site.env` (the environment is required).
-pub fn split_site_env(text: &str) -> Result<(String, String), CliError> {
-    match text.split_once('.') {
-        Some((site, env)) if !site.is_empty() && !env.is_empty() => Ok((site.to_string(), env.to_string())),
-        _ => Err(CliError::Usage(format!("expected SITE.ENV (for example my-site.dev), got '{text}'"))),
-    }
-}
-
-/// Runs one command.
-pub fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command {
-        Command::Init { dir, hostnames } => init(&DataDir(dir.data_dir), &hostnames),
-        Command::Serve {
-            data_dir,
-            config,
-            listen,
-            rate_limit,
-            access_log,
-            handshake_timeout,
-            idle_timeout,
-            request_timeout,
-            max_connections,
-            auth_failure_rate,
-            auth_failure_burst,
-            drain_timeout,
-            log_format,
-        } => {
-            // Flags (and their environment variables) win over the file, the file over defaults.
-            let file = server::config::Config::load(config.as_deref())
-                .map_err(|e| CliError::Usage(e.to_string()))?;
-            let data_dir = data_dir.or(file.data_dir).ok_or_else(|| {
-                CliError::Usage(
-                    "no data directory: give --data-dir, PANTHEON_SECRETS_DATA_DIR or data_dir in the \
-                     configuration file"
-                        .into(),
-                )
-            })?;
-            let defaults = ServeOptions::default();
-            let opts = ServeOptions {
-                rate_limit: rate_limit.or(file.rate_limit).unwrap_or(defaults.rate_limit),
-                access_log: access_log.or(file.access_log),
-                handshake_timeout: handshake_timeout
-                    .or(file.handshake_timeout)
-                    .unwrap_or(defaults.handshake_timeout),
-                idle_timeout: idle_timeout.or(file.idle_timeout).unwrap_or(defaults.idle_timeout),
-                request_timeout: request_timeout.or(file.request_timeout).unwrap_or(defaults.request_timeout),
-                max_connections: max_connections.or(file.max_connections).map(|n| n as usize),
-                auth_failure_rate: auth_failure_rate
-                    .or(file.auth_failure_rate)
-                    .unwrap_or(defaults.auth_failure_rate),
-                auth_failure_burst: auth_failure_burst
-                    .or(file.auth_failure_burst)
-                    .unwrap_or(defaults.auth_failure_burst),
-                drain_timeout: drain_timeout.or(file.drain_timeout).unwrap_or(defaults.drain_timeout),
-            };
-            let listen = listen.or(file.listen).unwrap_or(DEFAULT_LISTEN);
-            server::logging::init(log_format.or(file.log_format).unwrap_or_default());
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                // Store calls are bounded by the server; this bounds every other blocking task.
-                .max_blocking_threads(32)
-                .build()
-                .map_err(|e| CliError::Io(format!("tokio runtime: {e}")))?;
-            let writer = runtime.block_on(server::serve(DataDir(data_dir), listen, opts))?;
-            // Dropping the open connections drops the last audit sinks; then the queue drains.
-            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-            writer.finish();
-            Ok(())
-        }
-        Command::OrgCreate { dir, org, uuid } => {
-            let store = Store::open(&DataDir(dir.data_dir))?;
-            let created = store.create_org_with(&org, uuid.as_deref())?;
-            operator_audit(
-                &store,
-                "org.create",
-                Some(format!("org:{org}")),
-                None,
-                Some(created.uuid.clone()),
-            );
-            eprintln!("[success] Organization '{org}' created (UUID {}).", created.uuid);
-            println!("{}", created.uuid);
-            Ok(())
-        }
-        Command::OrgListAll { dir, format } => {
-            let store = Store::open(&DataDir(dir.data_dir))?;
-            let orgs = store.orgs()?;
-            operator_audit(&store, "org.list", None, None, Some(format!("{} organizations", orgs.len())));
-            if format == "json" {
-                let rows: Vec<serde_json::Value> =
-                    orgs.iter().map(|o| serde_json::json!({"name": o.name, "uuid": o.uuid})).collect();
-                println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
-            } else {
-                check_table_format(&format)?;
-                let rows: Vec<Vec<String>> = orgs.into_iter().map(|o| vec![o.name, o.uuid]).collect();
-                print!("{}", api_client::table(&["Name", "ID"], &rows));
-            }
-            Ok(())
-        }
-        Command::SiteCreate { dir, site, org, supporting_orgs, uuid } => {
-            let store = Store::open(&DataDir(dir.data_dir))?;
-            let created = store.create_site_with(&site, org.as_deref(), &supporting_orgs, uuid.as_deref())?;
-            operator_audit(
-                &store,
-                "site.create",
-                Some(format!("site:{site}")),
-                None,
-                Some(format!(
-                    "{}{}",
-                    created.uuid,
-                    created.org.as_ref().map_or(String::new(), |o| format!(", org {o}"))
-                )),
-            );
-            eprintln!("[success] Site '{site}' created (UUID {}).", created.uuid);
-            println!("{}", created.uuid);
-            Ok(())
-        }
-        Command::SiteListAll { dir, format } => {
-            let store = Store::open(&DataDir(dir.data_dir))?;
-            let sites = store.sites()?;
-            operator_audit(&store, "site.list", None, None, Some(format!("{} sites", sites.len())));
-            if format == "json" {
-                let rows: Vec<serde_json::Value> = sites
-                    .iter()
-                    .map(|s| {
-                        serde_json::json!({"name": s.name, "uuid": s.uuid, "org": s.org,
-                                           "supporting_orgs": s.supporting})
-                    })
-                    .collect();
-                println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
-            } else {
-                check_table_format(&format)?;
-                let rows: Vec<Vec<String>> = sites
-                    .into_iter()
-                    .map(|s| vec![s.name, s.uuid, s.org.unwrap_or_default(), s.supporting.join(", ")])
-                    .collect();
-                print!("{}", api_client::table(&["Name", "ID", "Owner organization", "Supporting"], &rows));
-            }
-            Ok(())
-        }
-        Command::TokenCreate { dir, user, orgs, sites, admin, expires } => {
-            let store = Store::open(&DataDir(dir.data_dir))?;
-            let token = store.create_token_expiring(&user, admin, &orgs, &sites, expires.as_deref())?;
-            operator_audit(
-                &store,
-                "token.create",
-                Some(format!("user:{user}")),
-                None,
-                expires.as_ref().map(|e| format!("expires {e}")),
-            );
-            eprintln!("[notice] Token for '{user}' (shown once; keep it secret):");
-            println!("{}", *zeroize::Zeroizing::new(token));
-            Ok(())
-        }
-        Command::BindingIssue { dir, site_env, out, build, days } => {
-            let (site, env) = split_site_env(&site_env)?;
-            store::check_env(&env)?;
-            if build && !store::build_env_allowed(&env) {
-                return Err(CliError::Usage(
-                    "build bindings exist only for dev and multidev environments".into(),
-                ));
-            }
-            let dir = DataDir(dir.data_dir);
-            let store = Store::open(&dir)?;
-            // By name or UUID; the binding records the name.
-            let site = store.site(&site)?.ok_or_else(|| store::site_not_found(&site))?.name;
-            warn_expiring_bindings(&store, &site, &env, build)?;
-            let issued = pki::issue_binding(&dir, &store, &site, &env, build, days)?;
-            pki::write_binding(&out, &issued.pem)?;
-            operator_audit(
-                &store,
-                "binding.issue",
-                Some(format!("site:{site}")),
-                Some(env),
-                Some(format!("serial {}", issued.serial)),
-            );
-            eprintln!(
-                "[success] Binding for {site_env}{} written to {} (serial {}, expires {}).",
-                if build { " (build)" } else { "" },
-                out.display(),
-                issued.serial,
-                issued.not_after
-            );
-            println!("{}", issued.serial);
-            Ok(())
-        }
-        Command::BindingRevoke { dir, site_env, serial } => {
-            let (site, env) = split_site_env(&site_env)?;
-            let store = Store::open(&DataDir(dir.data_dir))?;
-            let site = store.site(&site)?.map_or(site, |s| s.name);
-            let revoked = store.revoke_bindings(&site, &env, serial.as_deref())?;
-            if revoked.is_empty() {
-                return Err(CliError::Usage(format!("no unrevoked binding of {site_env} matches")));
-            }
-            for s in &revoked {
-                operator_audit(
-                    &store,
-                    "binding.revoke",
-                    Some(format!("site:{site}")),
-                    Some(env.clone()),
-                    Some(format!("serial {s}")),
-                );
-            }
-            eprintln!("[success] Revoked {} binding(s) of {site_env}.", revoked.len());
-            Ok(())
-        }
-        Command::KeyRotate { dir } => {
-            let store = Store::open(&DataDir(dir.data_dir))?;
-            let (id, moved) = store.rotate_key()?;
-            operator_audit(
-                &store,
-                "key.rotate",
-                None,
-                None,
-                Some(format!("key {id}, {moved} values re-encrypted")),
-            );
-            eprintln!("[success] Master key {id} is current; {moved} values re-encrypted.");
-            Ok(())
-        }
-        Command::Backup { dir, out } => backup::backup(&DataDir(dir.data_dir), &out),
-        Command::Restore { dir, from, key_file } => {
-            backup::restore(&from, &DataDir(dir.data_dir), key_file.as_deref())
-        }
-        Command::BackupList { dir, format } => {
-            check_table_format(&format)?;
-            backup::list(&DataDir(dir.data_dir), &format)
-        }
-        Command::BackupForget { dir, id } => backup::forget(&DataDir(dir.data_dir), id),
-        Command::KeyPrune { dir, before } => backup::prune(&DataDir(dir.data_dir), before),
-        Command::AuditList { dir, limit, format, actor, action, target, since, until } => {
-            check_table_format(&format)?;
-            let store = Store::open(&DataDir(dir.data_dir))?;
-            let filter = store::AuditFilter { actor, action, target, since, until };
-            let events = store.audit_query(&filter, limit)?;
-            if format == "json" {
-                println!("{}", serde_json::to_string_pretty(&events).unwrap_or_default());
-            } else {
-                let rows: Vec<Vec<String>> = events
-                    .into_iter()
-                    .map(|e| {
-                        vec![
-                            e.at,
-                            e.actor,
-                            e.action,
-                            e.target.unwrap_or_default(),
-                            e.name.unwrap_or_default(),
-                            e.env.unwrap_or_default(),
-                            e.detail.unwrap_or_default(),
-                        ]
-                    })
-                    .collect();
-                print!(
-                    "{}",
-                    api_client::table(&["When", "Who", "Action", "Target", "Secret", "Env", "Detail"], &rows)
-                );
-            }
-            Ok(())
-        }
-        Command::TokenList { dir, format } => token_list(&DataDir(dir.data_dir), &format),
-        Command::TokenRevoke { dir, id, user } => {
-            token_revoke(&DataDir(dir.data_dir), id.as_deref(), user.as_deref())
-        }
-        Command::BindingList { dir, site_env, format } => {
-            binding_list(&DataDir(dir.data_dir), site_env.as_deref(), &format)
-        }
-        Command::SiteRemove { dir, site, force } => site_remove(&DataDir(dir.data_dir), &site, force),
-        Command::OrgRemove { dir, org, force } => org_remove(&DataDir(dir.data_dir), &org, force),
-        Command::CertRenew { dir, hostnames, days } => cert_renew(&DataDir(dir.data_dir), hostnames, days),
-        Command::SiteSet { api, site_env, secret } => api_client::site_set(&api, &site_env, secret),
-        Command::SiteList { api, site_env, list } => api_client::site_list(&api, &site_env, &list),
-        Command::SiteDelete { api, site_env, name } => api_client::site_delete(&api, &site_env, &name),
-        Command::LocalGenerate { api, site, filepath } => api_client::local_generate(&api, &site, &filepath),
-        Command::ComposerAuth(args) => {
-            crate::composer_auth::composer_auth(&args).map_err(|e| CliError::Io(e.to_string()))
-        }
-        Command::OrgSet { api, org, secret, env } => api_client::org_set(&api, &org, secret, env),
-        Command::OrgList { api, org, list } => api_client::org_list(&api, &org, &list),
-        Command::OrgDelete { api, org, name, env } => api_client::org_delete(&api, &org, &name, env),
-    }
-}
-
-fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), CliError> {
-    std::fs::create_dir_all(&dir.0).map_err(|e| CliError::Io(format!("{}: {e}", dir.0.display())))?;
-    if dir.db().exists() || dir.master_key().exists() {
-        return Err(CliError::Usage(format!("{} is already initialized", dir.0.display())));
-    }
-    let store = Store::create(dir)?;
-    pki::init(dir, hostnames)?;
-    store.set_server_hostnames(hostnames)?;
-    let token = zeroize::Zeroizing::new(store.create_token("admin", true, &[], &[])?);
-    operator_audit(&store, "init", None, None, None);
-    eprintln!(
-        "[success] Initialized {}: database, master key, CA ({}) and server certificate.",
-        dir.0.display(),
-        dir.ca_cert().display()
-    );
-    eprintln!("[notice] Admin token (shown once; keep it secret):");
-    println!("{}", *token);
-    Ok(())
-}
-
-/// The operator lists know `table` and `json`; anything else is an error, not a table.
-fn check_table_format(format: &str) -> Result<(), CliError> {
-    match format {
-        "table" | "json" => Ok(()),
-        other => Err(CliError::Usage(format!("unknown format '{other}': formats are table and json"))),
-    }
-}
-
-fn operator_audit(
-    store: &Store,
-    action: &str,
-    target: Option<String>,
-    env: Option<String>,
-    detail: Option<String>,
-) {
-    let event = AuditEvent {
-        actor: "operator".into(),
-        action: action.into(),
-        target,
-        env,
-        detail,
-        ..AuditEvent::default()
-    };
-    if let Err(e) = store.audit(&[event]) {
-        eprintln!("[warning] audit trail: {e}");
-    }
-}
-
-// The operator commands of the data directory's accounts, bindings and certificate (#17 4).
 
 /// Parses `--expires`: a duration from now (`90d`, `12h`, `30m`, `45s`) or an RFC 3339 time,
 /// which must be in the future; gives the RFC 3339 time (UTC).
@@ -854,228 +575,114 @@ fn parse_time_or_ago(text: &str) -> Result<String, String> {
     at.to_offset(time::UtcOffset::UTC).format(&Rfc3339).map_err(|e| e.to_string())
 }
 
-/// Whole days from now until an RFC 3339 time (negative when past), if it parses.
-fn days_until(rfc3339: &str) -> Option<i64> {
-    let at = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).ok()?;
-    Some((at - time::OffsetDateTime::now_utc()).whole_days())
-}
-
-fn token_list(dir: &DataDir, format: &str) -> Result<(), CliError> {
-    check_table_format(format)?;
-    let store = Store::open(dir)?;
-    let tokens = store.tokens()?;
-    operator_audit(&store, "token.list", None, None, Some(format!("{} tokens", tokens.len())));
-    if format == "json" {
-        println!("{}", serde_json::to_string_pretty(&tokens).unwrap_or_default());
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = tokens
-        .into_iter()
-        .map(|t| {
-            let rights = if t.admin {
-                "admin".to_string()
-            } else {
-                let mut rights: Vec<String> = t.orgs.iter().map(|o| format!("org:{o}")).collect();
-                rights.extend(t.sites.iter().map(|s| format!("site:{s}")));
-                rights.join(", ")
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let dir = |arg: DataDirArg| DataDir(arg.data_dir);
+    match cli.command {
+        Command::Init { dir: d, hostnames } => ops::init(&dir(d), &hostnames),
+        Command::Serve {
+            data_dir,
+            config,
+            listen,
+            rate_limit,
+            access_log,
+            handshake_timeout,
+            idle_timeout,
+            request_timeout,
+            max_connections,
+            auth_failure_rate,
+            auth_failure_burst,
+            drain_timeout,
+            log_format,
+        } => {
+            // Flags (and their environment variables) win over the file, the file over defaults.
+            let file = server::config::Config::load(config.as_deref())
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            let data_dir = data_dir.or(file.data_dir).ok_or_else(|| {
+                CliError::Usage(
+                    "no data directory: give --data-dir, PANTHEON_SECRETS_DATA_DIR or data_dir in the \
+                     configuration file"
+                        .into(),
+                )
+            })?;
+            let defaults = ServeOptions::default();
+            let opts = ServeOptions {
+                rate_limit: rate_limit.or(file.rate_limit).unwrap_or(defaults.rate_limit),
+                access_log: access_log.or(file.access_log),
+                handshake_timeout: handshake_timeout
+                    .or(file.handshake_timeout)
+                    .unwrap_or(defaults.handshake_timeout),
+                idle_timeout: idle_timeout.or(file.idle_timeout).unwrap_or(defaults.idle_timeout),
+                request_timeout: request_timeout.or(file.request_timeout).unwrap_or(defaults.request_timeout),
+                max_connections: max_connections.or(file.max_connections).map(|n| n as usize),
+                auth_failure_rate: auth_failure_rate
+                    .or(file.auth_failure_rate)
+                    .unwrap_or(defaults.auth_failure_rate),
+                auth_failure_burst: auth_failure_burst
+                    .or(file.auth_failure_burst)
+                    .unwrap_or(defaults.auth_failure_burst),
+                drain_timeout: drain_timeout.or(file.drain_timeout).unwrap_or(defaults.drain_timeout),
             };
-            vec![t.id, t.user, rights, t.created_at, t.expires_at.unwrap_or_else(|| "never".into())]
-        })
-        .collect();
-    print!("{}", api_client::table(&["ID", "User", "Rights", "Created", "Expires"], &rows));
-    Ok(())
-}
-
-fn token_revoke(dir: &DataDir, id: Option<&str>, user: Option<&str>) -> Result<(), CliError> {
-    let store = Store::open(dir)?;
-    let revoked = store.revoke_tokens(id, user)?;
-    if revoked.is_empty() {
-        return Err(CliError::Usage(match (id, user) {
-            (Some(id), Some(user)) => format!("no token of '{user}' has id '{id}'"),
-            (Some(id), None) => format!("no token has id '{id}' (see token:list)"),
-            (None, Some(user)) => format!("user '{user}' has no token"),
-            (None, None) => "give a token id or --user".into(),
-        }));
-    }
-    for t in &revoked {
-        operator_audit(
-            &store,
-            "token.revoke",
-            Some(format!("user:{}", t.user)),
-            None,
-            Some(format!("token {}", t.id)),
-        );
-    }
-    eprintln!("[success] Revoked {} token(s).", revoked.len());
-    Ok(())
-}
-
-/// Before a new binding of `site.env` is issued: warns about each unrevoked one of the same kind
-/// that expires within 30 days (its workers need the new one before then; revoke the old one
-/// once they have it).
-fn warn_expiring_bindings(store: &Store, site: &str, env: &str, build: bool) -> Result<(), CliError> {
-    let days = server::metrics::NEAR_EXPIRY_DAYS;
-    for b in store.bindings_expiring_for(site, env, build, days)? {
-        eprintln!(
-            "[warning] Binding {} of {site}.{env} expires {} (in {} days): deploy the new one, then \
-             `binding:revoke {site}.{env} --serial {}`.",
-            b.serial,
-            b.not_after,
-            days_until(&b.not_after).unwrap_or(0),
-            b.serial
-        );
-    }
-    Ok(())
-}
-
-/// The state of a binding as `binding:list` shows it.
-fn binding_state(b: &store::BindingInfo) -> String {
-    if b.revoked_at.is_some() {
-        return "revoked".into();
-    }
-    let rfc3339 = &time::format_description::well_known::Rfc3339;
-    let Ok(at) = time::OffsetDateTime::parse(&b.not_after, rfc3339) else {
-        return "unknown expiry".into();
-    };
-    let left = at - time::OffsetDateTime::now_utc();
-    if left <= time::Duration::ZERO {
-        "expired".into()
-    } else if left.whole_days() < i64::from(server::metrics::NEAR_EXPIRY_DAYS) {
-        format!("expires in {} days", left.whole_days())
-    } else {
-        "active".into()
-    }
-}
-
-fn binding_list(dir: &DataDir, site_env: Option<&str>, format: &str) -> Result<(), CliError> {
-    check_table_format(format)?;
-    let store = Store::open(dir)?;
-    let (site, env) = match site_env {
-        Some(text) => match text.split_once('.') {
-            Some((site, env)) => (Some(site.to_string()), Some(env.to_string())),
-            None => (Some(text.to_string()), None),
-        },
-        None => (None, None),
-    };
-    // By name or UUID; bindings record the name.
-    let site = match site {
-        Some(s) => Some(store.site(&s)?.ok_or_else(|| store::site_not_found(&s))?.name),
-        None => None,
-    };
-    let bindings = store.bindings(site.as_deref(), env.as_deref())?;
-    operator_audit(
-        &store,
-        "binding.list",
-        site.as_ref().map(|s| format!("site:{s}")),
-        env.clone(),
-        Some(format!("{} bindings", bindings.len())),
-    );
-    if format == "json" {
-        let rows: Vec<serde_json::Value> = bindings
-            .iter()
-            .map(|b| {
-                let mut row = serde_json::to_value(b).unwrap_or_default();
-                row["state"] = binding_state(b).into();
-                row
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = bindings
-        .iter()
-        .map(|b| {
-            vec![
-                b.serial.clone(),
-                format!("{}.{}", b.site, b.env),
-                if b.build { "build" } else { "runtime" }.into(),
-                b.issued_at.clone(),
-                b.not_after.clone(),
-                binding_state(b),
-            ]
-        })
-        .collect();
-    print!("{}", api_client::table(&["Serial", "Site.env", "Kind", "Issued", "Expires", "State"], &rows));
-    Ok(())
-}
-
-fn site_remove(dir: &DataDir, site: &str, force: bool) -> Result<(), CliError> {
-    let store = Store::open(dir)?;
-    let deleted = store.delete_site(site, force)?;
-    operator_audit(
-        &store,
-        "site.delete",
-        Some(format!("site:{}", deleted.name)),
-        None,
-        Some(format!(
-            "{} secrets, {} bindings, {} grants{}",
-            deleted.secrets,
-            deleted.bindings,
-            deleted.grants,
-            if force { ", forced" } else { "" }
-        )),
-    );
-    eprintln!(
-        "[success] Site '{}' deleted ({} secrets, {} bindings with it).",
-        deleted.name, deleted.secrets, deleted.bindings
-    );
-    Ok(())
-}
-
-fn org_remove(dir: &DataDir, org: &str, force: bool) -> Result<(), CliError> {
-    let store = Store::open(dir)?;
-    let deleted = store.delete_org(org, force)?;
-    operator_audit(
-        &store,
-        "org.delete",
-        Some(format!("org:{}", deleted.name)),
-        None,
-        Some(format!(
-            "{} secrets, {} sites detached, {} grants{}",
-            deleted.secrets,
-            deleted.sites,
-            deleted.grants,
-            if force { ", forced" } else { "" }
-        )),
-    );
-    eprintln!(
-        "[success] Organization '{}' deleted ({} secrets with it; {} sites no longer have an owner).",
-        deleted.name, deleted.secrets, deleted.sites
-    );
-    Ok(())
-}
-
-fn cert_renew(dir: &DataDir, hostnames: Vec<String>, days: i64) -> Result<(), CliError> {
-    let store = Store::open(dir)?;
-    let names = if hostnames.is_empty() {
-        match store.server_hostnames()? {
-            Some(names) => names,
-            None => {
-                eprintln!(
-                    "[warning] This data directory did not record the certificate's names: the new one \
-                     holds only localhost, 127.0.0.1 and ::1 (pass --hostname for each other name)."
-                );
-                Vec::new()
-            }
+            let listen = listen.or(file.listen).unwrap_or(DEFAULT_LISTEN);
+            let log_format = log_format.or(file.log_format).unwrap_or_default();
+            ops::serve(DataDir(data_dir), listen, opts, log_format)
         }
-    } else {
-        hostnames
-    };
-    let not_after = pki::renew_server(dir, &names, days)?;
-    store.set_server_hostnames(&names)?;
-    let mut all: Vec<String> = pki::DEFAULT_NAMES.iter().map(|n| n.to_string()).collect();
-    all.extend(names.iter().filter(|n| !pki::DEFAULT_NAMES.contains(&n.as_str())).cloned());
-    operator_audit(
-        &store,
-        "cert.renew",
-        None,
-        None,
-        Some(format!("names {}; expires {not_after}", all.join(", "))),
-    );
-    eprintln!(
-        "[success] Server certificate renewed for {} (expires {not_after}); the CA is unchanged. \
-         Send SIGHUP to a running service to load it.",
-        all.join(", ")
-    );
-    Ok(())
+        Command::OrgCreate { dir: d, org, uuid } => ops::org_create(&dir(d), &org, uuid.as_deref()),
+        Command::OrgListAll { dir: d, format } => ops::org_list(&dir(d), &format),
+        Command::SiteCreate { dir: d, site, org, supporting_orgs, uuid } => {
+            ops::site_create(&dir(d), &site, org.as_deref(), &supporting_orgs, uuid.as_deref())
+        }
+        Command::SiteListAll { dir: d, format } => ops::site_list(&dir(d), &format),
+        Command::TokenCreate { dir: d, user, orgs, sites, admin, expires } => {
+            let grants = ops::Grants { orgs: &orgs, sites: &sites, admin, expires: expires.as_deref() };
+            ops::token_create(&dir(d), &user, grants)
+        }
+        Command::BindingIssue { dir: d, site_env, out, build, days } => {
+            ops::binding_issue(&dir(d), &site_env, &out, build, days)
+        }
+        Command::BindingRevoke { dir: d, site_env, serial } => {
+            ops::binding_revoke(&dir(d), &site_env, serial.as_deref())
+        }
+        Command::KeyRotate { dir: d } => ops::key_rotate(&dir(d)),
+        Command::Backup { dir: d, out } => backup::backup(&dir(d), &out),
+        Command::Restore { dir: d, from, key_file } => backup::restore(&from, &dir(d), key_file.as_deref()),
+        Command::BackupList { dir: d, format } => {
+            render::check_table_format(&format)?;
+            backup::list(&dir(d), &format)
+        }
+        Command::BackupForget { dir: d, id } => backup::forget(&dir(d), id),
+        Command::KeyPrune { dir: d, before } => backup::prune(&dir(d), before),
+        Command::AuditList { dir: d, limit, format, actor, action, target, since, until } => {
+            let filter = store::AuditFilter { actor, action, target, since, until };
+            ops::audit_list(&dir(d), &filter, limit, &format)
+        }
+        Command::TokenList { dir: d, format } => ops::token_list(&dir(d), &format),
+        Command::TokenRevoke { dir: d, id, user } => {
+            ops::token_revoke(&dir(d), id.as_deref(), user.as_deref())
+        }
+        Command::BindingList { dir: d, site_env, format } => {
+            ops::binding_list(&dir(d), site_env.as_deref(), &format)
+        }
+        Command::SiteRemove { dir: d, site, force } => ops::site_remove(&dir(d), &site, force),
+        Command::OrgRemove { dir: d, org, force } => ops::org_remove(&dir(d), &org, force),
+        Command::CertRenew { dir: d, hostnames, days } => ops::cert_renew(&dir(d), hostnames, days),
+        Command::SiteSet { api, site_env, secret } => {
+            terminus::site_set(&api.client()?, &site_env, secret.into())
+        }
+        Command::SiteList { api, site_env, list } => {
+            terminus::site_list(&api.client()?, &site_env, &list.options())
+        }
+        Command::SiteDelete { api, site_env, name } => {
+            terminus::site_delete(&api.client()?, &site_env, &name)
+        }
+        Command::LocalGenerate { api, site, filepath } => {
+            terminus::local_generate(&api.client()?, &site, &filepath)
+        }
+        Command::ComposerAuth(args) => Ok(crate::composer_auth::composer_auth(&args)?),
+        Command::OrgSet { api, org, secret, env } => {
+            terminus::org_set(&api.client()?, &org, secret.into(), env)
+        }
+        Command::OrgList { api, org, list } => terminus::org_list(&api.client()?, &org, &list.options()),
+        Command::OrgDelete { api, org, name, env } => terminus::org_delete(&api.client()?, &org, &name, env),
+    }
 }
