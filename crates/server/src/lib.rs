@@ -3,13 +3,15 @@
 //! environment over mutual TLS, and is managed with Terminus-style commands (ARCHITECTURE §7).
 //!
 //! [`store`] (SQLite, [`crypto`]) ← [`server`] (HTTPS: management and runtime APIs, [`pki`]) ←
-//! [`cli`] (operator commands on the data directory, Terminus commands over the API via [`client`]).
+//! [`cli`] (operator commands on the data directory, Terminus commands over the API via
+//! [`api_client`], [`composer_auth`]). [`api_paths`] is shared by [`server`] and [`api_client`];
+//! no module imports one that imports it.
 #![warn(missing_docs)]
 
-pub mod backup;
-pub mod build;
+pub mod api_client;
+pub mod api_paths;
 pub mod cli;
-pub mod client;
+pub mod composer_auth;
 pub mod crypto;
 pub mod messages;
 pub mod pki;

@@ -8,6 +8,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The mode of every private file.
 pub const MODE: u32 = 0o600;
@@ -42,11 +44,16 @@ pub fn write(target: &Path, contents: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// A new, empty file `.<name>.<random>.tmp` in `dir`, created exclusively and not through a link.
+/// A new, empty file `.<name>.<unique>.tmp` in `dir`, created exclusively and not through a link.
+/// The suffix need not be unpredictable: `O_EXCL` refuses whatever is already there, and another
+/// name is tried.
 fn create_temporary(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut last = None;
     for _ in 0..8 {
-        let suffix = crate::crypto::to_hex(&crate::crypto::random_bytes(6));
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let suffix = format!("{:x}-{n:x}-{nanos:x}", std::process::id());
         let tmp = dir.join(format!(".{name}.{suffix}.tmp"));
         match OpenOptions::new()
             .write(true)
@@ -68,8 +75,10 @@ mod tests {
     use super::*;
 
     fn temp_dir() -> PathBuf {
-        let dir = std::env::temp_dir()
-            .join(format!("ps-private-{}", crate::crypto::to_hex(&crate::crypto::random_bytes(8))));
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ps-private-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
     }

@@ -45,9 +45,7 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// The response header of every error that carries its stable machine-readable code, e.g.
-/// `X-Error-Code: secret_not_found`; the body is the message as a JSON string.
-pub const ERROR_CODE_HEADER: &str = "x-error-code";
+pub use crate::api_paths::ERROR_CODE_HEADER;
 
 /// The response of an error: the message as a JSON string, the code in [`ERROR_CODE_HEADER`].
 fn error_response(status: StatusCode, code: &'static str, message: String) -> Response {

@@ -1,8 +1,11 @@
 //! The management API, on Pantheon's paths: site and organization secrets, read and changed by
 //! users with bearer tokens, each reaching only its organizations and sites.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
@@ -12,16 +15,18 @@ use serde::Deserialize;
 
 use super::auth::AuthUser;
 use super::error::ApiError;
-use super::{blocking, Shared, BASE};
+use super::{blocking, Shared};
+use crate::api_paths::{self, OwnerKind};
 use crate::store::{self, AuditEvent, Owner, Put, StoreError, User, View};
 
+/// The same handlers serve sites and organizations: [`Reached`] reads the owner from the path.
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
-        .route(&format!("{BASE}/sites/{{site}}/secrets/showall"), get(site_show))
-        .route(&format!("{BASE}/sites/{{site}}/secrets"), post(site_create))
-        .route(&format!("{BASE}/sites/{{site}}/secrets/{{name}}"), patch(site_patch).delete(site_delete))
-        .route(&format!("{BASE}/organizations/{{org}}/secrets"), get(org_show).post(org_create))
-        .route(&format!("{BASE}/organizations/{{org}}/secrets/{{name}}"), patch(org_patch).delete(org_delete))
+        .route(api_paths::SITE_SHOWALL, get(show))
+        .route(api_paths::SITE_SECRETS, post(create))
+        .route(api_paths::SITE_SECRET, patch(change).delete(delete))
+        .route(api_paths::ORG_SECRETS, get(show).post(create))
+        .route(api_paths::ORG_SECRET, patch(change).delete(delete))
 }
 
 /// `POST …/secrets`: create a secret, or set the default value of an existing one.
@@ -40,6 +45,12 @@ struct CreateBody {
 struct PatchBody {
     value: Option<Value>,
     env: Option<String>,
+}
+
+/// The secret a `PATCH` or `DELETE` names (`{name}`; the owner is [`Reached`]'s).
+#[derive(Deserialize)]
+struct SecretPath {
+    name: String,
 }
 
 /// `DELETE …/secrets/{name}?env=E` deletes only the override of E.
@@ -61,39 +72,68 @@ fn parse_body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiErr
     })
 }
 
-/// The site named by `id` (its name or UUID) as an owner, if `user` reaches it.
-async fn reach_site(state: &Shared, user: &User, id: String) -> Result<Owner, ApiError> {
-    let found = {
-        let id = id.clone();
-        blocking(state, move |s| s.site(&id)).await?
-    };
-    match found {
-        Some(s) if user.reaches_site(&s) => Ok(Owner::Site(s.name)),
-        None if user.admin => Err(store::site_not_found(&id).into()),
-        found => {
-            denied(state, user, &Owner::Site(found.map_or_else(|| id.clone(), |s| s.name)));
-            Err(ApiError::Forbidden {
-                code: "forbidden",
-                message: format!("You do not have access to site '{id}'."),
-            })
-        }
+/// A management caller and the owner its path names (`{site}` or `{org}`, by name or UUID),
+/// which the caller reaches. Otherwise the request is refused (403, recorded in the audit trail)
+/// or, for an administrator, the owner does not exist (404). One extractor for every route, so
+/// no handler can forget the check.
+struct Reached {
+    user: User,
+    owner: Owner,
+}
+
+impl FromRequestParts<Shared> for Reached {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, ApiError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::BadRequest("the path is not valid UTF-8".into()))?;
+        let (kind, id) = match (params.get("site"), params.get("org")) {
+            (Some(site), _) => (OwnerKind::Site, site.clone()),
+            (None, Some(org)) => (OwnerKind::Org, org.clone()),
+            (None, None) => return Err(ApiError::Internal("a management route names no owner".into())),
+        };
+        let owner = reach(state, &user, kind, id).await?;
+        Ok(Reached { user, owner })
     }
 }
 
-/// The organization named by `id` (its name or UUID) as an owner, if `user` reaches it.
-async fn reach_org(state: &Shared, user: &User, id: String) -> Result<Owner, ApiError> {
+/// The site or organization `id` (its name or UUID) as an owner, if `user` reaches it.
+async fn reach(state: &Shared, user: &User, kind: OwnerKind, id: String) -> Result<Owner, ApiError> {
     let found = {
         let id = id.clone();
-        blocking(state, move |s| s.org(&id)).await?
+        match kind {
+            OwnerKind::Site => {
+                let site = blocking(state, move |s| s.site(&id)).await?;
+                site.map(|site| (user.reaches_site(&site), site.name))
+            }
+            OwnerKind::Org => {
+                let org = blocking(state, move |s| s.org(&id)).await?;
+                org.map(|org| (user.reaches_org(&org.name), org.name))
+            }
+        }
+    };
+    let owner = |name| match kind {
+        OwnerKind::Site => Owner::Site(name),
+        OwnerKind::Org => Owner::Org(name),
     };
     match found {
-        Some(o) if user.reaches_org(&o.name) => Ok(Owner::Org(o.name)),
-        None if user.admin => Err(store::org_not_found(&id).into()),
+        Some((true, name)) => Ok(owner(name)),
+        None if user.admin => Err(match kind {
+            OwnerKind::Site => store::site_not_found(&id),
+            OwnerKind::Org => store::org_not_found(&id),
+        }
+        .into()),
         found => {
-            denied(state, user, &Owner::Org(found.map_or_else(|| id.clone(), |o| o.name)));
+            denied(state, user, &owner(found.map_or_else(|| id.clone(), |(_, name)| name)));
+            let what = match kind {
+                OwnerKind::Site => "site",
+                OwnerKind::Org => "organization",
+            };
             Err(ApiError::Forbidden {
                 code: "forbidden",
-                message: format!("You do not have access to organization '{id}'."),
+                message: format!("You do not have access to {what} '{id}'."),
             })
         }
     }
@@ -115,7 +155,11 @@ fn event(user: &User, action: &str, owner: &Owner, name: Option<&str>, env: Opti
     }
 }
 
-async fn show(state: Shared, user: User, owner: Owner) -> Result<Json<Document>, ApiError> {
+/// `GET …/showall` (sites), `GET …/secrets` (organizations): the owner's document.
+async fn show(
+    State(state): State<Shared>,
+    Reached { user, owner }: Reached,
+) -> Result<Json<Document>, ApiError> {
     let doc = {
         let owner = owner.clone();
         blocking(&state, move |s| match &owner {
@@ -134,7 +178,12 @@ async fn show(state: Shared, user: User, owner: Owner) -> Result<Json<Document>,
     Ok(Json(doc))
 }
 
-async fn create(state: Shared, user: User, owner: Owner, body: Bytes) -> Result<impl IntoResponse, ApiError> {
+/// `POST …/secrets`.
+async fn create(
+    State(state): State<Shared>,
+    Reached { user, owner }: Reached,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
     let body: CreateBody = parse_body(&body)?;
     let value = body.value.ok_or_else(|| ApiError::BadRequest("a value is required".into()))?;
     let put = {
@@ -148,11 +197,11 @@ async fn create(state: Shared, user: User, owner: Owner, body: Bytes) -> Result<
     Ok((StatusCode::CREATED, Json(serde_json::json!({"name": body.name, "created": put == Put::Created}))))
 }
 
+/// `PATCH …/secrets/{name}`.
 async fn change(
-    state: Shared,
-    user: User,
-    owner: Owner,
-    name: String,
+    State(state): State<Shared>,
+    Reached { user, owner }: Reached,
+    Path(SecretPath { name }): Path<SecretPath>,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let body: PatchBody = parse_body(&body)?;
@@ -185,12 +234,12 @@ async fn change(
     Ok(Json(serde_json::json!({"name": name})))
 }
 
+/// `DELETE …/secrets/{name}[?env=E]`.
 async fn delete(
-    state: Shared,
-    user: User,
-    owner: Owner,
-    name: String,
-    env: Option<String>,
+    State(state): State<Shared>,
+    Reached { user, owner }: Reached,
+    Path(SecretPath { name }): Path<SecretPath>,
+    Query(DeleteQuery { env }): Query<DeleteQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let existed = {
         let (owner, name, env) = (owner.clone(), name.clone(), env.clone());
@@ -221,82 +270,4 @@ fn delete_override(s: &store::Store, owner: &Owner, name: &str, env: &str) -> Re
         Err(StoreError::NotFound { code: "override_not_found", .. }) => Ok(false),
         Err(e) => Err(e),
     }
-}
-
-async fn site_show(
-    State(state): State<Shared>,
-    AuthUser(user): AuthUser,
-    Path(site): Path<String>,
-) -> Result<Json<Document>, ApiError> {
-    let owner = reach_site(&state, &user, site).await?;
-    show(state, user, owner).await
-}
-
-async fn org_show(
-    State(state): State<Shared>,
-    AuthUser(user): AuthUser,
-    Path(org): Path<String>,
-) -> Result<Json<Document>, ApiError> {
-    let owner = reach_org(&state, &user, org).await?;
-    show(state, user, owner).await
-}
-
-async fn site_create(
-    State(state): State<Shared>,
-    AuthUser(user): AuthUser,
-    Path(site): Path<String>,
-    body: Bytes,
-) -> Result<impl IntoResponse, ApiError> {
-    let owner = reach_site(&state, &user, site).await?;
-    create(state, user, owner, body).await
-}
-
-async fn org_create(
-    State(state): State<Shared>,
-    AuthUser(user): AuthUser,
-    Path(org): Path<String>,
-    body: Bytes,
-) -> Result<impl IntoResponse, ApiError> {
-    let owner = reach_org(&state, &user, org).await?;
-    create(state, user, owner, body).await
-}
-
-async fn site_patch(
-    State(state): State<Shared>,
-    AuthUser(user): AuthUser,
-    Path((site, name)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<impl IntoResponse, ApiError> {
-    let owner = reach_site(&state, &user, site).await?;
-    change(state, user, owner, name, body).await
-}
-
-async fn org_patch(
-    State(state): State<Shared>,
-    AuthUser(user): AuthUser,
-    Path((org, name)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<impl IntoResponse, ApiError> {
-    let owner = reach_org(&state, &user, org).await?;
-    change(state, user, owner, name, body).await
-}
-
-async fn site_delete(
-    State(state): State<Shared>,
-    AuthUser(user): AuthUser,
-    Path((site, name)): Path<(String, String)>,
-    Query(q): Query<DeleteQuery>,
-) -> Result<impl IntoResponse, ApiError> {
-    let owner = reach_site(&state, &user, site).await?;
-    delete(state, user, owner, name, q.env).await
-}
-
-async fn org_delete(
-    State(state): State<Shared>,
-    AuthUser(user): AuthUser,
-    Path((org, name)): Path<(String, String)>,
-    Query(q): Query<DeleteQuery>,
-) -> Result<impl IntoResponse, ApiError> {
-    let owner = reach_org(&state, &user, org).await?;
-    delete(state, user, owner, name, q.env).await
 }

@@ -23,12 +23,7 @@ use axum::Router;
 
 use super::{Shared, ERROR_CODE_HEADER};
 
-/// The liveness endpoint.
-pub const HEALTHZ: &str = "/healthz";
-/// The readiness endpoint.
-pub const READYZ: &str = "/readyz";
-/// The metrics endpoint.
-pub const METRICS: &str = "/metrics";
+pub use crate::api_paths::{HEALTHZ, METRICS, READYZ};
 
 /// Bindings expiring within this many days count as near expiry.
 pub const NEAR_EXPIRY_DAYS: u32 = 30;

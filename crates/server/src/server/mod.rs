@@ -25,6 +25,8 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+/// The base path of every endpoint ([`crate::api_paths`] has them all).
+pub use crate::api_paths::BASE;
 pub use audit::{AuditSink, AuditWriter};
 pub use auth::{PeerCert, RateLimiter};
 pub use auth_limit::{ClientAddr, FailedAuthLimiter};
@@ -34,9 +36,6 @@ pub use error::{ApiError, ERROR_CODE_HEADER};
 use crate::crypto;
 use crate::pki;
 use crate::store::{DataDir, Store, StoreError};
-
-/// The base path of every endpoint, as on Pantheon.
-pub const BASE: &str = "/customer-secrets/v1";
 
 /// What every handler shares.
 pub struct AppState {

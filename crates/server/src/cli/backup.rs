@@ -4,21 +4,14 @@
 
 use std::path::Path;
 
-use crate::cli::CliError;
-use crate::client;
+use super::error::CliError;
+use super::ops::operator_audit;
+use super::render;
 use crate::store::backup::{self, PruneBefore};
-use crate::store::{AuditEvent, DataDir, Store};
+use crate::store::{DataDir, Store};
 
 fn audit(store: &Store, action: &str, detail: String) {
-    let event = AuditEvent {
-        actor: "operator".into(),
-        action: action.into(),
-        detail: Some(detail),
-        ..AuditEvent::default()
-    };
-    if let Err(e) = store.audit(&[event]) {
-        eprintln!("[warning] audit trail: {e}");
-    }
+    operator_audit(store, action, None, None, Some(detail));
 }
 
 fn ids(ids: &[u32]) -> String {
@@ -77,7 +70,7 @@ pub fn list(dir: &DataDir, format: &str) -> Result<(), CliError> {
     } else {
         let rows: Vec<Vec<String>> =
             backups.into_iter().map(|b| vec![b.id.to_string(), b.at, b.path, ids(&b.key_ids)]).collect();
-        print!("{}", client::table(&["ID", "When", "Directory", "Master keys"], &rows));
+        print!("{}", render::table(&["ID", "When", "Directory", "Master keys"], &rows));
     }
     Ok(())
 }

@@ -54,7 +54,7 @@ pub struct ComposerAuthArgs {
 
 /// Why the command failed.
 #[derive(Debug, thiserror::Error)]
-pub enum BuildError {
+pub enum ComposerAuthError {
     /// The runtime API refused or failed.
     #[error("cannot read the build's secrets from {url}: {cause}{hint}")]
     Fetch {
@@ -75,7 +75,7 @@ const BUILD_CERT_HINT: &str =
                                for a dev or multidev environment";
 
 /// Runs `ic:composer-auth`.
-pub fn composer_auth(args: &ComposerAuthArgs) -> Result<(), BuildError> {
+pub fn composer_auth(args: &ComposerAuthArgs) -> Result<(), ComposerAuthError> {
     let php = args.php_version.clone().or_else(detect_php_version).unwrap_or_else(|| "8".into());
     if php.split('.').next().and_then(|major| major.trim().parse::<u32>().ok()).is_some_and(|major| major < 8)
     {
@@ -103,12 +103,12 @@ pub fn composer_auth(args: &ComposerAuthArgs) -> Result<(), BuildError> {
     }
 }
 
-fn fetch(args: &ComposerAuthArgs) -> Result<Document, BuildError> {
+fn fetch(args: &ComposerAuthArgs) -> Result<Document, ComposerAuthError> {
     let spec = BackendSpec::parse(&args.url, None);
     let url = match &spec {
         BackendSpec::Https(url) => url.clone(),
         _ => {
-            return Err(BuildError::Fetch {
+            return Err(ComposerAuthError::Fetch {
                 url: args.url.clone(),
                 cause: "not an https:// URL".into(),
                 hint: "",
@@ -124,7 +124,8 @@ fn fetch(args: &ComposerAuthArgs) -> Result<Document, BuildError> {
         connect_timeout: Duration::from_secs(5),
         timeout: Duration::from_secs(30),
     };
-    let failed = |cause: String, hint: &'static str| BuildError::Fetch { url: url.clone(), cause, hint };
+    let failed =
+        |cause: String, hint: &'static str| ComposerAuthError::Fetch { url: url.clone(), cause, hint };
     let mut backend = HttpsBackend::new(&options).map_err(|e| failed(e.message, ""))?;
     let body = backend.fetch().map_err(|e| {
         let hint = if matches!(e.status, Some(401 | 403)) { BUILD_CERT_HINT } else { "" };
@@ -143,18 +144,18 @@ fn detect_php_version() -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn print(bytes: &[u8]) -> Result<(), BuildError> {
+fn print(bytes: &[u8]) -> Result<(), ComposerAuthError> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(bytes)
         .and_then(|_| stdout.write_all(b"\n"))
-        .map_err(|e| BuildError::Write(format!("stdout: {e}")))
+        .map_err(|e| ComposerAuthError::Write(format!("stdout: {e}")))
 }
 
-fn write_auth_json(dir: &Path, json: &[u8]) -> Result<(), BuildError> {
+fn write_auth_json(dir: &Path, json: &[u8]) -> Result<(), ComposerAuthError> {
     let path = dir.join("auth.json");
     crate::private_file::write(&path, json)
-        .map_err(|e| BuildError::Write(format!("{}: {e}", path.display())))?;
+        .map_err(|e| ComposerAuthError::Write(format!("{}: {e}", path.display())))?;
     eprintln!("[success] Composer authentication written to {}", path.display());
     Ok(())
 }
