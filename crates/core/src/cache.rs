@@ -16,7 +16,8 @@ use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use crate::backend::{self, Backend, FailureKind, FetchError};
 use crate::config::{BackendSpec, Config};
 use crate::document::Document;
-use crate::resolve::{resolve, WEB};
+use crate::model::Scope;
+use crate::resolve::resolve;
 use crate::snapshot::{NameHash, Snapshot};
 
 /// The first pause after a failure; it doubles with each failure up to `backoff_max`.
@@ -170,7 +171,8 @@ impl Cache {
     }
 
     fn snapshot_of(&self, doc: &Document, environment: &str) -> Snapshot {
-        Snapshot::new(resolve(doc, environment, WEB), self.hash).from_document(&doc.site_id, &doc.version)
+        Snapshot::new(resolve(doc, environment, &Scope::Web), self.hash)
+            .from_document(&doc.site_id, &doc.version)
     }
 
     /// The state, for writing; the publication counter moves when the guard is released.

@@ -8,6 +8,7 @@
 pub mod arena;
 
 use crate::document::Value;
+use crate::model::{Scope, SecretType};
 use arena::Arena;
 
 /// A resolved secret. Its `Debug` never shows the value.
@@ -18,9 +19,9 @@ pub struct Entry {
     /// Its value in this environment.
     pub value: Value,
     /// Its type (`runtime`, `env`, `composer`, …).
-    pub kind: String,
+    pub kind: SecretType,
     /// Its scopes.
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
 }
 
 impl std::fmt::Debug for Entry {
@@ -41,8 +42,8 @@ pub type NameHash = fn(&[u8]) -> u64;
 #[derive(Debug)]
 struct Held {
     name: String,
-    kind: String,
-    scopes: Vec<String>,
+    kind: SecretType,
+    scopes: Vec<Scope>,
     /// Offset and length of the value in the arena.
     value: (usize, usize),
 }
@@ -55,9 +56,9 @@ pub struct HeldEntry<'a> {
     /// Its value in this environment (in the snapshot's arena).
     pub value: &'a str,
     /// Its type (`runtime`, `env`, `composer`, …).
-    pub kind: &'a str,
+    pub kind: &'a SecretType,
     /// Its scopes.
-    pub scopes: &'a [String],
+    pub scopes: &'a [Scope],
 }
 
 impl std::fmt::Debug for HeldEntry<'_> {
@@ -250,7 +251,9 @@ mod tests {
     fn snapshot_values_live_in_the_arena_and_debug_shows_none() {
         let snap = Snapshot::new(vec![entry("A", "sk_live_a"), entry("B", ""), entry("C", "ccc")], zend_hash);
         let a = snap.get("A").unwrap();
-        assert_eq!((a.value, a.kind, a.scopes), ("sk_live_a", "runtime", &["web".to_string()][..]));
+        assert_eq!(a.value, "sk_live_a");
+        assert_eq!(*a.kind, "runtime");
+        assert_eq!(a.scopes, &["web".to_string()][..]);
         let range = snap.values.address(0) as usize..snap.values.address(snap.values.len()) as usize;
         for entry in snap.entries() {
             assert!(

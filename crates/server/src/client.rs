@@ -10,6 +10,7 @@ use reqwest::blocking::{Client, Response};
 use reqwest::{Method, StatusCode, Url};
 use secrets_core::document::{Document, Secret};
 use secrets_core::resolve::resolve_value;
+use secrets_core::{Scope, SecretType};
 use serde_json::json;
 
 use crate::cli::CliError;
@@ -270,11 +271,11 @@ pub fn site_set(args: &ApiArgs, site_env: &str, secret: SecretArgs) -> Result<()
 /// The warning for a new secret Integrated Composer would not use as its creator intends: a
 /// composer-type secret without the ic scope, or an ic secret of another type than composer or env.
 fn integrated_composer_warning(kind: Option<&str>, scope: Option<&str>, name: &str) -> Option<String> {
-    let has_ic = scope.is_some_and(|s| s.split(',').any(|s| s.trim() == "ic"));
-    let kind = kind.unwrap_or("runtime");
+    let has_ic = scope.is_some_and(|s| s.split(',').any(|s| Scope::parse(s.trim()) == Scope::Ic));
+    let kind = kind.map_or(SecretType::Runtime, SecretType::parse);
     let why = match (kind, has_ic) {
-        ("composer", false) => "a composer secret needs the ic scope",
-        ("composer" | "env", true) | (_, false) => return None,
+        (SecretType::Composer, false) => "a composer secret needs the ic scope",
+        (SecretType::Composer | SecretType::Env, true) | (_, false) => return None,
         (_, true) => "an ic secret must be of type composer or env",
     };
     Some(format!(
@@ -327,7 +328,7 @@ pub fn local_generate(args: &ApiArgs, site: &str, filepath: &Path) -> Result<(),
     let mut bytes = zeroize::Zeroizing::new(json.as_bytes().to_vec());
     bytes.push(b'\n');
     crate::private_file::write(filepath, &bytes).map_err(io)?;
-    let redacted = doc.secrets.values().filter(|s| !s.has_scope("user")).count();
+    let redacted = doc.secrets.values().filter(|s| !s.has_scope(&Scope::User)).count();
     if redacted > 0 {
         eprintln!("[notice] {redacted} secret(s) without the user scope have no value in the file.");
     }
@@ -477,7 +478,7 @@ fn print_list(doc: &Document, env: Option<&str>, list: &ListArgs, site: bool) ->
     let rows: Vec<(bool, serde_json::Map<String, serde_json::Value>)> = doc
         .secrets
         .iter()
-        .map(|(name, secret)| (secret.has_scope("user"), row(name, secret, env, &fields)))
+        .map(|(name, secret)| (secret.has_scope(&Scope::User), row(name, secret, env, &fields)))
         .collect();
     if rows.is_empty() {
         eprintln!("[warning] {}", messages::NO_SECRETS);
