@@ -4,7 +4,7 @@
 //! A fetch passes the values through buffers that are not ours to zero: the TLS library's records,
 //! the HTTP client's, the JSON parser's. Freed without zeroing, their bytes would stay in the heap,
 //! and in a core dump, until reused. Values that stay are in arenas left out of core dumps
-//! (`secrets_core::snapshot::arena`); this catches the copies on their way. PHP's own memory is
+//! (`secrets_runtime::snapshot::arena`); this catches the copies on their way. PHP's own memory is
 //! PHP's: its allocator is not this one. The hit path allocates nothing from Rust, so the cost
 //! falls on fetches.
 

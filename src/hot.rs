@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use ext_php_rs::ffi::zend_string;
 use ext_php_rs::zend::{ModuleGlobal, ModuleGlobals};
-use secrets_core::reader::Reader;
-use secrets_core::Cache;
+use secrets_runtime::reader::Reader;
+use secrets_runtime::Cache;
 
 use crate::values::PhpValues;
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
-use secrets_core::config::{ini, valid_setting, Config, ENVIRONMENT_ENV, FAKE_FILE_ENV};
+use secrets_runtime::config::{ini, valid_setting, Config, ENVIRONMENT_ENV, FAKE_FILE_ENV};
 
 use crate::ffi;
 
@@ -25,7 +25,7 @@ const fn entry(name: &'static CStr, default: &'static CStr, permission: IniEntry
 /// point the extension at another site's file. A file backend also obeys `open_basedir`.
 const PER_DIRECTORY: IniEntryPermission = IniEntryPermission::System.union(IniEntryPermission::PerDir);
 
-/// The table PHP reads; names and defaults match `secrets_core::config::ini::DEFAULTS`. The identity
+/// The table PHP reads; names and defaults match `secrets_runtime::config::ini::DEFAULTS`. The identity
 /// files stay system-level (php.ini, `-d`, FPM's `php_admin_value`): `.user.ini` is per directory
 /// too, and is written by the site.
 static ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([

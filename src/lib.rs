@@ -1,5 +1,6 @@
-//! `pantheon_secrets`: the PHP layer. It translates between PHP and `secrets_core` and decides
-//! nothing of its own: every rule lives in `crates/core`.
+//! `pantheon_secrets`: the PHP layer. It translates between PHP and `secrets_runtime` (the cache,
+//! backends and settings, `crates/runtime`) and decides nothing of its own: every rule lives in
+//! `secrets_core` (`crates/core`).
 #![cfg_attr(windows, feature(abi_vectorcall))]
 #![warn(clippy::undocumented_unsafe_blocks)]
 

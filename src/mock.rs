@@ -5,7 +5,8 @@
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
-use secrets_core::{process, Document, Scope, SecretType};
+use secrets_core::{Document, Scope, SecretType};
+use secrets_runtime::process;
 use serde_json::{json, Map, Value};
 
 use crate::{exception, ini, runtime};

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use ext_php_rs::error::php_error;
 use ext_php_rs::flags::ErrorType;
-use secrets_core::config::BackendSpec;
-use secrets_core::snapshot::zend_hash;
-use secrets_core::{process, Cache};
+use secrets_runtime::config::BackendSpec;
+use secrets_runtime::snapshot::zend_hash;
+use secrets_runtime::{process, Cache};
 
 use crate::hot::Hot;
 use crate::{clock, ffi, ini};

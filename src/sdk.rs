@@ -6,10 +6,10 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable};
-use secrets_core::config::ini as ini_names;
 use secrets_core::document::Document;
 use secrets_core::resolve::resolve_value;
 use secrets_core::{Scope, SecretType};
+use secrets_runtime::config::ini as ini_names;
 
 use crate::{ini, runtime};
 

@@ -7,15 +7,15 @@
 //! sets are freed only after the request, when no PHP value remains (see [`crate::hot`]).
 //!
 //! The strings of a set live in one arena of their own, left out of core dumps like the snapshot's
-//! values (`secrets_core::snapshot::arena`), and zeroed and unmapped with the set.
+//! values (`secrets_runtime::snapshot::arena`), and zeroed and unmapped with the set.
 
 use std::cell::Cell;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
 use ext_php_rs::ffi::zend_string;
-use secrets_core::snapshot::arena::Arena;
-use secrets_core::Snapshot;
+use secrets_runtime::snapshot::arena::Arena;
+use secrets_runtime::Snapshot;
 
 use crate::ffi::{INTERNED_TYPE_INFO, IS_STR_INTERNED};
 

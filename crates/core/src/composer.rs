@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value as Json};
 use zeroize::Zeroizing;
 
 use crate::model::{Scope, SecretType};
-use crate::snapshot::Entry;
+use crate::resolve::Entry;
 use crate::validate::check_env_name;
 
 /// The message a build on PHP < 8 prints instead of setting up secrets.

@@ -304,7 +304,7 @@ mod tests {
 
     /// Every type that holds values, formatted with `{:?}`, shows none of them.
     #[test]
-    fn debug_document_secret_entry_snapshot_never_show_a_value() {
+    fn debug_document_secret_entry_never_show_a_value() {
         const CANARY: &str = "canary-4f1d9b";
         let json = format!(
             r#"{{"SiteID": "s", "Secrets": {{"A": {{"Value": "{CANARY}-site", "Scopes": ["web"],
@@ -312,13 +312,11 @@ mod tests {
         );
         let doc = Document::parse(json.as_bytes()).unwrap();
         let entries = crate::resolve::resolve(&doc, "live", &Scope::Web);
-        let snapshot = crate::Snapshot::new(entries.clone(), crate::snapshot::zend_hash);
+        // The snapshot made from these entries is checked in the runtime crate (`snapshot.rs`).
         let shown = [
             format!("{doc:?}"),
             format!("{:?}", doc.secrets["A"]),
             format!("{entries:?}"),
-            format!("{snapshot:?}"),
-            format!("{:?}", snapshot.entries().collect::<Vec<_>>()),
             format!("{doc:#?}"),
         ];
         for text in &shown {

@@ -1,24 +1,16 @@
-//! The rules of pantheon-secrets, without PHP.
+//! The rules of pantheon-secrets, without PHP and without I/O: the wire model and what is decided
+//! about it, shared by the service and the extension's runtime (`secrets-runtime`).
 //!
-//! Data flows one way through these modules:
-//! [`config`] → [`backend`] (fetch) → [`document`] (parse, validate) → [`resolve`] (per environment)
-//! → [`snapshot`] (lookup table) → [`cache`] (per process, TTL, failures) → the PHP layer.
+//! [`document`] (parse, validate, serialize) → [`resolve`] (per environment and scope) →
+//! [`composer`] (a build's secrets as Composer's authentication); [`validate`] holds the limits.
 #![warn(missing_docs)]
 
-pub mod backend;
-pub mod cache;
 pub mod composer;
-pub mod config;
 pub mod document;
 pub mod model;
-pub mod process;
-pub mod reader;
 pub mod resolve;
-pub mod snapshot;
 pub mod validate;
 
-pub use cache::{Cache, Status};
-pub use config::{BackendSpec, Config};
 pub use document::{Document, DocumentError, Secret};
 pub use model::{Scope, SecretType};
-pub use snapshot::{Entry, Snapshot};
+pub use resolve::Entry;

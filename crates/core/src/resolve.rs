@@ -5,12 +5,35 @@
 
 use std::collections::BTreeMap;
 
-use crate::document::{Document, Secret, Value};
-use crate::model::Scope;
-use crate::snapshot::Entry;
+use crate::document::{Document, Secret, Value, REDACTED};
+use crate::model::{Scope, SecretType};
 
 /// The key of an organization's value that applies in every environment.
 pub const ORG_DEFAULT: &str = "default";
+
+/// A resolved secret. Its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The secret's name.
+    pub name: String,
+    /// Its value in this environment.
+    pub value: Value,
+    /// Its type (`runtime`, `env`, `composer`, …).
+    pub kind: SecretType,
+    /// Its scopes.
+    pub scopes: Vec<Scope>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &self.name)
+            .field("value", &REDACTED)
+            .field("kind", &self.kind)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
 
 /// The value `secret` has in environment `env`, or `None` when it has none there.
 pub fn resolve_value<'a>(secret: &'a Secret, env: &str) -> Option<&'a Value> {
@@ -65,7 +88,6 @@ pub fn resolve_document(doc: &Document, env: &str, scope: &Scope) -> Document {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SecretType;
 
     fn v(s: &str) -> Option<Value> {
         Some(Value::new(s.to_string()))

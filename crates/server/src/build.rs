@@ -7,13 +7,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use secrets_core::backend::https::HttpsBackend;
-use secrets_core::backend::Backend;
 use secrets_core::composer::{build_secrets, ssh_repositories, Level, PHP_LT_8};
-use secrets_core::config::{BackendSpec, Config};
 use secrets_core::resolve::resolve;
-use secrets_core::Document;
-use secrets_core::Scope;
+use secrets_core::{Document, Scope};
+use secrets_runtime::backend::https::{HttpsBackend, HttpsOptions};
+use secrets_runtime::backend::Backend;
+use secrets_runtime::config::BackendSpec;
 
 /// What to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -117,12 +116,8 @@ fn fetch(args: &ComposerAuthArgs) -> Result<Document, BuildError> {
         }
     };
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
-    let config = Config {
-        backend: spec,
-        environment: String::new(),
-        ttl: Duration::ZERO,
-        stale_limit: Duration::ZERO,
-        backoff_max: Duration::ZERO,
+    let options = HttpsOptions {
+        url: url.clone(),
         client_cert: args.cert.display().to_string(),
         client_key: path(&args.key),
         ca_file: path(&args.ca_file),
@@ -130,7 +125,7 @@ fn fetch(args: &ComposerAuthArgs) -> Result<Document, BuildError> {
         timeout: Duration::from_secs(30),
     };
     let failed = |cause: String, hint: &'static str| BuildError::Fetch { url: url.clone(), cause, hint };
-    let mut backend = HttpsBackend::new(&config, &url).map_err(|e| failed(e.message, ""))?;
+    let mut backend = HttpsBackend::new(&options).map_err(|e| failed(e.message, ""))?;
     let body = backend.fetch().map_err(|e| {
         let hint = if matches!(e.status, Some(401 | 403)) { BUILD_CERT_HINT } else { "" };
         failed(e.message, hint)

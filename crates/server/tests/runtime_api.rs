@@ -130,15 +130,15 @@ fn local_generate_file_backend_answers_like_runtime_api() {
     assert!(out.contains("Secrets file written to"), "{out}");
     for env in ["dev", "test", "live"] {
         // Read the file the way the extension does: its configuration, its file backend.
-        let config = secrets_core::Config::read(
+        let config = secrets_runtime::Config::read(
             |name| match name {
-                secrets_core::config::ini::BACKEND => Some(format!("file://{}", file.display())),
-                secrets_core::config::ini::ENVIRONMENT => Some(env.to_string()),
+                secrets_runtime::config::ini::BACKEND => Some(format!("file://{}", file.display())),
+                secrets_runtime::config::ini::ENVIRONMENT => Some(env.to_string()),
                 _ => None,
             },
             |_| None,
         );
-        let mut backend = secrets_core::backend::open(&config).unwrap().unwrap();
+        let mut backend = secrets_runtime::backend::open(&config).unwrap().unwrap();
         let local = secrets_core::Document::parse(&backend.fetch().unwrap()).unwrap();
         let from_file: Vec<(String, String)> = resolve(&local, &config.environment, &Scope::Web)
             .into_iter()
@@ -174,16 +174,16 @@ fn runtime_answers_follow_every_change() {
 }
 
 /// The extension's configuration for one backend setting, as php.ini would give it.
-fn extension_config(settings: &[(&str, String)]) -> secrets_core::Config {
-    secrets_core::Config::read(
+fn extension_config(settings: &[(&str, String)]) -> secrets_runtime::Config {
+    secrets_runtime::Config::read(
         |name| settings.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()),
         |_| None,
     )
 }
 
 /// What the extension's backend for `config` fetches, resolved as `pantheon_get_secret()` sees it.
-fn extension_answers(config: &secrets_core::Config) -> Vec<(String, String)> {
-    let mut backend = secrets_core::backend::open(config).unwrap().unwrap();
+fn extension_answers(config: &secrets_runtime::Config) -> Vec<(String, String)> {
+    let mut backend = secrets_runtime::backend::open(config).unwrap().unwrap();
     let doc = secrets_core::Document::parse(&backend.fetch().unwrap()).unwrap();
     resolve(&doc, &config.environment, &Scope::Web)
         .into_iter()
@@ -193,7 +193,7 @@ fn extension_answers(config: &secrets_core::Config) -> Vec<(String, String)> {
 
 #[test]
 fn extension_https_backend_over_mtls_matches_local_generate() {
-    use secrets_core::config::ini;
+    use secrets_runtime::config::ini;
     let svc = Service::start_with_rate(0.0);
     svc.op(&["org:create", "acme"]);
     svc.op(&["site:create", "s1", "--org", "acme"]);
@@ -230,7 +230,7 @@ fn extension_https_backend_over_mtls_matches_local_generate() {
         (ini::CLIENT_CERT, pem.display().to_string()),
         (ini::CA_FILE, ca),
     ]);
-    let err = secrets_core::backend::open(&config).unwrap().unwrap().fetch().unwrap_err();
-    assert_eq!(err.kind, secrets_core::backend::FailureKind::Revoked, "{}", err.message);
+    let err = secrets_runtime::backend::open(&config).unwrap().unwrap().fetch().unwrap_err();
+    assert_eq!(err.kind, secrets_runtime::backend::FailureKind::Revoked, "{}", err.message);
     assert_eq!(err.status, Some(403));
 }

@@ -185,6 +185,18 @@ pub fn valid_setting(name: &str, value: &str) -> bool {
 }
 
 impl Config {
+    /// The HTTPS client's options for the runtime endpoint `url`, from these settings.
+    pub fn https_options(&self, url: &str) -> crate::backend::https::HttpsOptions {
+        crate::backend::https::HttpsOptions {
+            url: url.to_string(),
+            client_cert: self.client_cert.clone(),
+            client_key: self.client_key.clone(),
+            ca_file: self.ca_file.clone(),
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+        }
+    }
+
     /// Builds the configuration from ini settings (`setting`) and the process environment (`env`).
     /// A missing, unparsable or out-of-range numeric setting takes its default.
     pub fn read(setting: impl Fn(&str) -> Option<String>, env: impl Fn(&str) -> Option<String>) -> Config {

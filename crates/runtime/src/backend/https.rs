@@ -16,7 +16,6 @@ use ureq::Agent;
 use zeroize::Zeroizing;
 
 use super::{read_document, Backend, FailureKind, FetchError, ReadError, MAX_DOCUMENT_BYTES};
-use crate::config::Config;
 
 /// The longest `Retry-After` honoured; a longer one is cut to this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
@@ -26,6 +25,24 @@ pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// The cause given when the TLS client cannot use the configured identity.
 pub const MISMATCHED_IDENTITY: &str =
     "the client key does not belong to the client certificate (pantheon_secrets.client_cert / client_key)";
+
+/// What the HTTPS client needs: where, as whom, trusting what, and how long to wait. The extension
+/// takes these from its settings (`Config::https_options`); `ic:composer-auth` from its flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpsOptions {
+    /// The runtime endpoint, path included.
+    pub url: String,
+    /// Client certificate file (PEM; may hold the key too); empty for none.
+    pub client_cert: String,
+    /// Client key file (PEM); empty when the certificate file holds it.
+    pub client_key: String,
+    /// CA bundle that signs the service's certificate; empty for the system roots.
+    pub ca_file: String,
+    /// Connect timeout (TCP connection and TLS handshake).
+    pub connect_timeout: Duration,
+    /// Timeout of one whole fetch.
+    pub timeout: Duration,
+}
 
 /// Fetches the document from the service.
 pub struct HttpsBackend {
@@ -44,10 +61,10 @@ struct Timeouts {
 
 impl HttpsBackend {
     /// Prepares the client: identity and trust are read now, so a bad file is reported at once.
-    pub fn new(config: &Config, url: &str) -> Result<HttpsBackend, FetchError> {
-        let mut tls = TlsConfig::builder().provider(TlsProvider::Rustls).root_certs(roots(&config.ca_file)?);
-        if !config.client_cert.is_empty() {
-            tls = tls.client_cert(Some(identity(&config.client_cert, &config.client_key)?));
+    pub fn new(options: &HttpsOptions) -> Result<HttpsBackend, FetchError> {
+        let mut tls = TlsConfig::builder().provider(TlsProvider::Rustls).root_certs(roots(&options.ca_file)?);
+        if !options.client_cert.is_empty() {
+            tls = tls.client_cert(Some(identity(&options.client_cert, &options.client_key)?));
         }
         let agent: Agent = Agent::config_builder()
             .tls_config(tls.build())
@@ -57,12 +74,12 @@ impl HttpsBackend {
             .proxy(None)
             .max_idle_connections(1)
             .max_idle_connections_per_host(1)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_global(Some(config.timeout))
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_global(Some(options.timeout))
             .build()
             .into();
-        let timeouts = Timeouts { connect: config.connect_timeout, whole: config.timeout };
-        Ok(HttpsBackend { url: url.to_string(), agent, timeouts, last_status: None })
+        let timeouts = Timeouts { connect: options.connect_timeout, whole: options.timeout };
+        Ok(HttpsBackend { url: options.url.clone(), agent, timeouts, last_status: None })
     }
 }
 
@@ -246,7 +263,7 @@ fn read(path: &str, setting: &str) -> Result<Zeroizing<Vec<u8>>, FetchError> {
 mod tests {
     use super::*;
     use crate::backend::open;
-    use crate::config::ini;
+    use crate::config::{ini, Config};
 
     fn config(settings: &[(&str, &str)]) -> Config {
         Config::read(|n| settings.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()), |_| None)

@@ -87,7 +87,7 @@ pub fn open_checked(
         BackendSpec::File(path) => {
             Ok(Some(Box::new(FileBackend { path: path.clone(), check, timeout: config.timeout })))
         }
-        BackendSpec::Https(url) => Ok(Some(Box::new(https::HttpsBackend::new(config, url)?))),
+        BackendSpec::Https(url) => Ok(Some(Box::new(https::HttpsBackend::new(&config.https_options(url))?))),
         BackendSpec::Invalid { reason, .. } => Err(FetchError::revoked(*reason)),
     }
 }

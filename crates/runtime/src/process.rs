@@ -23,8 +23,8 @@ use parking_lot::Mutex;
 use crate::backend::{self, PathCheck};
 use crate::cache::Cache;
 use crate::config::Config;
-use crate::document::Document;
 use crate::snapshot::NameHash;
+use secrets_core::document::Document;
 
 /// How many configurations one process keeps documents for.
 pub const MAX_CACHES: usize = 16;

@@ -15,10 +15,10 @@ use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 
 use crate::backend::{self, Backend, FailureKind, FetchError};
 use crate::config::{BackendSpec, Config};
-use crate::document::Document;
-use crate::model::Scope;
-use crate::resolve::resolve;
 use crate::snapshot::{NameHash, Snapshot};
+use secrets_core::document::Document;
+use secrets_core::resolve::resolve;
+use secrets_core::Scope;
 
 /// The first pause after a failure; it doubles with each failure up to `backoff_max`.
 pub const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
