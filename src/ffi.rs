@@ -10,7 +10,8 @@ use std::path::Path;
 
 use ext_php_rs::ffi::{
     _zend_expected_type_Z_EXPECTED_STRING, sapi_module, zend_class_entry, zend_ini_entry, zend_string,
-    GC_FLAGS_MASK, GC_FLAGS_SHIFT, GC_IMMUTABLE, IS_STRING,
+    GC_FLAGS_MASK, GC_FLAGS_SHIFT, GC_IMMUTABLE, IS_STRING, ZEND_RESULT_CODE_FAILURE,
+    ZEND_RESULT_CODE_SUCCESS, Z_TYPE_FLAGS_SHIFT,
 };
 use ext_php_rs::types::Zval;
 use ext_php_rs::zend::ModuleEntry;
@@ -42,6 +43,12 @@ extern "C" {
 
 /// A zval of type string (the low byte of `type_info`).
 pub const TYPE_STRING: u32 = IS_STRING;
+/// The bits of a zval's `type_info` that hold its type (`Z_TYPE_MASK`, below the type flags).
+pub const Z_TYPE_MASK: u32 = (1 << Z_TYPE_FLAGS_SHIFT) - 1;
+/// `SUCCESS`, what a start-up, deactivation or `on_modify` handler returns when it did its job.
+pub const SUCCESS: c_int = ZEND_RESULT_CODE_SUCCESS;
+/// `FAILURE`: PHP refuses the module (start-up) or the new value (`on_modify`).
+pub const FAILURE: c_int = ZEND_RESULT_CODE_FAILURE;
 /// `Z_EXPECTED_STRING`, from the bindings of the PHP built against.
 pub const EXPECTED_STRING: c_int = _zend_expected_type_Z_EXPECTED_STRING as c_int;
 /// `ZPP_ERROR_WRONG_ARG` (Zend/zend_API.h); not in the bindings, the same in PHP 8.0 to 8.4.
@@ -103,6 +110,31 @@ pub fn ini_value(name: &str) -> Option<Vec<u8>> {
         // SAFETY: as above: `val` holds `len` bytes for as long as the entry keeps this value.
         unsafe { std::slice::from_raw_parts(s.val.as_ptr().cast::<u8>(), s.len) }.to_vec()
     }))
+}
+
+/// The text of a zend_string, lossily decoded; empty for null.
+///
+/// # Safety
+/// `s` is null or points to a live zend_string.
+pub unsafe fn zend_str_lossy(s: *const zend_string) -> String {
+    // SAFETY: the caller passes null or a live zend_string (see above).
+    match unsafe { s.as_ref() } {
+        None => String::new(),
+        Some(s) => {
+            // SAFETY: a zend_string's `val` holds `len` bytes.
+            let bytes = unsafe { std::slice::from_raw_parts(s.val.as_ptr().cast::<u8>(), s.len) };
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    }
+}
+
+/// The name of a live ini entry (as PHP hands one to `on_modify`); empty for null.
+///
+/// # Safety
+/// `entry` is null or points to a live zend_ini_entry.
+pub unsafe fn ini_entry_name(entry: *const zend_ini_entry) -> String {
+    // SAFETY: the caller passes null or a live entry, whose name is a live zend_string.
+    unsafe { zend_str_lossy(entry.as_ref().map_or(std::ptr::null(), |e| e.name)) }
 }
 
 /// The environment variable `name` as PHP's `getenv()` reads it: the SAPI's variables first (PHP-FPM's

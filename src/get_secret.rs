@@ -14,7 +14,7 @@ use secrets_core::validate::check_name;
 
 use crate::ffi::{
     zend_parse_arg_str_slow, zend_string_hash_func, zend_wrong_parameter_error, EXPECTED_STRING, TYPE_STRING,
-    ZPP_ERROR_WRONG_ARG,
+    ZPP_ERROR_WRONG_ARG, Z_TYPE_MASK,
 };
 use crate::hot::{Found, Hot};
 use crate::{clock, runtime};
@@ -87,7 +87,7 @@ fn argument(ex: &mut ExecuteData) -> Option<*mut zend_string> {
     // SAFETY: with one argument, slot 0 of the frame holds it.
     let arg = unsafe { ex.zend_call_arg(0) }?;
     // SAFETY: every zval's type_info is initialised; for IS_STRING the union holds a zend_string.
-    if unsafe { arg.u1.type_info } & 0xff == TYPE_STRING {
+    if unsafe { arg.u1.type_info } & Z_TYPE_MASK == TYPE_STRING {
         // SAFETY: the type is IS_STRING, checked just above.
         return Some(unsafe { arg.value.str_ });
     }

@@ -169,5 +169,5 @@ pub unsafe extern "C" fn post_deactivate() -> i32 {
         // SAFETY: no PHP code runs after deactivation; nothing else borrows the globals.
         unsafe { Hot::get() }.after_request();
     });
-    0
+    crate::ffi::SUCCESS
 }

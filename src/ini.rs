@@ -47,8 +47,8 @@ static ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([
 pub unsafe extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
     IniEntryDef::register(ENTRIES.as_slice(), module_number);
     match crate::exception::register() {
-        Ok(()) => 0,
-        Err(_) => -1, // FAILURE: PHP refuses to start the module rather than run without its class.
+        Ok(()) => ffi::SUCCESS,
+        Err(_) => ffi::FAILURE, // PHP refuses to start the module rather than run without its class.
     }
 }
 
@@ -112,27 +112,10 @@ unsafe extern "C" fn on_modify(
     _stage: c_int,
 ) -> c_int {
     // SAFETY: PHP passes its live ini entry and the new value (or null); both outlive this call.
-    let (name, value) =
-        unsafe { (zend_str(entry.as_ref().map_or(std::ptr::null_mut(), |e| e.name)), zend_str(new_value)) };
+    let (name, value) = unsafe { (ffi::ini_entry_name(entry), ffi::zend_str_lossy(new_value)) };
     if !valid_setting(&name, &value) {
-        return -1; // FAILURE: PHP keeps the old value and ini_set() returns false.
+        return ffi::FAILURE; // PHP keeps the old value and ini_set() returns false.
     }
     GENERATION.fetch_add(1, Ordering::AcqRel);
-    0 // SUCCESS
-}
-
-/// The text of a zend_string, lossily decoded; empty for null.
-///
-/// # Safety
-/// `s` is null or points to a live zend_string.
-unsafe fn zend_str(s: *mut zend_string) -> String {
-    // SAFETY: the caller passes null or a live zend_string (see above).
-    match unsafe { s.as_ref() } {
-        None => String::new(),
-        Some(s) => {
-            // SAFETY: a zend_string's `val` holds `len` bytes.
-            let bytes = unsafe { std::slice::from_raw_parts(s.val.as_ptr().cast::<u8>(), s.len) };
-            String::from_utf8_lossy(bytes).into_owned()
-        }
-    }
+    ffi::SUCCESS
 }

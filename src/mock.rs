@@ -5,7 +5,7 @@
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
-use secrets_core::Document;
+use secrets_core::{Document, Scope, SecretType};
 use secrets_runtime::process;
 use serde_json::{json, Map, Value};
 
@@ -74,12 +74,12 @@ fn document(secrets: &ZendHashTable) -> Result<Document, String> {
             continue;
         } else if value.is_string() {
             let text = value.str().ok_or_else(|| format!("Secrets.{name}.Value: not valid UTF-8"))?;
-            json!({"Type": "runtime", "Value": text, "Scopes": ["web"]})
+            json!({"Type": SecretType::Runtime, "Value": text, "Scopes": [Scope::Web]})
         } else if let Some(fields) = value.array() {
             let mut fields = to_json(fields, &format!("Secrets.{name}"), &mut walk)?;
             if let Value::Object(object) = &mut fields {
-                object.entry("Type").or_insert_with(|| json!("runtime"));
-                object.entry("Scopes").or_insert_with(|| json!(["web"]));
+                object.entry("Type").or_insert_with(|| json!(SecretType::Runtime));
+                object.entry("Scopes").or_insert_with(|| json!([Scope::Web]));
             }
             fields
         } else {

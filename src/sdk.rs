@@ -8,6 +8,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable};
 use secrets_core::document::Document;
 use secrets_core::resolve::resolve_value;
+use secrets_core::{Scope, SecretType};
 use secrets_runtime::config::ini as ini_names;
 
 use crate::{ini, runtime};
@@ -70,10 +71,10 @@ impl CustomerSecretsClientInterface for CustomerSecretsClient {
                     snapshot
                         .into_iter()
                         .flat_map(|s| s.entries())
-                        .map(|e| (e.name, e.kind, e.value, e.scopes.iter().map(|s| s.to_string()).collect())),
+                        .map(|e| (e.name, e.kind, e.value, e.scopes)),
                     snapshot.map_or("", |s| s.site_id()),
                     snapshot.map_or("", |s| s.version()),
-                    vec!["web"],
+                    &[Scope::Web],
                 )
             })
         })
@@ -86,7 +87,7 @@ impl CustomerSecretsClientInterface for CustomerSecretsClient {
 /// a local-generate file holds the `user` ones). A file that cannot be read or parsed gives a
 /// warning and no secrets.
 fn fake_file_document(file: &str) -> ZBox<ZendHashTable> {
-    let empty = || document(std::iter::empty(), "", "", Vec::new());
+    let empty = || document(std::iter::empty(), "", "", &[]);
     let call = |function: &str| ZendCallable::try_from_name(function).and_then(|f| f.try_call(vec![&file]));
     if !call("file_exists").ok().and_then(|exists| exists.bool()).unwrap_or(false) {
         return empty();
@@ -111,27 +112,27 @@ fn fake_file_document(file: &str) -> ZBox<ZendHashTable> {
     let environment = ini::config().environment;
     let resolved = doc.secrets.iter().filter_map(|(name, secret)| {
         let value = resolve_value(secret, &environment)?;
-        Some((name.as_str(), secret.kind.as_str(), value.as_str(), secret.scopes.clone()))
+        Some((name.as_str(), &secret.kind, value.as_str(), &secret.scopes[..]))
     });
-    let scopes: Vec<&str> = doc.scopes.iter().map(String::as_str).collect();
-    document(resolved, &doc.site_id, &doc.version, scopes)
+    document(resolved, &doc.site_id, &doc.version, &doc.scopes)
 }
 
 /// The document as the SDK reads it: `SiteID`, `Secrets` (each with `Type`, `Value`, `Scopes`),
 /// `Count`, `Version`, `Scopes`. Only secrets with a value in this environment are in it (web
 /// secrets from the cache): the SDK's `Secret::getValue()` is typed `string`.
 fn document<'a>(
-    entries: impl Iterator<Item = (&'a str, &'a str, &'a str, Vec<String>)>,
+    entries: impl Iterator<Item = (&'a str, &'a SecretType, &'a str, &'a [Scope])>,
     site_id: &str,
     version: &str,
-    scopes: Vec<&str>,
+    scopes: &[Scope],
 ) -> ZBox<ZendHashTable> {
+    let names = |scopes: &[Scope]| scopes.iter().map(|s| s.as_str().to_string()).collect::<Vec<String>>();
     let mut secrets = ZendHashTable::new();
     for (name, kind, value, secret_scopes) in entries {
         let mut secret = ZendHashTable::with_capacity(3);
-        let _ = secret.insert("Type", kind);
+        let _ = secret.insert("Type", kind.as_str());
         let _ = secret.insert("Value", value);
-        let _ = secret.insert("Scopes", secret_scopes);
+        let _ = secret.insert("Scopes", names(secret_scopes));
         let _ = secrets.insert(name, secret);
     }
     let count = secrets.len() as i64;
@@ -140,6 +141,6 @@ fn document<'a>(
     let _ = doc.insert("Secrets", secrets);
     let _ = doc.insert("Count", count);
     let _ = doc.insert("Version", version);
-    let _ = doc.insert("Scopes", scopes);
+    let _ = doc.insert("Scopes", names(scopes));
     doc
 }

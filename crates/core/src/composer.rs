@@ -4,7 +4,8 @@
 use serde_json::{json, Map, Value as Json};
 use zeroize::Zeroizing;
 
-use crate::resolve::{Entry, IC};
+use crate::model::{Scope, SecretType};
+use crate::resolve::Entry;
 use crate::validate::check_env_name;
 
 /// The message a build on PHP < 8 prints instead of setting up secrets.
@@ -86,10 +87,10 @@ pub fn build_secrets(entries: &[Entry]) -> BuildSecrets {
     let mut out = BuildSecrets::default();
     let mut from_blob = Map::new();
     for entry in entries {
-        let has_ic = entry.scopes.iter().any(|s| s == IC);
-        match (entry.kind.as_str(), has_ic) {
-            ("composer", true) => add_auth(&mut out, entry),
-            ("env", true) if entry.name == COMPOSER_AUTH => {
+        let has_ic = entry.scopes.contains(&Scope::Ic);
+        match (&entry.kind, has_ic) {
+            (SecretType::Composer, true) => add_auth(&mut out, entry),
+            (SecretType::Env, true) if entry.name == COMPOSER_AUTH => {
                 match serde_json::from_str::<Json>(&entry.value) {
                     Ok(Json::Object(blob)) => from_blob = blob,
                     _ => out.say(
@@ -98,7 +99,7 @@ pub fn build_secrets(entries: &[Entry]) -> BuildSecrets {
                     ),
                 }
             }
-            ("env", true) => match check_env_name(entry.name.as_bytes()) {
+            (SecretType::Env, true) => match check_env_name(entry.name.as_bytes()) {
                 Ok(()) if !entry.value.contains('\0') => {
                     out.env.push((entry.name.clone(), entry.value.clone()))
                 }
@@ -107,7 +108,9 @@ pub fn build_secrets(entries: &[Entry]) -> BuildSecrets {
                     format!("secret {} cannot be an environment variable; it was not set", entry.name),
                 ),
             },
-            ("composer", false) => out.say(Level::Warning, recreate(&entry.name, "it lacks the ic scope")),
+            (SecretType::Composer, false) => {
+                out.say(Level::Warning, recreate(&entry.name, "it lacks the ic scope"))
+            }
             (kind, true) => out.say(
                 Level::Warning,
                 recreate(&entry.name, &format!("its type is {kind}, not composer or env")),
@@ -220,7 +223,7 @@ mod tests {
             name: name.into(),
             value: Zeroizing::new(value.into()),
             kind: kind.into(),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            scopes: scopes.iter().map(|s| Scope::parse(s)).collect(),
         }
     }
 

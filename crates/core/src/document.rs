@@ -10,13 +10,14 @@ use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use zeroize::Zeroizing;
 
+use crate::model::{Scope, SecretType};
 use crate::validate::{check_env_name, check_name, check_value};
 
 /// A secret value. Its memory is zeroed when dropped.
 pub type Value = Zeroizing<String>;
 
 /// The type every secret without a `Type` has.
-pub const DEFAULT_TYPE: &str = "runtime";
+pub const DEFAULT_TYPE: SecretType = SecretType::Runtime;
 
 /// A whole secrets document. Its `Debug` shows names, types and scopes, never a value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -35,7 +36,7 @@ pub struct Document {
     pub version: String,
     /// The scopes the producer was asked for.
     #[serde(rename = "Scopes", default, deserialize_with = "null_as_default")]
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
 }
 
 /// One secret of a document. Its `Debug` prints `[REDACTED]` for every value, so a stray `{:?}`
@@ -43,14 +44,14 @@ pub struct Document {
 #[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Secret {
     /// `runtime`, `env`, `composer`, or another type that is kept as it is.
-    #[serde(rename = "Type", default = "default_type", deserialize_with = "type_or_default")]
-    pub kind: String,
+    #[serde(rename = "Type", default, deserialize_with = "null_as_default")]
+    pub kind: SecretType,
     /// The site's value; `None` when absent, inherited or not readable by this caller.
     #[serde(rename = "Value", default)]
     pub value: Option<Value>,
-    /// Where the secret may be read: `web`, `ic`, `user`.
+    /// Where the secret may be read: `web`, `ic`, `user` (an unknown scope is kept).
     #[serde(rename = "Scopes", default, deserialize_with = "null_as_default")]
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
     /// The site's per-environment overrides.
     #[serde(
         rename = "EnvValues",
@@ -89,14 +90,16 @@ pub const REDACTED: &str = "[REDACTED]";
 
 impl Secret {
     /// Whether the secret carries this scope.
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
+    pub fn has_scope(&self, scope: &Scope) -> bool {
+        self.scopes.contains(scope)
     }
 
     /// Checks `name` against the naming rules of this secret's type (ARCHITECTURE §3).
     fn check_name(&self, name: &str) -> Result<(), DocumentError> {
-        let named =
-            if self.kind == "env" { check_env_name(name.as_bytes()) } else { check_name(name.as_bytes()) };
+        let named = match self.kind {
+            SecretType::Env => check_env_name(name.as_bytes()),
+            _ => check_name(name.as_bytes()),
+        };
         named.map_err(|reason| DocumentError::BadName { name: name.to_string(), reason: reason.to_string() })
     }
 }
@@ -295,14 +298,6 @@ where
     de.deserialize_option(MapOrEmpty(std::marker::PhantomData))
 }
 
-fn default_type() -> String {
-    DEFAULT_TYPE.to_string()
-}
-
-fn type_or_default<'de, D: Deserializer<'de>>(de: D) -> Result<String, D::Error> {
-    Ok(Option::<String>::deserialize(de)?.unwrap_or_else(default_type))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,7 +311,7 @@ mod tests {
               "EnvValues": {{"live": "{CANARY}-live"}}, "OrgValues": {{"default": "{CANARY}-org"}}}}}}}}"#
         );
         let doc = Document::parse(json.as_bytes()).unwrap();
-        let entries = crate::resolve::resolve(&doc, "live", crate::resolve::WEB);
+        let entries = crate::resolve::resolve(&doc, "live", &Scope::Web);
         // The snapshot made from these entries is checked in the runtime crate (`snapshot.rs`).
         let shown = [
             format!("{doc:?}"),
@@ -348,7 +343,7 @@ mod tests {
         assert_eq!(stripe.value.as_deref().map(String::as_str), Some("sk_site"));
         assert_eq!(stripe.env_values["live"].as_deref().map(String::as_str), Some("sk_live"));
         assert_eq!(stripe.org_values["test"].as_deref().map(String::as_str), Some("sk_org_test"));
-        assert!(stripe.has_scope("web") && !stripe.has_scope("ic"));
+        assert!(stripe.has_scope(&Scope::Web) && !stripe.has_scope(&Scope::Ic));
         assert_eq!(doc.secrets["GITHUB"].value, None);
         assert_eq!(doc.secrets["CERT"].kind, "file", "unknown types are kept");
     }
@@ -479,6 +474,21 @@ mod tests {
                 }
             );
         }
+    }
+
+    #[test]
+    fn to_json_unknown_type_and_scope_survive_unchanged() {
+        let doc = Document::parse(
+            br#"{"Scopes": ["web", "later"], "Secrets": {"CERT": {"Type": "file", "Value": "x", "Scopes": ["web", "later"]}}}"#,
+        )
+        .unwrap();
+        let cert = &doc.secrets["CERT"];
+        assert_eq!(cert.kind, SecretType::Other("file".into()));
+        assert_eq!(cert.scopes, [Scope::Web, Scope::Other("later".into())]);
+        let json: serde_json::Value = serde_json::from_str(&doc.to_json()).unwrap();
+        assert_eq!(json["Secrets"]["CERT"]["Type"], "file");
+        assert_eq!(json["Secrets"]["CERT"]["Scopes"], serde_json::json!(["web", "later"]));
+        assert_eq!(json["Scopes"], serde_json::json!(["web", "later"]));
     }
 
     #[test]

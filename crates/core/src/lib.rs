@@ -7,8 +7,10 @@
 
 pub mod composer;
 pub mod document;
+pub mod model;
 pub mod resolve;
 pub mod validate;
 
 pub use document::{Document, DocumentError, Secret};
+pub use model::{Scope, SecretType};
 pub use resolve::Entry;

@@ -6,11 +6,8 @@
 use std::collections::BTreeMap;
 
 use crate::document::{Document, Secret, Value, REDACTED};
+use crate::model::{Scope, SecretType};
 
-/// The scope `pantheon_get_secret()` reads.
-pub const WEB: &str = "web";
-/// The scope of Integrated Composer builds.
-pub const IC: &str = "ic";
 /// The key of an organization's value that applies in every environment.
 pub const ORG_DEFAULT: &str = "default";
 
@@ -22,9 +19,9 @@ pub struct Entry {
     /// Its value in this environment.
     pub value: Value,
     /// Its type (`runtime`, `env`, `composer`, …).
-    pub kind: String,
+    pub kind: SecretType,
     /// Its scopes.
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
 }
 
 impl std::fmt::Debug for Entry {
@@ -48,7 +45,7 @@ pub fn resolve_value<'a>(secret: &'a Secret, env: &str) -> Option<&'a Value> {
 }
 
 /// Every secret of `doc` that carries `scope` and has a value in `env`, resolved, in name order.
-pub fn resolve(doc: &Document, env: &str, scope: &str) -> Vec<Entry> {
+pub fn resolve(doc: &Document, env: &str, scope: &Scope) -> Vec<Entry> {
     doc.secrets
         .iter()
         .filter(|(_, secret)| secret.has_scope(scope))
@@ -66,7 +63,7 @@ pub fn resolve(doc: &Document, env: &str, scope: &str) -> Vec<Entry> {
 
 /// The document one runtime of `env` may see: only secrets with `scope` and a value in `env`,
 /// each holding its resolved value alone, with no trace of other environments or the organization.
-pub fn resolve_document(doc: &Document, env: &str, scope: &str) -> Document {
+pub fn resolve_document(doc: &Document, env: &str, scope: &Scope) -> Document {
     let secrets: BTreeMap<String, Secret> = resolve(doc, env, scope)
         .into_iter()
         .map(|entry| {
@@ -84,7 +81,7 @@ pub fn resolve_document(doc: &Document, env: &str, scope: &str) -> Document {
         count: secrets.len() as u64,
         secrets,
         version: doc.version.clone(),
-        scopes: vec![scope.to_string()],
+        scopes: vec![scope.clone()],
     }
 }
 
@@ -98,9 +95,9 @@ mod tests {
 
     fn secret(site: Option<&str>, env: &[(&str, &str)], org: &[(&str, &str)]) -> Secret {
         Secret {
-            kind: "runtime".into(),
+            kind: SecretType::Runtime,
             value: site.and_then(v),
-            scopes: vec!["web".into()],
+            scopes: vec![Scope::Web],
             env_values: env.iter().map(|(k, x)| (k.to_string(), v(x))).collect(),
             org_values: org.iter().map(|(k, x)| (k.to_string(), v(x))).collect(),
         }
@@ -158,8 +155,11 @@ mod tests {
         )
         .unwrap();
         let names: Vec<_> =
-            resolve(&doc, "dev", WEB).into_iter().map(|e| (e.name.clone(), e.kind.clone())).collect();
-        assert_eq!(names, [("A".to_string(), "runtime".to_string()), ("D".into(), "vcs".into())]);
+            resolve(&doc, "dev", &Scope::Web).into_iter().map(|e| (e.name.clone(), e.kind.clone())).collect();
+        assert_eq!(
+            names,
+            [("A".to_string(), SecretType::Runtime), ("D".into(), SecretType::Other("vcs".into()))]
+        );
     }
 
     #[test]
@@ -167,11 +167,11 @@ mod tests {
         let doc = Document::parse(br#"{"SiteID": "s", "Secrets": {
             "K": {"Value": "site", "Scopes": ["web"], "EnvValues": {"live": "LIVE"}, "OrgValues": {"default": "ORG"}}
         }}"#).unwrap();
-        let dev = resolve_document(&doc, "dev", WEB);
+        let dev = resolve_document(&doc, "dev", &Scope::Web);
         let json = dev.to_json();
         assert!(json.contains("site") && !json.contains("LIVE") && !json.contains("ORG"), "{}", *json);
         assert_eq!(
-            resolve_document(&doc, "live", WEB).secrets["K"].value.as_deref().map(String::as_str),
+            resolve_document(&doc, "live", &Scope::Web).secrets["K"].value.as_deref().map(String::as_str),
             Some("LIVE")
         );
     }

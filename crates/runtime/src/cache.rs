@@ -17,7 +17,8 @@ use crate::backend::{self, Backend, FailureKind, FetchError};
 use crate::config::{BackendSpec, Config};
 use crate::snapshot::{NameHash, Snapshot};
 use secrets_core::document::Document;
-use secrets_core::resolve::{resolve, WEB};
+use secrets_core::resolve::resolve;
+use secrets_core::Scope;
 
 /// The first pause after a failure; it doubles with each failure up to `backoff_max`.
 pub const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
@@ -170,7 +171,8 @@ impl Cache {
     }
 
     fn snapshot_of(&self, doc: &Document, environment: &str) -> Snapshot {
-        Snapshot::new(resolve(doc, environment, WEB), self.hash).from_document(&doc.site_id, &doc.version)
+        Snapshot::new(resolve(doc, environment, &Scope::Web), self.hash)
+            .from_document(&doc.site_id, &doc.version)
     }
 
     /// The state, for writing; the publication counter moves when the guard is released.

@@ -9,6 +9,7 @@ pub mod arena;
 
 use arena::Arena;
 use secrets_core::resolve::Entry;
+use secrets_core::{Scope, SecretType};
 
 /// A hash function over names; the same one must serve building and lookup.
 pub type NameHash = fn(&[u8]) -> u64;
@@ -17,8 +18,8 @@ pub type NameHash = fn(&[u8]) -> u64;
 #[derive(Debug)]
 struct Held {
     name: String,
-    kind: String,
-    scopes: Vec<String>,
+    kind: SecretType,
+    scopes: Vec<Scope>,
     /// Offset and length of the value in the arena.
     value: (usize, usize),
 }
@@ -31,9 +32,9 @@ pub struct HeldEntry<'a> {
     /// Its value in this environment (in the snapshot's arena).
     pub value: &'a str,
     /// Its type (`runtime`, `env`, `composer`, …).
-    pub kind: &'a str,
+    pub kind: &'a SecretType,
     /// Its scopes.
-    pub scopes: &'a [String],
+    pub scopes: &'a [Scope],
 }
 
 impl std::fmt::Debug for HeldEntry<'_> {
@@ -183,7 +184,8 @@ pub fn zend_hash(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use secrets_core::document::{Document, Value};
-    use secrets_core::resolve::{resolve, WEB};
+    use secrets_core::resolve::resolve;
+    use secrets_core::Scope;
 
     use super::*;
 
@@ -229,7 +231,9 @@ mod tests {
     fn snapshot_values_live_in_the_arena_and_debug_shows_none() {
         let snap = Snapshot::new(vec![entry("A", "sk_live_a"), entry("B", ""), entry("C", "ccc")], zend_hash);
         let a = snap.get("A").unwrap();
-        assert_eq!((a.value, a.kind, a.scopes), ("sk_live_a", "runtime", &["web".to_string()][..]));
+        assert_eq!(a.value, "sk_live_a");
+        assert_eq!(*a.kind, "runtime");
+        assert_eq!(a.scopes, &["web".to_string()][..]);
         let range = snap.values.address(0) as usize..snap.values.address(snap.values.len()) as usize;
         for entry in snap.entries() {
             assert!(
@@ -260,7 +264,7 @@ mod tests {
               "EnvValues": {{"live": "{CANARY}-live"}}, "OrgValues": {{"default": "{CANARY}-org"}}}}}}}}"#
         );
         let doc = Document::parse(json.as_bytes()).unwrap();
-        let snapshot = Snapshot::new(resolve(&doc, "live", WEB), zend_hash);
+        let snapshot = Snapshot::new(resolve(&doc, "live", &Scope::Web), zend_hash);
         assert_eq!(snapshot.get("A").map(|e| e.value), Some(format!("{CANARY}-live").as_str()));
         let shown = [format!("{snapshot:?}"), format!("{:?}", snapshot.entries().collect::<Vec<_>>())];
         for text in &shown {

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrets_core::composer::{build_secrets, ssh_repositories, Level, PHP_LT_8};
-use secrets_core::resolve::{resolve, IC};
-use secrets_core::Document;
+use secrets_core::resolve::resolve;
+use secrets_core::{Document, Scope};
 use secrets_runtime::backend::https::{HttpsBackend, HttpsOptions};
 use secrets_runtime::backend::Backend;
 use secrets_runtime::config::BackendSpec;
@@ -84,7 +84,7 @@ pub fn composer_auth(args: &ComposerAuthArgs) -> Result<(), ComposerAuthError> {
     }
     let doc = fetch(args)?;
     // The runtime API answers each secret resolved for the certificate's environment.
-    let entries = resolve(&doc, "", IC);
+    let entries = resolve(&doc, "", &Scope::Ic);
     let built = build_secrets(&entries);
     let mut messages = built.messages.clone();
     if let Ok(composer_json) = std::fs::read_to_string(&args.composer_json) {
@@ -133,7 +133,7 @@ fn fetch(args: &ComposerAuthArgs) -> Result<Document, ComposerAuthError> {
     })?;
     let doc = Document::parse(&body).map_err(|e| failed(e.to_string(), ""))?;
     // A runtime (web) certificate gets web secrets: refuse it rather than build with them.
-    if doc.scopes.iter().any(|s| s != IC) {
+    if doc.scopes.iter().any(|s| *s != Scope::Ic) {
         return Err(failed("the certificate is not a build certificate".into(), BUILD_CERT_HINT));
     }
     Ok(doc)

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{text, value, Service};
-use secrets_core::resolve::{resolve, WEB};
+use secrets_core::resolve::resolve;
+use secrets_core::Scope;
 
 /// Two organizations (one owns s1, one only supports it) and the matrix of ARCHITECTURE §3.
 fn matrix() -> Service {
@@ -76,7 +77,7 @@ fn runtime_resolution_matrix_per_environment() {
             assert_eq!(value(&doc, name), *want, "{name} in {env}");
         }
         for secret in doc.secrets.values() {
-            assert!(secret.has_scope("web"));
+            assert!(secret.has_scope(&Scope::Web));
             assert!(secret.env_values.is_empty() && secret.org_values.is_empty());
         }
     }
@@ -139,13 +140,15 @@ fn local_generate_file_backend_answers_like_runtime_api() {
         );
         let mut backend = secrets_runtime::backend::open(&config).unwrap().unwrap();
         let local = secrets_core::Document::parse(&backend.fetch().unwrap()).unwrap();
-        let from_file: Vec<(String, String)> = resolve(&local, &config.environment, WEB)
+        let from_file: Vec<(String, String)> = resolve(&local, &config.environment, &Scope::Web)
             .into_iter()
             .map(|e| (e.name.clone(), e.value.to_string()))
             .collect();
         let remote = svc.runtime(&svc.binding(&format!("s1.{env}"), &[]));
-        let from_api: Vec<(String, String)> =
-            resolve(&remote, env, WEB).into_iter().map(|e| (e.name.clone(), e.value.to_string())).collect();
+        let from_api: Vec<(String, String)> = resolve(&remote, env, &Scope::Web)
+            .into_iter()
+            .map(|e| (e.name.clone(), e.value.to_string()))
+            .collect();
         assert_eq!(from_file, from_api, "{env}");
         assert_eq!(from_api.len(), 3, "{env}: A, B and EMPTY");
     }
@@ -182,7 +185,7 @@ fn extension_config(settings: &[(&str, String)]) -> secrets_runtime::Config {
 fn extension_answers(config: &secrets_runtime::Config) -> Vec<(String, String)> {
     let mut backend = secrets_runtime::backend::open(config).unwrap().unwrap();
     let doc = secrets_core::Document::parse(&backend.fetch().unwrap()).unwrap();
-    resolve(&doc, &config.environment, WEB)
+    resolve(&doc, &config.environment, &Scope::Web)
         .into_iter()
         .map(|e| (e.name.clone(), e.value.to_string()))
         .collect()

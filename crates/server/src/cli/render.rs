@@ -4,6 +4,7 @@
 
 use secrets_core::document::{Document, Secret};
 use secrets_core::resolve::resolve_value;
+use secrets_core::Scope;
 use serde_json::json;
 
 use super::error::CliError;
@@ -176,7 +177,7 @@ pub fn secret_list(
     let rows: Vec<(bool, serde_json::Map<String, serde_json::Value>)> = doc
         .secrets
         .iter()
-        .map(|(name, secret)| (secret.has_scope("user"), row(name, secret, env, &fields)))
+        .map(|(name, secret)| (secret.has_scope(&Scope::User), row(name, secret, env, &fields)))
         .collect();
     let cells = |(readable, row): &(bool, serde_json::Map<String, serde_json::Value>)| -> Vec<String> {
         fields.iter().map(|f| cell(&row[*f], *readable)).collect()

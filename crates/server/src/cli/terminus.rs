@@ -4,6 +4,7 @@
 use std::io::Read;
 use std::path::Path;
 
+use secrets_core::{Scope, SecretType};
 use serde_json::json;
 
 use super::error::CliError;
@@ -107,11 +108,11 @@ fn delete(
 /// The warning for a new secret Integrated Composer would not use as its creator intends: a
 /// composer-type secret without the ic scope, or an ic secret of another type than composer or env.
 fn integrated_composer_warning(kind: Option<&str>, scope: Option<&str>, name: &str) -> Option<String> {
-    let has_ic = scope.is_some_and(|s| s.split(',').any(|s| s.trim() == "ic"));
-    let kind = kind.unwrap_or("runtime");
+    let has_ic = scope.is_some_and(|s| s.split(',').any(|s| Scope::parse(s.trim()) == Scope::Ic));
+    let kind = kind.map_or(SecretType::Runtime, SecretType::parse);
     let why = match (kind, has_ic) {
-        ("composer", false) => "a composer secret needs the ic scope",
-        ("composer" | "env", true) | (_, false) => return None,
+        (SecretType::Composer, false) => "a composer secret needs the ic scope",
+        (SecretType::Composer | SecretType::Env, true) | (_, false) => return None,
         (_, true) => "an ic secret must be of type composer or env",
     };
     Some(format!(
@@ -180,7 +181,7 @@ pub fn local_generate(api: &ApiClient, site: &str, filepath: &Path) -> Result<()
     let mut bytes = zeroize::Zeroizing::new(json.as_bytes().to_vec());
     bytes.push(b'\n');
     crate::private_file::write(filepath, &bytes).map_err(io)?;
-    let redacted = doc.secrets.values().filter(|s| !s.has_scope("user")).count();
+    let redacted = doc.secrets.values().filter(|s| !s.has_scope(&Scope::User)).count();
     if redacted > 0 {
         eprintln!("[notice] {redacted} secret(s) without the user scope have no value in the file.");
     }

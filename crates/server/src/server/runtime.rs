@@ -15,7 +15,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use secrets_core::resolve::{resolve_document, IC, WEB};
+use secrets_core::resolve::resolve_document;
+use secrets_core::Scope;
 use zeroize::Zeroizing;
 
 use super::auth::Runtime;
@@ -93,10 +94,10 @@ async fn runtime_secrets(
         Some(hit) => hit,
         None => {
             let env = binding.env.clone();
-            let scope = if binding.build { IC } else { WEB };
+            let scope = if binding.build { Scope::Ic } else { Scope::Web };
             let (body, names) = blocking(&state, move |store| {
-                let doc = store.site_document(&site, View::Scope { scope, env: &env })?;
-                let visible = resolve_document(&doc, &env, scope);
+                let doc = store.site_document(&site, View::Scope { scope: &scope, env: &env })?;
+                let visible = resolve_document(&doc, &env, &scope);
                 let names: Vec<&str> = visible.secrets.keys().map(String::as_str).collect();
                 let body = serde_json::to_vec(&visible).unwrap_or_default();
                 Ok((Arc::new(Zeroizing::new(body)), Arc::<str>::from(names.join(","))))

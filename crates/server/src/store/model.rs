@@ -4,19 +4,19 @@ use std::collections::BTreeMap;
 
 use secrets_core::document::Value;
 use secrets_core::validate::{check_env_name, check_name, check_value};
+use secrets_core::{Scope, SecretType};
 
 use super::{Result, StoreError};
 
-/// The types a secret may be created with.
-pub const TYPES: &[&str] = &["runtime", "env", "composer", "file", "vcs"];
-/// The scopes a secret may carry.
-pub const SCOPES: &[&str] = &["web", "ic", "user"];
+/// The types a secret may be created with besides [`SecretType::KNOWN`]: Pantheon's, which
+/// nothing here acts on and which are kept as they are.
+pub const OTHER_TYPES: &[&str] = &["file", "vcs"];
 /// The scope whose values people may read (the management API, `local-generate`).
-pub const USER_SCOPE: &str = "user";
+pub const USER_SCOPE: Scope = Scope::User;
 /// The type of a secret created without one.
-pub const DEFAULT_TYPE: &str = "runtime";
+pub const DEFAULT_TYPE: SecretType = SecretType::Runtime;
 /// The scope of a secret created without any.
-pub const DEFAULT_SCOPE: &str = "user";
+pub const DEFAULT_SCOPE: Scope = Scope::User;
 
 /// Who owns a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,9 +171,9 @@ pub struct StoredSecret {
     /// The name.
     pub name: String,
     /// The type, fixed at creation.
-    pub kind: String,
+    pub kind: SecretType,
     /// The scopes, fixed at creation.
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
     /// The default value; `None` when there is none or it was not opened (see [`View`]).
     pub value: Option<Value>,
     /// Per-environment overrides; `None` for one that was not opened.
@@ -192,8 +192,8 @@ pub enum View<'a> {
     /// on each side, so a site secret outside the scope never hides the organization's secret of
     /// the same name; only the default values and `env`'s overrides are decrypted.
     Scope {
-        /// `web` or `ic`.
-        scope: &'a str,
+        /// [`Scope::Web`] or [`Scope::Ic`].
+        scope: &'a Scope,
         /// The environment.
         env: &'a str,
     },
@@ -307,8 +307,27 @@ pub fn build_env_allowed(env: &str) -> bool {
     env != "test" && env != "live"
 }
 
-pub(super) fn check_secret_name(name: &str, kind: &str) -> Result<()> {
-    let named = if kind == "env" { check_env_name(name.as_bytes()) } else { check_name(name.as_bytes()) };
+/// The type a secret is created with: [`DEFAULT_TYPE`] when none is given, else one of
+/// [`SecretType::KNOWN`] or [`OTHER_TYPES`].
+pub fn check_type(kind: Option<&str>) -> Result<SecretType> {
+    let Some(name) = kind else { return Ok(DEFAULT_TYPE) };
+    match SecretType::parse(name) {
+        SecretType::Other(other) if !OTHER_TYPES.contains(&other.as_str()) => {
+            let known = SecretType::KNOWN.iter().map(SecretType::as_str).chain(OTHER_TYPES.iter().copied());
+            Err(StoreError::invalid(
+                "invalid_type",
+                format!("unknown type '{other}': types are {}", known.collect::<Vec<_>>().join(", ")),
+            ))
+        }
+        kind => Ok(kind),
+    }
+}
+
+pub(super) fn check_secret_name(name: &str, kind: &SecretType) -> Result<()> {
+    let named = match kind {
+        SecretType::Env => check_env_name(name.as_bytes()),
+        _ => check_name(name.as_bytes()),
+    };
     named.map_err(|reason| StoreError::invalid("invalid_name", reason.to_string()))
 }
 
@@ -317,17 +336,17 @@ pub(super) fn check_secret_value(value: &str) -> Result<()> {
 }
 
 /// Validates and normalizes scopes: known ones, at least one, no duplicates, order kept.
-pub fn normalize_scopes(scopes: &[String]) -> Result<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    for scope in scopes.iter().flat_map(|s| s.split(',')).map(str::trim) {
-        if !SCOPES.contains(&scope) {
+pub fn normalize_scopes(scopes: &[String]) -> Result<Vec<Scope>> {
+    let mut out: Vec<Scope> = Vec::new();
+    for name in scopes.iter().flat_map(|s| s.split(',')).map(str::trim) {
+        let Some(scope) = Scope::known(name) else {
             return Err(StoreError::invalid(
                 "invalid_scope",
-                format!("unknown scope '{scope}': scopes are web, ic and user"),
+                format!("unknown scope '{name}': scopes are web, ic and user"),
             ));
-        }
-        if !out.iter().any(|s| s == scope) {
-            out.push(scope.to_string());
+        };
+        if !out.contains(&scope) {
+            out.push(scope);
         }
     }
     if out.is_empty() {
@@ -376,5 +395,14 @@ mod tests {
         assert_eq!(got, ["web", "user"]);
         assert!(normalize_scopes(&[]).is_err());
         assert!(normalize_scopes(&["all".to_string()]).is_err());
+    }
+
+    #[test]
+    fn check_type_known_and_pantheon_types_only() {
+        assert_eq!(check_type(None).unwrap(), SecretType::Runtime);
+        assert_eq!(check_type(Some("composer")).unwrap(), SecretType::Composer);
+        assert_eq!(check_type(Some("vcs")).unwrap(), SecretType::Other("vcs".into()));
+        let err = check_type(Some("bogus")).unwrap_err().to_string();
+        assert!(err.contains("unknown type 'bogus': types are runtime, env, composer, file, vcs"), "{err}");
     }
 }

@@ -7,10 +7,12 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use secrets_core::document::{Document, Secret, Value};
 use zeroize::Zeroizing;
 
-use super::model::{check_secret_name, check_secret_value};
+use secrets_core::{Scope, SecretType};
+
+use super::model::{check_secret_name, check_secret_value, check_type};
 use super::{
     check_env, current_key, normalize_scopes, DecryptFailure, Owner, Put, Result, Site, Store, StoreError,
-    StoredSecret, View, CURRENT_KEY, DEFAULT_SCOPE, DEFAULT_TYPE, LAST_KEY, TYPES, USER_SCOPE,
+    StoredSecret, View, CURRENT_KEY, DEFAULT_SCOPE, LAST_KEY, USER_SCOPE,
 };
 use crate::crypto::{Binding, CryptoError, Keyring, Sealed};
 use crate::messages;
@@ -36,19 +38,14 @@ impl Store {
                 return Err(StoreError::invalid("secret_exists", messages::secret_exists_use_patch(name)))
             }
             None => {
-                let kind = kind.unwrap_or(DEFAULT_TYPE);
-                if !TYPES.contains(&kind) {
-                    return Err(StoreError::invalid(
-                        "invalid_type",
-                        format!("unknown type '{kind}': types are {}", TYPES.join(", ")),
-                    ));
-                }
-                check_secret_name(name, kind)?;
+                let kind = check_type(kind)?;
+                check_secret_name(name, &kind)?;
                 let scopes = match scopes {
                     Some(s) => normalize_scopes(s)?,
-                    None => vec![DEFAULT_SCOPE.to_string()],
+                    None => vec![DEFAULT_SCOPE],
                 };
-                let meta = (kind.to_string(), scopes.join(","));
+                let scopes: Vec<&str> = scopes.iter().map(Scope::as_str).collect();
+                let meta = (kind.as_str().to_string(), scopes.join(","));
                 tx.execute(
                     "INSERT INTO secrets (owner_kind, owner, name, type, scopes) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![owner.kind(), owner.id(), name, meta.0, meta.1],
@@ -164,13 +161,13 @@ impl Store {
         })?;
         for row in rows {
             let (name, kind, stored_scopes) = row?;
-            let scopes: Vec<String> = stored_scopes.split(',').map(str::to_string).collect();
-            let has = |scope: &str| scopes.iter().any(|s| s == scope);
+            let scopes: Vec<Scope> = stored_scopes.split(',').map(Scope::parse).collect();
             let open = match view {
-                View::Shown => has(USER_SCOPE),
-                View::Scope { scope, .. } if has(scope) => true,
+                View::Shown => scopes.contains(&USER_SCOPE),
+                View::Scope { scope, .. } if scopes.contains(scope) => true,
                 View::Scope { .. } => continue,
             };
+            let kind = SecretType::parse(&kind);
             let secret =
                 StoredSecret { name: name.clone(), kind, scopes, value: None, env_values: BTreeMap::new() };
             secrets.insert(name, (secret, stored_scopes, open));
@@ -203,7 +200,7 @@ impl Store {
                 owner: owner.id(),
                 name: &name,
                 env: &env,
-                kind: &secret.kind,
+                kind: secret.kind.as_str(),
                 scopes,
             };
             let value = if *open { Some(self.open_value(binding, &sealed)?) } else { None };
@@ -504,13 +501,13 @@ mod tests {
         s.put_secret(&org, "B", "org-b", None, Some(&scopes(&["web"]))).unwrap();
         s.put_secret(&site, "B", "site-b", None, Some(&scopes(&["web"]))).unwrap();
         let site_row = s.site("s1").unwrap().unwrap();
-        let web = s.site_document(&site_row, View::Scope { scope: "web", env: "dev" }).unwrap();
+        let web = s.site_document(&site_row, View::Scope { scope: &Scope::Web, env: "dev" }).unwrap();
         let a = &web.secrets["A"];
         assert_eq!((a.kind.as_str(), a.value.as_ref()), ("env", None));
         assert_eq!(a.org_values["default"].as_deref().map(String::as_str), Some("org-a"));
         let b = &web.secrets["B"];
         assert_eq!(b.value.as_deref().map(String::as_str), Some("site-b"), "in scope, the site wins");
-        let ic = s.site_document(&site_row, View::Scope { scope: "ic", env: "dev" }).unwrap();
+        let ic = s.site_document(&site_row, View::Scope { scope: &Scope::Ic, env: "dev" }).unwrap();
         assert_eq!(ic.secrets.keys().collect::<Vec<_>>(), ["A"]);
         assert_eq!(ic.secrets["A"].value.as_deref().map(String::as_str), Some("site-a"));
         assert!(ic.secrets["A"].org_values.is_empty());
