@@ -22,7 +22,7 @@
 # default drain time); service.env stays, with SERVICE_PID empty, for a restart.
 
 service_start() {
-  local data= port= dir bin out token= pid url= line status i
+  local data= port= dir bin out token= pid url= line status= i
   while [ $# -gt 0 ]; do
     case $1 in
       --data-dir) data=$2; shift 2 ;;
