@@ -38,7 +38,7 @@ pub fn refresh() -> bool {
         match cache.refresh(clock::now_ms()) {
             Ok(()) => true,
             Err(warning) => {
-                runtime::warn(&warning);
+                runtime::warn(&warning.to_string());
                 false
             }
         }

@@ -118,7 +118,7 @@ impl Hot {
 
     #[cold]
     fn slow_catch_up(&mut self, cache: &Cache, now: u64) -> Option<String> {
-        let warning = self.reader.catch_up(cache, now).or_else(|| self.pending.take());
+        let warning = self.reader.catch_up(cache, now).map(|w| w.to_string()).or_else(|| self.pending.take());
         let current = self.reader.snapshot();
         if !matches!((&self.values, current), (Some(values), Some(snapshot)) if values.belongs_to(snapshot)) {
             self.retired.extend(self.values.take());

@@ -4,44 +4,47 @@
 //! of a request) passes through `on_modify`, which refuses a bad value and bumps a generation
 //! counter: the hit path compares one integer to learn that settings may have changed.
 
-use std::ffi::{c_int, c_void, CStr};
+use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::{IniEntryDef, IniEntryDefs};
-use secrets_runtime::config::{ini, valid_setting, Config, ENVIRONMENT_ENV, FAKE_FILE_ENV};
+use secrets_runtime::config::{
+    ini, valid_setting, Changeable, Config, Kind, Setting, ENVIRONMENT_ENV, FAKE_FILE_ENV,
+};
 
 use crate::ffi;
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
-const fn entry(name: &'static CStr, default: &'static CStr, permission: IniEntryPermission) -> IniEntryDef {
-    IniEntryDef { on_modify: Some(on_modify), ..IniEntryDef::new(name, default, permission) }
+/// PHP's entry for one setting of the table, with `on_modify` checking every change.
+const fn entry(setting: &Setting) -> IniEntryDef {
+    let permission = match setting.changeable {
+        Changeable::System => IniEntryPermission::System,
+        Changeable::PerDirectory => IniEntryPermission::System.union(IniEntryPermission::PerDir),
+        Changeable::All => IniEntryPermission::All,
+    };
+    IniEntryDef {
+        on_modify: Some(on_modify),
+        ..IniEntryDef::new(setting.c_name, setting.c_default, permission)
+    }
 }
 
-/// Where a path setting may be set: php.ini, `-d`, or per directory or pool (FPM's `php_value`,
-/// Apache's `php_value`, `.user.ini`), never by `ini_set()` (ARCHITECTURE §5): a site's code must not
-/// point the extension at another site's file. A file backend also obeys `open_basedir`.
-const PER_DIRECTORY: IniEntryPermission = IniEntryPermission::System.union(IniEntryPermission::PerDir);
+/// The entries PHP registers (and keeps for the life of the process): one per setting of
+/// `ini::SETTINGS`, which says who may change each (ARCHITECTURE §5), and the end marker.
+static ENTRIES: IniEntryDefs<{ ini::SETTINGS.len() + 1 }> = IniEntryDefs::new(entries());
 
-/// The table PHP reads; names and defaults match `secrets_runtime::config::ini::DEFAULTS`. The identity
-/// files stay system-level (php.ini, `-d`, FPM's `php_admin_value`): `.user.ini` is per directory
-/// too, and is written by the site.
-static ENTRIES: IniEntryDefs<12> = IniEntryDefs::new([
-    entry(c"pantheon_secrets.backend", c"", PER_DIRECTORY),
-    entry(c"pantheon_secrets.environment", c"", IniEntryPermission::All),
-    entry(c"pantheon_secrets.ttl", c"900", IniEntryPermission::All),
-    entry(c"pantheon_secrets.stale_limit", c"86400", IniEntryPermission::All),
-    entry(c"pantheon_secrets.backoff_max", c"300", IniEntryPermission::All),
-    entry(c"pantheon_secrets.client_cert", c"", IniEntryPermission::System),
-    entry(c"pantheon_secrets.client_key", c"", IniEntryPermission::System),
-    entry(c"pantheon_secrets.ca_file", c"", IniEntryPermission::System),
-    entry(c"pantheon_secrets.connect_timeout_ms", c"1000", IniEntryPermission::All),
-    entry(c"pantheon_secrets.timeout_ms", c"3000", IniEntryPermission::All),
-    entry(c"pantheon_secrets.allow_mock", c"0", IniEntryPermission::System),
-    IniEntryDef::end(),
-]);
+const fn entries() -> [IniEntryDef; ini::SETTINGS.len() + 1] {
+    const END: IniEntryDef = IniEntryDef::end();
+    let mut out = [END; ini::SETTINGS.len() + 1];
+    let mut at = 0;
+    while at < ini::SETTINGS.len() {
+        out[at] = entry(&ini::SETTINGS[at]);
+        at += 1;
+    }
+    out
+}
 
 /// Module start-up: registers the settings and the exception class. Nothing is read or fetched here.
 pub unsafe extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
@@ -83,12 +86,13 @@ pub fn fingerprint(out: &mut Vec<u8>) {
         out.extend_from_slice(bytes);
     };
     let mut empty = [false; 2];
-    for (name, _) in ini::DEFAULTS {
+    // A flag switches a PHP function on or off; the configuration does not read it.
+    for name in ini::SETTINGS.iter().filter(|s| s.kind != Kind::Flag).map(|s| s.name) {
         let value = ffi::ini_value(name).unwrap_or_default();
-        if *name == ini::BACKEND {
+        if name == ini::BACKEND {
             empty[0] = value.iter().all(u8::is_ascii_whitespace);
         }
-        if *name == ini::ENVIRONMENT {
+        if name == ini::ENVIRONMENT {
             empty[1] = value.iter().all(u8::is_ascii_whitespace);
         }
         push(&value);

@@ -6,13 +6,11 @@ use ext_php_rs::exception::PhpException;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
 use secrets_core::{Document, Scope, SecretType};
+use secrets_runtime::config::ini::ALLOW_MOCK;
 use secrets_runtime::process;
 use serde_json::{json, Map, Value};
 
 use crate::{exception, ini, runtime};
-
-/// The ini setting that allows the mock.
-pub const ALLOW_MOCK: &str = "pantheon_secrets.allow_mock";
 
 /// Registers the functions of this file.
 pub fn register(module: ModuleBuilder) -> ModuleBuilder {

@@ -64,7 +64,7 @@ fn choose(hot: &mut Hot, generation: u64, forks: u64) -> &'static Cache {
 /// attempt. Call with no lock held: a user error handler may call back into the extension.
 pub fn ensure_fresh(cache: &Cache) {
     if let Some(warning) = cache.update(clock::now_ms()) {
-        warn(&warning);
+        warn(&warning.to_string());
     }
 }
 

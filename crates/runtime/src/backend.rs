@@ -53,15 +53,32 @@ impl FetchError {
     }
 }
 
+/// A fetched document's bytes, with the HTTP status of the answer that carried them.
+pub struct Fetched {
+    /// The document, as the backend read it (zeroed when dropped).
+    pub bytes: Zeroizing<Vec<u8>>,
+    /// The HTTP status, for backends that speak HTTP.
+    pub status: Option<u16>,
+}
+
+/// Shows the size and status, never the bytes: they hold values.
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetched").field("len", &self.bytes.len()).field("status", &self.status).finish()
+    }
+}
+
+impl Fetched {
+    /// Bytes read without HTTP (a file).
+    pub fn bytes(bytes: Zeroizing<Vec<u8>>) -> Fetched {
+        Fetched { bytes, status: None }
+    }
+}
+
 /// A source of secrets documents. One lives in one process; it is made lazily, after any fork.
 pub trait Backend: Send {
-    /// Fetches the document's bytes.
-    fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError>;
-
-    /// The HTTP status of the last answer, for backends that speak HTTP.
-    fn last_status(&self) -> Option<u16> {
-        None
-    }
+    /// Fetches the document's bytes. A failure carries the HTTP status too, when there was one.
+    fn fetch(&mut self) -> Result<Fetched, FetchError>;
 }
 
 /// Says whether a path may be read: the PHP layer answers with PHP's own `open_basedir` rule. The
@@ -127,7 +144,7 @@ impl FileBackend {
 }
 
 impl Backend for FileBackend {
-    fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError> {
+    fn fetch(&mut self) -> Result<Fetched, FetchError> {
         let started = Instant::now();
         self.allowed(&self.path)?;
         let mut file = OpenOptions::new()
@@ -148,7 +165,7 @@ impl Backend for FileBackend {
         if size > MAX_DOCUMENT_BYTES {
             return Err(FetchError::transient(format!("larger than {MAX_DOCUMENT_BYTES} bytes")));
         }
-        read_document(&mut file, size, || self.timed_out(started)).map_err(|e| match e {
+        read_document(&mut file, size, || self.timed_out(started)).map(Fetched::bytes).map_err(|e| match e {
             ReadError::TooLarge => FetchError::transient(format!("larger than {MAX_DOCUMENT_BYTES} bytes")),
             ReadError::Io(e) => FetchError::transient(format!("cannot read: {e}")),
             ReadError::Stopped(e) => e,
@@ -228,7 +245,8 @@ mod tests {
         let path = dir.join("s.json");
         std::fs::write(&path, b"{\"Secrets\":{}}").unwrap();
         let mut backend = open(&file_config(path.to_str().unwrap())).unwrap().unwrap();
-        assert_eq!(&backend.fetch().unwrap()[..], b"{\"Secrets\":{}}");
+        let fetched = backend.fetch().unwrap();
+        assert_eq!((&fetched.bytes[..], fetched.status), (&b"{\"Secrets\":{}}"[..], None));
         std::fs::remove_file(&path).unwrap();
         assert_eq!(backend.fetch().unwrap_err(), FetchError::revoked("no such file"));
         let mut directory = FileBackend { path: dir.clone(), check: None, timeout: Duration::from_secs(3) };
@@ -287,7 +305,7 @@ mod tests {
             FetchError::revoked(OUTSIDE_OPEN_BASEDIR),
             "a symlink inside that leads outside"
         );
-        assert_eq!(&fetch(jail.join("inside.json")).unwrap()[..], b"{\"Secrets\":{}}");
+        assert_eq!(&fetch(jail.join("inside.json")).unwrap().bytes[..], b"{\"Secrets\":{}}");
         std::fs::remove_dir_all(&base).unwrap();
     }
 

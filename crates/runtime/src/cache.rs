@@ -1,37 +1,43 @@
 //! The per-process cache (ARCHITECTURE §6): one fetch per TTL, stale values while fetches fail
 //! transiently, values dropped when access is revoked, jittered exponential back-off.
 //!
+//! This module is the locking and the publication; each other job has a module of its own: the
+//! failure policy ([`policy`], a pure state transition), where documents come from ([`source`]:
+//! the backend, or a test's mock) and what is reported ([`status`]).
+//!
 //! Time is a monotonic tick in milliseconds passed in by the caller, so that the PHP layer can use
 //! a cheap coarse clock and tests can move time without sleeping. The hit path takes no lock at
 //! all: each thread answers from its own [`crate::reader::Reader`] copy, which it compares with
 //! the cache's publication counter. A fetch holds the fetch mutex for its I/O and the state lock
 //! only to swap in its result, so other threads keep serving the previous values meanwhile.
 
+pub mod policy;
+pub mod source;
+pub mod status;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
-
-use crate::backend::{self, Backend, FailureKind, FetchError};
-use crate::config::{BackendSpec, Config};
-use crate::snapshot::{NameHash, Snapshot};
 use secrets_core::document::Document;
 use secrets_core::resolve::resolve;
 use secrets_core::Scope;
 
-/// The first pause after a failure; it doubles with each failure up to `backoff_max`.
-pub const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
-
-/// Makes the backend for a configuration (see [`backend::open`]).
-pub type Opener = Box<dyn Fn(&Config) -> Result<Option<Box<dyn Backend>>, FetchError> + Send + Sync>;
+use crate::backend;
+use crate::config::{Config, DEFAULT_ENVIRONMENT};
+use crate::snapshot::{NameHash, Snapshot};
+use policy::{millis, Due, Held, Timing};
+pub use source::Opener;
+use source::{Delivery, Fetch, Opened, Source};
+pub use status::{Status, Warning};
 
 /// Secrets of one process, shared by its threads.
 pub struct Cache {
     hash: NameHash,
     opener: Opener,
     config_generation: AtomicU64,
-    /// Bumped, under the state lock, by every change of the state.
+    /// Bumped, under the state lock, by every change of what readers copy.
     publication: AtomicU64,
     state: RwLock<State>,
     fetcher: Mutex<Fetcher>,
@@ -40,58 +46,20 @@ pub struct Cache {
 #[derive(Default)]
 struct State {
     config: Option<Arc<Config>>,
+    source: Source,
     snapshot: Option<Arc<Snapshot>>,
-    /// Secrets set in-process by a test ([`Cache::mock`]); while set, they are served instead.
-    mock: Option<(Arc<Document>, Arc<Snapshot>)>,
-    /// Calls before this tick are answered from what is held.
-    next_check: u64,
-    /// No fetch is attempted before this tick (back-off, Retry-After).
-    retry_at: u64,
-    /// Tick of the last good fetch.
-    good_at: Option<u64>,
+    timing: Timing,
     fetched_at_unix: Option<f64>,
     fetch_count: u64,
-    failures: u32,
-    last_error: Option<String>,
+    last_error: Option<Warning>,
     last_status: Option<u16>,
-    stale: bool,
+    /// The backend's values and timing while a mock replaces them, given back by `unmock`.
+    parked: Option<(Option<Arc<Snapshot>>, Timing)>,
 }
 
 struct Fetcher {
-    backend: Option<Box<dyn Backend>>,
-    opened_for: Option<Arc<Config>>,
+    opened: Opened,
     rng: u64,
-}
-
-/// What the cache holds and how it got there. Never a value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Status {
-    /// The backend, as named in messages.
-    pub backend: String,
-    /// The environment values are resolved for.
-    pub environment: String,
-    /// This process.
-    pub pid: u32,
-    /// Fetch attempts made by this process.
-    pub fetch_count: u64,
-    /// Wall-clock time of the last good fetch, in Unix seconds.
-    pub fetched_at: Option<f64>,
-    /// Seconds since the last good fetch.
-    pub age: Option<f64>,
-    /// Secrets held.
-    pub count: usize,
-    /// The latest failure, if any.
-    pub last_error: Option<String>,
-    /// The HTTP status of the latest response, when the backend speaks HTTP.
-    pub last_status: Option<u16>,
-    /// Failures since the last good fetch.
-    pub failures: u32,
-    /// Whether the values held are kept past their TTL because fetches fail.
-    pub stale: bool,
-    /// Seconds until the next fetch may be attempted, while backing off.
-    pub retry_in: Option<f64>,
-    /// Seconds a good fetch is served.
-    pub ttl: u64,
 }
 
 impl Cache {
@@ -109,7 +77,7 @@ impl Cache {
             config_generation: AtomicU64::new(u64::MAX),
             publication: AtomicU64::new(0),
             state: RwLock::new(State::default()),
-            fetcher: Mutex::new(Fetcher { backend: None, opened_for: None, rng: seed | 1 }),
+            fetcher: Mutex::new(Fetcher { opened: Opened::default(), rng: seed | 1 }),
         }
     }
 
@@ -120,25 +88,22 @@ impl Cache {
     }
 
     /// Applies a configuration read at `generation`. A configuration that differs from the one held
-    /// drops the values, so the next call fetches from the new backend.
+    /// drops the values, so the next call fetches from the new backend (or takes the mock again,
+    /// resolved for the new environment).
     pub fn configure(&self, generation: u64, config: Config) {
         let mut state = self.write();
         if state.config.as_deref() != Some(&config) {
-            let mock = state.mock.take().map(|(doc, _)| {
-                let snapshot = self.snapshot_of(&doc, &config.environment);
-                (doc, Arc::new(snapshot))
-            });
             *state = State {
                 config: Some(Arc::new(config)),
+                source: state.source.clone(),
                 fetch_count: state.fetch_count,
-                mock,
                 ..State::default()
             };
         }
         self.config_generation.store(generation, Ordering::Release);
     }
 
-    /// The publication counter: it changes whenever what the cache serves does.
+    /// The publication counter: it changes whenever what readers copy ([`Cache::view`]) does.
     #[inline]
     pub fn publication(&self) -> u64 {
         self.publication.load(Ordering::Acquire)
@@ -148,26 +113,141 @@ impl Cache {
     /// publication they belong to, read together.
     pub fn view(&self) -> (Option<Arc<Snapshot>>, u64, u64) {
         let state = self.state.read();
-        let next_check = if state.mock.is_some() { u64::MAX } else { state.next_check };
-        (state.served().cloned(), next_check, self.publication.load(Ordering::Acquire))
+        (state.snapshot.clone(), state.timing.next_check, self.publication.load(Ordering::Acquire))
     }
 
     /// Serves the secrets of `doc`, resolved for the configured environment, instead of the
-    /// backend's, until [`Cache::unmock`]: PHPUnit suites say "this secret is missing" or "this
-    /// one has this value" without files or a server. The document is validated as a fetched one is.
+    /// backend's, from the next call until [`Cache::unmock`]: PHPUnit suites say "this secret is
+    /// missing" or "this one has this value" without files or a server. The document is validated
+    /// as a fetched one is. The backend's values are put aside, not dropped. Waits for a fetch
+    /// under way (the fetch mutex keeps it from landing after the switch).
     pub fn mock(&self, doc: Document) {
+        let _fetching = self.fetcher.lock();
         let mut state = self.write();
-        let environment = state
-            .config
-            .as_ref()
-            .map_or(crate::config::DEFAULT_ENVIRONMENT.to_string(), |c| c.environment.clone());
-        let snapshot = self.snapshot_of(&doc, &environment);
-        state.mock = Some((Arc::new(doc), Arc::new(snapshot)));
+        if matches!(state.source, Source::Backend) {
+            state.parked = Some((state.snapshot.take(), state.timing));
+        }
+        state.source = Source::Mock(Arc::new(doc));
+        state.timing = Timing::default();
     }
 
-    /// Serves the backend's secrets again.
+    /// Serves the backend's secrets again: those put aside by [`Cache::mock`], due as they were
+    /// (or, after a change of configuration, fetched at the next call).
     pub fn unmock(&self) {
-        self.write().mock = None;
+        let _fetching = self.fetcher.lock();
+        let mut state = self.write();
+        if matches!(state.source, Source::Mock(_)) {
+            let (snapshot, timing) = state.parked.take().unwrap_or_default();
+            (state.snapshot, state.timing) = (snapshot, timing);
+            state.source = Source::Backend;
+        }
+    }
+
+    /// The state, for writing; the publication counter moves, when what readers copy changed, as
+    /// the guard is released.
+    fn write(&self) -> Publishing<'_> {
+        let guard = self.state.write();
+        let before = guard.published();
+        Publishing { guard, before, publication: &self.publication }
+    }
+
+    /// Answers from what is held, due or not.
+    pub fn held<R>(&self, f: impl FnOnce(Option<&Snapshot>) -> R) -> R {
+        f(self.state.read().snapshot.as_deref())
+    }
+
+    /// Fetches when one is due at `now` and no other thread is fetching (while one is, the values
+    /// held are served; with none held yet, this waits for that fetch). Returns the warning of the
+    /// attempt, if any: one per attempt, never one per call.
+    pub fn update(&self, now: u64) -> Option<Warning> {
+        let mut fetcher = match self.fetcher.try_lock() {
+            Some(fetcher) => fetcher,
+            // Another thread is fetching: serve the previous values, or wait for the first ones.
+            None if self.state.read().snapshot.is_some() => return None,
+            None => self.fetcher.lock(),
+        };
+        {
+            // Most calls end here, under the read lock alone: nothing is due.
+            let state = self.state.read();
+            let policy = state.policy();
+            if policy.due(state.timing, now, state.snapshot.is_some()) == Due::Serve {
+                return None;
+            }
+        }
+        let mut state = self.write();
+        match state.policy().due(state.timing, now, state.snapshot.is_some()) {
+            Due::Serve => None,
+            Due::Wait(timing, held) => {
+                state.timing = timing;
+                if held == Held::Drop {
+                    state.snapshot = None;
+                }
+                None
+            }
+            Due::Fetch => {
+                drop(state);
+                match self.fetch_locked(&mut fetcher, now) {
+                    Ok(skipped) => skipped,
+                    Err(warning) => Some(warning),
+                }
+            }
+        }
+    }
+
+    /// Fetches now, whatever the TTL and back-off say; waits for a fetch under way in another thread.
+    pub fn refresh(&self, now: u64) -> Result<(), Warning> {
+        let mut fetcher = self.fetcher.lock();
+        self.fetch_locked(&mut fetcher, now).map(drop)
+    }
+
+    /// One turn of the source. `Ok` carries the warning about secrets left out for breaking a
+    /// naming rule, if any (the others are served); `Err` the warning of a failed attempt.
+    fn fetch_locked(&self, fetcher: &mut Fetcher, now: u64) -> Result<Option<Warning>, Warning> {
+        let (source, config) = {
+            let state = self.state.read();
+            (state.source.clone(), state.config.clone())
+        };
+        let started = Instant::now();
+        let fetched = source.fetch(&mut fetcher.opened, &self.opener, config.as_ref());
+        let ended = now.saturating_add(millis(started.elapsed()));
+        let config = config.as_deref();
+        let backend = source.describe(config);
+        let policy = source.policy(config);
+        let attempted = source.counts() && !matches!(fetched, Fetch::Nothing);
+        let mut state = self.write();
+        if attempted {
+            state.fetch_count += 1;
+        }
+        match fetched {
+            Fetch::Nothing => {
+                state.snapshot = None;
+                state.timing = Timing { next_check: u64::MAX, ..Timing::default() };
+                Ok(None)
+            }
+            Fetch::Delivered(Delivery { doc, skipped, status }) => {
+                let environment = config.map_or(DEFAULT_ENVIRONMENT, |c| c.environment.as_str());
+                state.snapshot = Some(Arc::new(self.snapshot_of(&doc, environment)));
+                state.timing = policy.succeeded(now);
+                if attempted {
+                    state.last_status = status;
+                    state.fetched_at_unix = Some(now_unix());
+                }
+                Ok((!skipped.is_empty()).then_some(Warning::Skipped { backend, skipped }))
+            }
+            Fetch::Failed(error) => {
+                let holding = state.snapshot.is_some();
+                let (timing, held) =
+                    policy.failed(state.timing, error.kind, ended, holding, &mut fetcher.rng);
+                state.timing = timing;
+                if held == Held::Drop {
+                    state.snapshot = None;
+                }
+                state.last_status = error.status;
+                let warning = Warning::FetchFailed { backend, error };
+                state.last_error = Some(warning.clone());
+                Err(warning)
+            }
+        }
     }
 
     fn snapshot_of(&self, doc: &Document, environment: &str) -> Snapshot {
@@ -175,171 +255,55 @@ impl Cache {
             .from_document(&doc.site_id, &doc.version)
     }
 
-    /// The state, for writing; the publication counter moves when the guard is released.
-    fn write(&self) -> Publishing<'_> {
-        Publishing { guard: self.state.write(), publication: &self.publication }
-    }
-
-    /// Answers from what is held, due or not.
-    pub fn held<R>(&self, f: impl FnOnce(Option<&Snapshot>) -> R) -> R {
-        f(self.state.read().served().map(|s| &**s))
-    }
-
-    /// Fetches when one is due at `now` and no other thread is fetching (while one is, the values
-    /// held are served; with none held yet, this waits for that fetch). Returns the warning of a
-    /// failed attempt: one per attempt, never one per call.
-    pub fn update(&self, now: u64) -> Option<String> {
-        let mut fetcher = match self.fetcher.try_lock() {
-            Some(fetcher) => fetcher,
-            // Another thread is fetching: serve the previous values, or wait for the first ones.
-            None if self.state.read().snapshot.is_some() => return None,
-            None => self.fetcher.lock(),
-        };
-        let config = {
-            let mut state = self.write();
-            if now < state.next_check || state.mock.is_some() {
-                return None;
-            }
-            if now < state.retry_at {
-                // Only the stale limit brought us here: drop what is too old, keep backing off.
-                state.expire_stale(now);
-                state.next_check = state.retry_at;
-                return None;
-            }
-            state.config.clone()
-        };
-        match self.fetch_locked(&mut fetcher, now, config) {
-            Ok(skipped) => skipped,
-            Err(warning) => Some(warning),
-        }
-    }
-
-    /// Fetches now, whatever the TTL and back-off say; waits for a fetch under way in another thread.
-    pub fn refresh(&self, now: u64) -> Result<(), String> {
-        let mut fetcher = self.fetcher.lock();
-        let config = {
-            let state = self.state.read();
-            if state.mock.is_some() {
-                return Ok(()); // the mock stays until unmock()
-            }
-            state.config.clone()
-        };
-        self.fetch_locked(&mut fetcher, now, config).map(drop)
-    }
-
-    /// One fetch. `Ok` carries the warning about secrets left out for breaking a naming rule,
-    /// if any (the others are served); `Err` the warning of a failed attempt.
-    fn fetch_locked(
-        &self,
-        fetcher: &mut Fetcher,
-        now: u64,
-        config: Option<Arc<Config>>,
-    ) -> Result<Option<String>, String> {
-        let Some(config) = config.filter(|c| c.backend != BackendSpec::None) else {
-            let mut state = self.write();
-            state.snapshot = None;
-            state.next_check = u64::MAX;
-            return Ok(None);
-        };
-        if fetcher.opened_for.as_ref() != Some(&config) {
-            fetcher.backend = None;
-            fetcher.opened_for = Some(config.clone());
-        }
-        let started = Instant::now();
-        let fetched = match fetcher.backend.as_mut() {
-            Some(backend) => backend.fetch(),
-            None => (self.opener)(&config).and_then(|opened| {
-                let backend =
-                    fetcher.backend.insert(opened.ok_or_else(|| FetchError::revoked("no backend"))?);
-                backend.fetch()
-            }),
-        };
-        let http_status = fetcher.backend.as_ref().and_then(|b| b.last_status());
-        let parsed = fetched.and_then(|bytes| {
-            let (doc, skipped) = Document::parse_skipping_bad_names(&bytes)
-                .map_err(|e| FetchError::transient(e.to_string()))?;
-            Ok((self.snapshot_of(&doc, &config.environment), skipped))
-        });
-        // Every pause counts from the end of the attempt: an attempt that hung until its timeout
-        // must not use up the back-off that follows it. A good fetch's TTL counts on the caller's
-        // clock, as every call checks it (with a TTL of 0, the next call fetches again).
-        let ended = now.saturating_add(millis(started.elapsed()));
-        let mut state = self.write();
-        state.fetch_count += 1;
-        match parsed {
-            Ok((snapshot, skipped)) => {
-                state.snapshot = Some(Arc::new(snapshot));
-                state.last_status = http_status;
-                state.good_at = Some(now);
-                state.fetched_at_unix = Some(now_unix());
-                state.failures = 0;
-                state.stale = false;
-                state.retry_at = 0;
-                state.next_check = now.saturating_add(millis(config.ttl));
-                Ok((!skipped.is_empty()).then(|| {
-                    let skipped: Vec<String> = skipped.iter().map(ToString::to_string).collect();
-                    format!("secrets from {}: skipped {}", config.backend.describe(), skipped.join("; "))
-                }))
-            }
-            Err(error) => {
-                state.failures = state.failures.saturating_add(1);
-                state.last_status = error.status.or(http_status);
-                let delay = match error.kind {
-                    FailureKind::Revoked => {
-                        state.snapshot = None;
-                        backoff(state.failures, config.backoff_max, &mut fetcher.rng)
-                    }
-                    FailureKind::Transient => backoff(state.failures, config.backoff_max, &mut fetcher.rng),
-                    FailureKind::RetryAfter(wait) => wait.min(config.backoff_max.max(BACKOFF_INITIAL)),
-                };
-                state.retry_at = ended.saturating_add(millis(delay));
-                state.expire_stale(ended);
-                state.next_check = match (state.stale, state.good_at) {
-                    (true, Some(good)) => state.retry_at.min(good.saturating_add(millis(config.stale_limit))),
-                    _ => state.retry_at,
-                };
-                let message =
-                    format!("cannot fetch secrets from {}: {}", config.backend.describe(), error.message);
-                state.last_error = Some(message.clone());
-                Err(message)
-            }
-        }
-    }
-
     /// What the cache holds, at `now`.
     pub fn status(&self, now: u64) -> Status {
         let state = self.state.read();
         let config = state.config.as_deref();
+        let timing = &state.timing;
         Status {
-            backend: match (&state.mock, config) {
-                (Some(_), _) => "mock".into(),
-                (None, config) => config.map_or("none".into(), |c| c.backend.describe()),
-            },
+            backend: state.source.describe(config),
             environment: config.map_or_else(String::new, |c| c.environment.clone()),
             pid: std::process::id(),
             fetch_count: state.fetch_count,
             fetched_at: state.fetched_at_unix,
-            age: state.good_at.map(|good| now.saturating_sub(good) as f64 / 1000.0),
-            count: state.served().map_or(0, |s| s.len()),
-            last_error: state.last_error.clone(),
+            age: timing.good_at.map(|good| now.saturating_sub(good) as f64 / 1000.0),
+            count: state.snapshot.as_ref().map_or(0, |s| s.len()),
+            last_error: state.last_error.as_ref().map(ToString::to_string),
             last_status: state.last_status,
-            failures: state.failures,
-            stale: state.stale,
-            retry_in: (state.retry_at > now).then(|| (state.retry_at - now) as f64 / 1000.0),
+            failures: timing.failures,
+            stale: timing.stale,
+            retry_in: (timing.retry_at > now).then(|| (timing.retry_at - now) as f64 / 1000.0),
             ttl: config.map_or(0, |c| c.ttl.as_secs()),
         }
     }
 }
 
-/// A write guard that bumps the publication counter while the lock is still held.
+impl State {
+    /// The policy of the source in use.
+    fn policy(&self) -> policy::Policy {
+        self.source.policy(self.config.as_deref())
+    }
+
+    /// What readers copy: the snapshot (by address) and the tick of the next check.
+    fn published(&self) -> (usize, u64) {
+        (self.snapshot.as_ref().map_or(0, |s| Arc::as_ptr(s) as usize), self.timing.next_check)
+    }
+}
+
+/// A write guard that bumps the publication counter, while the lock is still held, when what
+/// readers copy changed: a call that only looked must not knock every thread's copy off its
+/// fast path.
 struct Publishing<'a> {
     guard: RwLockWriteGuard<'a, State>,
+    before: (usize, u64),
     publication: &'a AtomicU64,
 }
 
 impl Drop for Publishing<'_> {
     fn drop(&mut self) {
-        self.publication.fetch_add(1, Ordering::AcqRel);
+        if self.guard.published() != self.before {
+            self.publication.fetch_add(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -356,53 +320,19 @@ impl std::ops::DerefMut for Publishing<'_> {
     }
 }
 
-impl State {
-    /// What calls are answered from: the mock when one is set, else the fetched values.
-    fn served(&self) -> Option<&Arc<Snapshot>> {
-        self.mock.as_ref().map(|(_, s)| s).or(self.snapshot.as_ref())
-    }
-
-    /// Marks held values stale, or drops them once they are older than the stale limit.
-    fn expire_stale(&mut self, now: u64) {
-        let limit = self.config.as_ref().map_or(0, |c| millis(c.stale_limit));
-        match self.good_at {
-            Some(good) if self.snapshot.is_some() && now < good.saturating_add(limit) => self.stale = true,
-            _ => {
-                self.snapshot = None;
-                self.stale = false;
-            }
-        }
-    }
-}
-
-/// The pause after `failures` consecutive failures: doubling from [`BACKOFF_INITIAL`], capped at
-/// `max`, then jittered into its upper half so that workers started together spread out.
-fn backoff(failures: u32, max: Duration, rng: &mut u64) -> Duration {
-    let doubled = BACKOFF_INITIAL.saturating_mul(1u32 << failures.saturating_sub(1).min(20));
-    let base = doubled.min(max);
-    // xorshift64: enough to decorrelate processes; nothing secret depends on it.
-    *rng ^= *rng << 13;
-    *rng ^= *rng >> 7;
-    *rng ^= *rng << 17;
-    let fraction = 0.5 + (*rng % 1000) as f64 / 2000.0;
-    base.mul_f64(fraction)
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
 fn now_unix() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
-
 #[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
+    use std::time::Duration;
 
+    use secrets_core::document::DocumentError;
     use zeroize::Zeroizing;
 
     use super::*;
+    use crate::backend::{Backend, FailureKind, FetchError, Fetched};
     use crate::config::ini;
     use crate::reader::Reader;
     use crate::snapshot::zend_hash;
@@ -414,10 +344,10 @@ mod tests {
     struct Played(Script, Arc<AtomicU64>);
 
     impl Backend for Played {
-        fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError> {
+        fn fetch(&mut self) -> Result<Fetched, FetchError> {
             self.1.fetch_add(1, Ordering::SeqCst);
             let next = self.0.lock().pop_front().unwrap_or(Err(FetchError::transient("script ended")));
-            next.map(|s| Zeroizing::new(s.as_bytes().to_vec()))
+            next.map(|s| Fetched::bytes(Zeroizing::new(s.as_bytes().to_vec())))
         }
     }
 
@@ -453,6 +383,7 @@ mod tests {
         thread_local!(static READER: std::cell::RefCell<Reader> = std::cell::RefCell::new(Reader::default()));
         READER.with_borrow_mut(|reader| {
             let warning = if reader.is_current(cache, now) { None } else { reader.catch_up(cache, now) };
+            let warning = warning.map(|w| w.to_string());
             (reader.snapshot().and_then(|s| s.get("A")).map(|e| e.value.to_string()), warning)
         })
     }
@@ -631,7 +562,7 @@ mod tests {
     struct Hanging(Duration, Arc<AtomicU64>);
 
     impl Backend for Hanging {
-        fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError> {
+        fn fetch(&mut self) -> Result<Fetched, FetchError> {
             self.1.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(self.0);
             Err(FetchError::transient("timed out"))
@@ -642,10 +573,10 @@ mod tests {
     struct Slow(Duration, Arc<AtomicU64>);
 
     impl Backend for Slow {
-        fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError> {
+        fn fetch(&mut self) -> Result<Fetched, FetchError> {
             self.1.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(self.0);
-            Ok(Zeroizing::new(ONE.as_bytes().to_vec()))
+            Ok(Fetched::bytes(Zeroizing::new(ONE.as_bytes().to_vec())))
         }
     }
 
@@ -701,12 +632,52 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let mut rng = 12345;
-        for (failures, cap) in [(1, 1_000), (2, 2_000), (3, 4_000), (9, 8_000)] {
-            let d = backoff(failures, Duration::from_secs(8), &mut rng).as_millis() as u64;
-            assert!(d >= cap / 2 && d <= cap, "{failures}: {d}");
+    fn cache_unmock_gives_back_the_backend_values_without_fetching() {
+        let (cache, fetches) = cache_with(vec![Ok(ONE), Ok(TWO)], &[]);
+        assert_eq!(get(&cache, 0).0.as_deref(), Some("one"));
+        let doc = Document::parse(br#"{"Secrets": {"A": {"Value": "mocked", "Scopes": ["web"]}}}"#).unwrap();
+        cache.mock(doc.clone());
+        assert_eq!(get(&cache, 1).0.as_deref(), Some("mocked"));
+        cache.mock(doc);
+        assert_eq!(get(&cache, 2).0.as_deref(), Some("mocked"), "a second mock replaces the first");
+        cache.unmock();
+        assert_eq!(get(&cache, 3), (Some("one".into()), None));
+        assert_eq!(fetches.load(Ordering::SeqCst), 1, "unmock fetches nothing: the TTL runs on");
+        assert_eq!(get(&cache, 10_000).0.as_deref(), Some("two"));
+    }
+
+    #[test]
+    fn cache_update_with_nothing_due_publishes_nothing() {
+        let (cache, fetches) = cache_with(vec![Ok(ONE), Ok(TWO)], &[]);
+        assert_eq!(get(&cache, 0).0.as_deref(), Some("one"));
+        let published = cache.publication();
+        // What `all()` and the SDK's `get()` do on every call: update, then read what is held.
+        for now in [1, 2, 9_999] {
+            assert_eq!(cache.update(now), None);
+            assert_eq!(cache.held(|s| s.unwrap().get("A").unwrap().value.to_string()), "one");
         }
-        assert_eq!(backoff(3, Duration::ZERO, &mut rng), Duration::ZERO);
+        assert_eq!(cache.publication(), published, "a call that only looked must not knock readers off");
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        cache.refresh(10).unwrap();
+        assert_ne!(cache.publication(), published, "new values are published");
+    }
+
+    #[test]
+    fn cache_warnings_are_typed() {
+        let refused = FetchError::transient("connection refused");
+        let (cache, _) = cache_with(vec![Err(refused.clone())], &[]);
+        assert_eq!(
+            cache.update(0),
+            Some(Warning::FetchFailed { backend: "file:///played.json".into(), error: refused })
+        );
+        let doc = r#"{"Secrets": {"A B": {"Value": "x"}, "A": {"Value": "a", "Scopes": ["web"]}}}"#;
+        let (cache, _) = cache_with(vec![Ok(doc)], &[]);
+        match cache.update(0) {
+            Some(Warning::Skipped { backend, skipped }) => {
+                assert_eq!(backend, "file:///played.json");
+                assert!(matches!(&skipped[..], [DocumentError::BadName { name, .. }] if name == "A B"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

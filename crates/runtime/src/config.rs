@@ -1,6 +1,7 @@
 //! Configuration (ARCHITECTURE §5): what the PHP layer reads from php.ini and the environment, turned
 //! into one value the cache compares and uses.
 
+use std::ffi::CStr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -118,42 +119,54 @@ pub struct Config {
     pub timeout: Duration,
 }
 
-/// The ini names of the settings (ARCHITECTURE §5), with their defaults.
-pub mod ini {
-    /// Backend URL or path.
-    pub const BACKEND: &str = "pantheon_secrets.backend";
-    /// Environment override.
-    pub const ENVIRONMENT: &str = "pantheon_secrets.environment";
-    /// Seconds a fetch is served.
-    pub const TTL: &str = "pantheon_secrets.ttl";
-    /// Seconds stale values may be served while fetches fail.
-    pub const STALE_LIMIT: &str = "pantheon_secrets.stale_limit";
-    /// Cap of the back-off between failed attempts, in seconds.
-    pub const BACKOFF_MAX: &str = "pantheon_secrets.backoff_max";
-    /// Client certificate file.
-    pub const CLIENT_CERT: &str = "pantheon_secrets.client_cert";
-    /// Client key file.
-    pub const CLIENT_KEY: &str = "pantheon_secrets.client_key";
-    /// CA file.
-    pub const CA_FILE: &str = "pantheon_secrets.ca_file";
-    /// Connect timeout, milliseconds.
-    pub const CONNECT_TIMEOUT_MS: &str = "pantheon_secrets.connect_timeout_ms";
-    /// Whole-fetch timeout, milliseconds.
-    pub const TIMEOUT_MS: &str = "pantheon_secrets.timeout_ms";
+/// Who may change a setting: PHP's `PHP_INI_SYSTEM`, `PHP_INI_SYSTEM | PHP_INI_PERDIR` and
+/// `PHP_INI_ALL` (the PHP layer maps them onto the flags of PHP's bindings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changeable {
+    /// php.ini, `-d` or FPM's `php_admin_value` only: not `.user.ini`, which a site writes.
+    System,
+    /// As [`Changeable::System`], and per directory or pool (`php_value`, `.user.ini`); never
+    /// `ini_set()`, so a site's code cannot point the extension at another site's file.
+    PerDirectory,
+    /// Anywhere, `ini_set()` included.
+    All,
+}
 
-    /// Every setting with its default, in the order phpinfo() shows them.
-    pub const DEFAULTS: &[(&str, &str)] = &[
-        (BACKEND, ""),
-        (ENVIRONMENT, ""),
-        (TTL, "900"),
-        (STALE_LIMIT, "86400"),
-        (BACKOFF_MAX, "300"),
-        (CLIENT_CERT, ""),
-        (CLIENT_KEY, ""),
-        (CA_FILE, ""),
-        (CONNECT_TIMEOUT_MS, "1000"),
-        (TIMEOUT_MS, "3000"),
-    ];
+/// What a setting holds, which decides what is accepted when it is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Any text: a URL, a path, a name.
+    Text,
+    /// An integer from `min` to `max`: anything else is refused when set (PHP keeps the value it
+    /// had), and [`Config::read`] reads it as the default.
+    Number {
+        /// The smallest value accepted.
+        min: u64,
+        /// The largest value accepted.
+        max: u64,
+    },
+    /// A switch of the PHP layer, read as PHP reads one (`1`, `on`, `yes`, `true`); not part of
+    /// [`Config`].
+    Flag,
+}
+
+/// One ini setting: everything about it is declared once, in [`ini::SETTINGS`]; the PHP layer
+/// registers that table, [`Config::read`] and [`valid_setting`] read it, and a test checks the
+/// packaged ini file and the README against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// The name, `pantheon_secrets.…`.
+    pub name: &'static str,
+    /// The name, NUL-terminated, for PHP's table.
+    pub c_name: &'static CStr,
+    /// The default, as PHP shows it.
+    pub default: &'static str,
+    /// The default, NUL-terminated, for PHP's table.
+    pub c_default: &'static CStr,
+    /// Who may change it.
+    pub changeable: Changeable,
+    /// What it holds.
+    pub kind: Kind,
 }
 
 /// The longest TTL, stale limit or back-off cap accepted, in seconds: one year. Anything longer
@@ -162,26 +175,86 @@ pub const MAX_SECONDS: u64 = 31_536_000;
 /// The longest timeout accepted, in milliseconds: ten minutes.
 pub const MAX_TIMEOUT_MS: u64 = 600_000;
 
-/// The numeric settings with the smallest and largest value each accepts. A timeout of 0 would
-/// make every fetch fail at once, so timeouts start at 1 ms.
-pub const RANGES: &[(&str, u64, u64)] = &[
-    (ini::TTL, 0, MAX_SECONDS),
-    (ini::STALE_LIMIT, 0, MAX_SECONDS),
-    (ini::BACKOFF_MAX, 0, MAX_SECONDS),
-    (ini::CONNECT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS),
-    (ini::TIMEOUT_MS, 1, MAX_TIMEOUT_MS),
-];
+/// Declares the settings: a `&str` constant per name and [`ini::SETTINGS`], from one list.
+macro_rules! settings {
+    ($($(#[$doc:meta])* $id:ident = $name:literal, $default:literal, $changeable:ident, $kind:expr;)*) => {
+        $($(#[$doc])* pub const $id: &str = $name;)*
+
+        /// Every setting, in the order PHP registers them.
+        pub const SETTINGS: &[Setting] = &[$(Setting {
+            name: $name,
+            c_name: c_string(concat!($name, "\0")),
+            default: $default,
+            c_default: c_string(concat!($default, "\0")),
+            changeable: Changeable::$changeable,
+            kind: $kind,
+        }),*];
+    };
+}
+
+/// The ini settings (ARCHITECTURE §5): names, defaults, who may change them and what they hold,
+/// each written once.
+pub mod ini {
+    use super::{c_string, Changeable, Kind, Setting, MAX_SECONDS, MAX_TIMEOUT_MS};
+
+    /// A number of seconds, up to a year.
+    const SECONDS: Kind = Kind::Number { min: 0, max: MAX_SECONDS };
+    /// A timeout in milliseconds: 0 would make every fetch fail at once, so from 1 ms.
+    const MILLISECONDS: Kind = Kind::Number { min: 1, max: MAX_TIMEOUT_MS };
+
+    settings! {
+        /// Backend URL or path; per directory or pool at most (a file backend also obeys
+        /// `open_basedir`).
+        BACKEND = "pantheon_secrets.backend", "", PerDirectory, Kind::Text;
+        /// Environment override.
+        ENVIRONMENT = "pantheon_secrets.environment", "", All, Kind::Text;
+        /// Seconds a fetch is served.
+        TTL = "pantheon_secrets.ttl", "900", All, SECONDS;
+        /// Seconds stale values may be served while fetches fail.
+        STALE_LIMIT = "pantheon_secrets.stale_limit", "86400", All, SECONDS;
+        /// Cap of the back-off between failed attempts, in seconds.
+        BACKOFF_MAX = "pantheon_secrets.backoff_max", "300", All, SECONDS;
+        /// Client certificate file; the identity files are system-level.
+        CLIENT_CERT = "pantheon_secrets.client_cert", "", System, Kind::Text;
+        /// Client key file.
+        CLIENT_KEY = "pantheon_secrets.client_key", "", System, Kind::Text;
+        /// CA file.
+        CA_FILE = "pantheon_secrets.ca_file", "", System, Kind::Text;
+        /// Connect timeout, milliseconds.
+        CONNECT_TIMEOUT_MS = "pantheon_secrets.connect_timeout_ms", "1000", All, MILLISECONDS;
+        /// Whole-fetch timeout, milliseconds.
+        TIMEOUT_MS = "pantheon_secrets.timeout_ms", "3000", All, MILLISECONDS;
+        /// Allows `Pantheon\Secrets\mock()` (test runs only).
+        ALLOW_MOCK = "pantheon_secrets.allow_mock", "0", System, Kind::Flag;
+    }
+
+    /// The setting named `name`.
+    pub fn setting(name: &str) -> Option<&'static Setting> {
+        SETTINGS.iter().find(|s| s.name == name)
+    }
+}
+
+/// `text` (which ends in its only NUL) as a C string; a NUL inside fails the build.
+const fn c_string(text: &'static str) -> &'static CStr {
+    match CStr::from_bytes_with_nul(text.as_bytes()) {
+        Ok(c) => c,
+        Err(_) => panic!("a setting's name or default holds a NUL"),
+    }
+}
 
 /// The number `value` stands for when it is acceptable for the numeric setting `name`.
 fn number_in_range(name: &str, value: &str) -> Option<u64> {
-    let (_, min, max) = RANGES.iter().find(|(n, _, _)| *n == name)?;
-    value.trim().parse::<u64>().ok().filter(|n| (*min..=*max).contains(n))
+    let Kind::Number { min, max } = ini::setting(name)?.kind else { return None };
+    value.trim().parse::<u64>().ok().filter(|n| (min..=max).contains(n))
 }
 
 /// Whether `value` is acceptable for the setting `name`: a numeric setting takes an integer within
-/// its [`RANGES`]; other settings take any text.
+/// its range; other settings take any text.
 pub fn valid_setting(name: &str, value: &str) -> bool {
-    !RANGES.iter().any(|(n, _, _)| *n == name) || number_in_range(name, value).is_some()
+    match ini::setting(name).map(|s| s.kind) {
+        Some(Kind::Number { .. }) => number_in_range(name, value).is_some(),
+        _ => true,
+    }
 }
 
 impl Config {
@@ -202,7 +275,7 @@ impl Config {
     pub fn read(setting: impl Fn(&str) -> Option<String>, env: impl Fn(&str) -> Option<String>) -> Config {
         let text = |name: &str| setting(name).unwrap_or_default().trim().to_string();
         let number = |name: &str| {
-            let default = ini::DEFAULTS.iter().find(|(n, _)| *n == name).map_or("0", |(_, d)| d);
+            let default = ini::setting(name).map_or("0", |s| s.default);
             number_in_range(name, &text(name)).unwrap_or_else(|| default.parse().unwrap_or(0))
         };
         let environment = match text(ini::ENVIRONMENT) {
@@ -322,5 +395,90 @@ mod tests {
         }
         let huge = config(&[(ini::TTL, "18446744073709551615")], &[]);
         assert_eq!(huge.ttl, Duration::from_secs(900), "an out-of-range TTL takes the default");
+    }
+
+    #[test]
+    fn settings_defaults_are_accepted_values() {
+        for setting in ini::SETTINGS {
+            assert!(valid_setting(setting.name, setting.default), "{}", setting.name);
+            assert_eq!(setting.c_name.to_str(), Ok(setting.name));
+            assert_eq!(setting.c_default.to_str(), Ok(setting.default));
+            assert!(setting.name.starts_with("pantheon_secrets."), "{}", setting.name);
+        }
+        let defaults = config(&[], &[]);
+        assert_eq!(defaults.stale_limit, Duration::from_secs(86_400));
+        assert_eq!(
+            (defaults.backoff_max, defaults.timeout),
+            (Duration::from_secs(300), Duration::from_secs(3))
+        );
+        assert_eq!(ini::setting(ini::ALLOW_MOCK).map(|s| s.kind), Some(Kind::Flag));
+        assert_eq!(ini::setting("pantheon_secrets.nope"), None);
+    }
+
+    /// Where the settings are told to people: the ini file the packages ship and the README table.
+    fn repository_file(path: &str) -> String {
+        let at = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&at).unwrap_or_else(|e| panic!("{at}: {e}"))
+    }
+
+    /// How a text describes who may change a setting.
+    fn says_changeable(text: &str) -> Option<Changeable> {
+        match (
+            text.to_lowercase().contains("system-wide"),
+            text.contains("never") && text.contains("ini_set()"),
+        ) {
+            (true, _) => Some(Changeable::System),
+            (false, true) => Some(Changeable::PerDirectory),
+            (false, false) => None,
+        }
+    }
+
+    fn table() -> Vec<(String, String, Option<Changeable>)> {
+        let said = |c: Changeable| (c != Changeable::All).then_some(c);
+        ini::SETTINGS
+            .iter()
+            .map(|s| (s.name.to_string(), s.default.to_string(), said(s.changeable)))
+            .collect()
+    }
+
+    #[test]
+    fn settings_packaged_ini_file_lists_the_table() {
+        let text = repository_file("packaging/php/pantheon_secrets.ini");
+        let mut listed = Vec::new();
+        let mut comment = String::new();
+        for line in text.lines() {
+            match line.strip_prefix(';').and_then(|l| l.strip_prefix("pantheon_secrets.").map(|_| l)) {
+                Some(setting) => {
+                    let (name, default) = setting.split_once('=').expect("name = default");
+                    listed.push((
+                        name.trim().to_string(),
+                        default.trim().to_string(),
+                        says_changeable(&comment),
+                    ));
+                    comment.clear();
+                }
+                None => comment.push_str(line),
+            }
+        }
+        assert_eq!(listed, table(), "packaging/php/pantheon_secrets.ini against ini::SETTINGS");
+    }
+
+    #[test]
+    fn settings_readme_table_lists_the_table() {
+        let text = repository_file("README.md");
+        let listed: Vec<(String, String, Option<Changeable>)> = text
+            .lines()
+            .filter(|line| line.starts_with("| `pantheon_secrets."))
+            .map(|line| {
+                let cells: Vec<&str> = line.split(" | ").collect();
+                let name = cells[0].trim_start_matches("| ").trim_matches('`').to_string();
+                let default = match cells[1] {
+                    "*(empty)*" => String::new(),
+                    quoted => quoted.trim_matches('`').to_string(),
+                };
+                (name, default, says_changeable(cells[2]))
+            })
+            .collect();
+        assert_eq!(listed, table(), "the README's settings table against ini::SETTINGS");
     }
 }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, Warning};
 use crate::snapshot::Snapshot;
 
 /// One thread's copy (PHP module globals hold one per thread).
@@ -28,7 +28,7 @@ impl Reader {
 
     /// Brings the copy up to date, fetching first when one is due. Returns the warning of a failed
     /// fetch, for the caller to raise once no borrow of the reader is held.
-    pub fn catch_up(&mut self, cache: &Cache, now: u64) -> Option<String> {
+    pub fn catch_up(&mut self, cache: &Cache, now: u64) -> Option<Warning> {
         self.copy(cache);
         if now < self.next_check {
             return None;

@@ -127,10 +127,13 @@ fn fetch(args: &ComposerAuthArgs) -> Result<Document, ComposerAuthError> {
     let failed =
         |cause: String, hint: &'static str| ComposerAuthError::Fetch { url: url.clone(), cause, hint };
     let mut backend = HttpsBackend::new(&options).map_err(|e| failed(e.message, ""))?;
-    let body = backend.fetch().map_err(|e| {
-        let hint = if matches!(e.status, Some(401 | 403)) { BUILD_CERT_HINT } else { "" };
-        failed(e.message, hint)
-    })?;
+    let body = backend
+        .fetch()
+        .map_err(|e| {
+            let hint = if matches!(e.status, Some(401 | 403)) { BUILD_CERT_HINT } else { "" };
+            failed(e.message, hint)
+        })?
+        .bytes;
     let doc = Document::parse(&body).map_err(|e| failed(e.to_string(), ""))?;
     // A runtime (web) certificate gets web secrets: refuse it rather than build with them.
     if doc.scopes.iter().any(|s| *s != Scope::Ic) {

@@ -139,7 +139,7 @@ fn local_generate_file_backend_answers_like_runtime_api() {
             |_| None,
         );
         let mut backend = secrets_runtime::backend::open(&config).unwrap().unwrap();
-        let local = secrets_core::Document::parse(&backend.fetch().unwrap()).unwrap();
+        let local = secrets_core::Document::parse(&backend.fetch().unwrap().bytes).unwrap();
         let from_file: Vec<(String, String)> = resolve(&local, &config.environment, &Scope::Web)
             .into_iter()
             .map(|e| (e.name.clone(), e.value.to_string()))
@@ -184,7 +184,7 @@ fn extension_config(settings: &[(&str, String)]) -> secrets_runtime::Config {
 /// What the extension's backend for `config` fetches, resolved as `pantheon_get_secret()` sees it.
 fn extension_answers(config: &secrets_runtime::Config) -> Vec<(String, String)> {
     let mut backend = secrets_runtime::backend::open(config).unwrap().unwrap();
-    let doc = secrets_core::Document::parse(&backend.fetch().unwrap()).unwrap();
+    let doc = secrets_core::Document::parse(&backend.fetch().unwrap().bytes).unwrap();
     resolve(&doc, &config.environment, &Scope::Web)
         .into_iter()
         .map(|e| (e.name.clone(), e.value.to_string()))

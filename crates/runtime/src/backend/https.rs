@@ -15,7 +15,7 @@ use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConf
 use ureq::Agent;
 use zeroize::Zeroizing;
 
-use super::{read_document, Backend, FailureKind, FetchError, ReadError, MAX_DOCUMENT_BYTES};
+use super::{read_document, Backend, FailureKind, FetchError, Fetched, ReadError, MAX_DOCUMENT_BYTES};
 
 /// The longest `Retry-After` honoured; a longer one is cut to this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
@@ -49,7 +49,6 @@ pub struct HttpsBackend {
     url: String,
     agent: Agent,
     timeouts: Timeouts,
-    last_status: Option<u16>,
 }
 
 /// The two timeouts, so that a message names the one that fired.
@@ -79,17 +78,12 @@ impl HttpsBackend {
             .build()
             .into();
         let timeouts = Timeouts { connect: options.connect_timeout, whole: options.timeout };
-        Ok(HttpsBackend { url: options.url.clone(), agent, timeouts, last_status: None })
+        Ok(HttpsBackend { url: options.url.clone(), agent, timeouts })
     }
 }
 
 impl Backend for HttpsBackend {
-    fn last_status(&self) -> Option<u16> {
-        self.last_status
-    }
-
-    fn fetch(&mut self) -> Result<Zeroizing<Vec<u8>>, FetchError> {
-        self.last_status = None;
+    fn fetch(&mut self) -> Result<Fetched, FetchError> {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
@@ -111,14 +105,14 @@ impl Backend for HttpsBackend {
                 Err(e) => return Err(FetchError::transient(cause(&e, self.timeouts))),
             };
             let status = response.status().as_u16();
-            self.last_status = Some(status);
             let with_status =
                 |kind: FailureKind, message: String| FetchError { kind, message, status: Some(status) };
             return match status {
                 200 => {
                     let size_hint = response.body().content_length().unwrap_or(0);
                     let mut reader = response.body_mut().with_config().limit(MAX_DOCUMENT_BYTES).reader();
-                    read_document(&mut reader, size_hint, || Ok::<(), ()>(())).map_err(|e| {
+                    let read = read_document(&mut reader, size_hint, || Ok::<(), ()>(()));
+                    read.map(|bytes| Fetched { bytes, status: Some(status) }).map_err(|e| {
                         let message = match e {
                             ReadError::Io(io) => cause(&ureq_error(io), self.timeouts),
                             ReadError::TooLarge | ReadError::Stopped(()) => {
@@ -318,7 +312,7 @@ mod tests {
         let err = backend.fetch().unwrap_err();
         assert_eq!(err.kind, FailureKind::Transient);
         assert_eq!(err.message, "connection refused");
-        assert_eq!(backend.last_status(), None);
+        assert_eq!(err.status, None);
     }
 
     #[test]
