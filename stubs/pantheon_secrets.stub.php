@@ -48,7 +48,9 @@ function all(): array {}
 function refresh(): bool {}
 
 /**
- * The state of this process's cache. Never a value.
+ * The state of this process's cache. Never a value. `environment` is the environment the values
+ * held were resolved for: the one the service resolved its answer for (the binding's), else the
+ * configured one.
  *
  * @return array{backend: string, environment: string, pid: int, fetch_count: int,
  *               fetched_at: float|null, age: float|null, count: int, ttl: int, stale: bool,

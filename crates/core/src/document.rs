@@ -37,6 +37,11 @@ pub struct Document {
     /// The scopes the producer was asked for.
     #[serde(rename = "Scopes", default, deserialize_with = "null_as_default")]
     pub scopes: Vec<Scope>,
+    /// The environment the document was resolved for, when it was (the runtime API's answer,
+    /// ARCHITECTURE §3): each secret then holds its value there alone, in `Value`. Absent from a
+    /// document that still holds every environment's values (and from older services' answers).
+    #[serde(rename = "Environment", default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 /// One secret of a document. Its `Debug` prints `[REDACTED]` for every value, so a stray `{:?}`
@@ -497,5 +502,19 @@ mod tests {
         let again = Document::parse(doc.to_json().as_bytes()).unwrap();
         assert_eq!(again.secrets, doc.secrets);
         assert_eq!(again.count, 3);
+    }
+
+    #[test]
+    fn parse_environment_optional_and_written_only_when_set() {
+        let doc = Document::parse(SAMPLE.as_bytes()).unwrap();
+        assert_eq!(doc.environment, None);
+        assert!(!doc.to_json().contains("Environment"), "a document of every environment names none");
+        let resolved = Document::parse(br#"{"Secrets": {}, "Environment": "live"}"#).unwrap();
+        assert_eq!(resolved.environment.as_deref(), Some("live"));
+        assert_eq!(
+            Document::parse(resolved.to_json().as_bytes()).unwrap().environment.as_deref(),
+            Some("live")
+        );
+        assert_eq!(Document::parse(br#"{"Secrets": {}, "Environment": null}"#).unwrap().environment, None);
     }
 }

@@ -44,36 +44,46 @@ pub fn resolve_value<'a>(secret: &'a Secret, env: &str) -> Option<&'a Value> {
         .or_else(|| from(&secret.org_values, ORG_DEFAULT))
 }
 
-/// Every secret of `doc` that carries `scope` and has a value in `env`, resolved, in name order.
-pub fn resolve(doc: &Document, env: &str, scope: &Scope) -> Vec<Entry> {
+/// Every secret of `doc` that carries `scope` and has a value in `env`, with that value, in name
+/// order: resolution, once, for [`resolve`] and [`resolve_document`] alike.
+fn resolved<'a>(
+    doc: &'a Document,
+    env: &'a str,
+    scope: &'a Scope,
+) -> impl Iterator<Item = (&'a String, &'a Secret, &'a Value)> + 'a {
     doc.secrets
         .iter()
-        .filter(|(_, secret)| secret.has_scope(scope))
-        .filter_map(|(name, secret)| {
-            let value = resolve_value(secret, env)?;
-            Some(Entry {
-                name: name.clone(),
-                value: value.clone(),
-                kind: secret.kind.clone(),
-                scopes: secret.scopes.clone(),
-            })
-        })
-        .collect()
+        .filter(move |(_, secret)| secret.has_scope(scope))
+        .filter_map(move |(name, secret)| Some((name, secret, resolve_value(secret, env)?)))
+}
+
+fn entry(name: &str, secret: &Secret, value: &Value) -> Entry {
+    Entry {
+        name: name.to_string(),
+        value: value.clone(),
+        kind: secret.kind.clone(),
+        scopes: secret.scopes.clone(),
+    }
+}
+
+/// Every secret of `doc` that carries `scope` and has a value in `env`, resolved, in name order.
+pub fn resolve(doc: &Document, env: &str, scope: &Scope) -> Vec<Entry> {
+    resolved(doc, env, scope).map(|(name, secret, value)| entry(name, secret, value)).collect()
 }
 
 /// The document one runtime of `env` may see: only secrets with `scope` and a value in `env`,
 /// each holding its resolved value alone, with no trace of other environments or the organization.
+/// It names `env` as its `Environment`, so that the runtime reading it does not resolve it again.
 pub fn resolve_document(doc: &Document, env: &str, scope: &Scope) -> Document {
-    let secrets: BTreeMap<String, Secret> = resolve(doc, env, scope)
-        .into_iter()
-        .map(|entry| {
+    let secrets: BTreeMap<String, Secret> = resolved(doc, env, scope)
+        .map(|(name, secret, value)| {
             let secret = Secret {
-                kind: entry.kind.clone(),
-                value: Some(entry.value.clone()),
-                scopes: entry.scopes.clone(),
+                kind: secret.kind.clone(),
+                value: Some(value.clone()),
+                scopes: secret.scopes.clone(),
                 ..Secret::default()
             };
-            (entry.name.clone(), secret)
+            (name.clone(), secret)
         })
         .collect();
     Document {
@@ -82,6 +92,27 @@ pub fn resolve_document(doc: &Document, env: &str, scope: &Scope) -> Document {
         secrets,
         version: doc.version.clone(),
         scopes: vec![scope.clone()],
+        environment: Some(env.to_string()),
+    }
+}
+
+/// What a runtime configured for `env` reads from `doc` with `scope`: the entries, and the
+/// environment they belong to. A document that names its `Environment` was resolved already (the
+/// runtime API's answer, for the environment of the worker's binding): its values are taken as
+/// they are and that environment is theirs, whatever `env` says. Any other document (a file, an
+/// older service's answer) is resolved for `env`.
+pub fn runtime_entries<'a>(doc: &'a Document, env: &'a str, scope: &Scope) -> (Vec<Entry>, &'a str) {
+    match doc.environment.as_deref() {
+        Some(resolved_for) => {
+            let entries = doc
+                .secrets
+                .iter()
+                .filter(|(_, secret)| secret.has_scope(scope))
+                .filter_map(|(name, secret)| Some(entry(name, secret, secret.value.as_ref()?)))
+                .collect();
+            (entries, resolved_for)
+        }
+        None => (resolve(doc, env, scope), env),
     }
 }
 
@@ -174,5 +205,28 @@ mod tests {
             resolve_document(&doc, "live", &Scope::Web).secrets["K"].value.as_deref().map(String::as_str),
             Some("LIVE")
         );
+    }
+
+    #[test]
+    fn resolve_document_names_its_environment_and_is_read_as_it_is() {
+        let doc = Document::parse(
+            br#"{"SiteID": "s", "Secrets": {
+            "K": {"Value": "site", "Scopes": ["web"], "EnvValues": {"live": "LIVE"}},
+            "I": {"Value": "ic", "Scopes": ["ic"]}
+        }}"#,
+        )
+        .unwrap();
+        let live = resolve_document(&doc, "live", &Scope::Web);
+        assert_eq!(live.environment.as_deref(), Some("live"));
+        let answer = Document::parse(live.to_json().as_bytes()).unwrap();
+        // A worker configured for dev reads the live answer as live: no second resolution.
+        let (entries, env) = runtime_entries(&answer, "dev", &Scope::Web);
+        assert_eq!(env, "live");
+        let read: Vec<_> = entries.iter().map(|e| (e.name.as_str(), e.value.as_str())).collect();
+        assert_eq!(read, [("K", "LIVE")]);
+        // A document without Environment (a file, an older service) is resolved for the setting.
+        let (entries, env) = runtime_entries(&doc, "dev", &Scope::Web);
+        assert_eq!((env, entries.len(), entries[0].value.as_str()), ("dev", 1, "site"));
+        assert_eq!(runtime_entries(&doc, "live", &Scope::Web).0[0].value.as_str(), "LIVE");
     }
 }

@@ -21,7 +21,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use secrets_core::document::Document;
-use secrets_core::resolve::resolve;
+use secrets_core::resolve::runtime_entries;
 use secrets_core::Scope;
 
 use crate::backend;
@@ -250,9 +250,11 @@ impl Cache {
         }
     }
 
+    /// The snapshot of `doc` for a runtime configured for `environment`: resolved for it, unless
+    /// the document was resolved already (the runtime API's answer names its environment).
     fn snapshot_of(&self, doc: &Document, environment: &str) -> Snapshot {
-        Snapshot::new(resolve(doc, environment, &Scope::Web), self.hash)
-            .from_document(&doc.site_id, &doc.version)
+        let (entries, environment) = runtime_entries(doc, environment, &Scope::Web);
+        Snapshot::new(entries, self.hash).from_document(&doc.site_id, &doc.version, environment)
     }
 
     /// What the cache holds, at `now`.
@@ -262,7 +264,10 @@ impl Cache {
         let timing = &state.timing;
         Status {
             backend: state.source.describe(config),
-            environment: config.map_or_else(String::new, |c| c.environment.clone()),
+            environment: match (&state.snapshot, config) {
+                (Some(snapshot), _) => snapshot.environment().to_string(),
+                (None, config) => config.map_or_else(String::new, |c| c.environment.clone()),
+            },
             pid: std::process::id(),
             fetch_count: state.fetch_count,
             fetched_at: state.fetched_at_unix,
@@ -506,6 +511,22 @@ mod tests {
         assert!(!warning.contains("sk_hidden"), "{warning}");
         assert_eq!(get(&cache, 1), (Some("served".into()), None), "one warning per fetch, not per call");
         assert_eq!(cache.status(1).failures, 0, "a fetch that served the others is not a failure");
+    }
+
+    #[test]
+    fn cache_answer_resolved_by_the_service_is_served_and_reported_for_its_environment() {
+        // Configured for dev (the default), fed the live binding's answer.
+        let live = r#"{"Environment": "live", "Scopes": ["web"],
+                       "Secrets": {"A": {"Value": "live-value", "Scopes": ["web"]}}}"#;
+        let (cache, _) = cache_with(vec![Ok(live), Ok(ONE)], &[]);
+        assert_eq!(cache.status(0).environment, "dev", "nothing held yet: the setting");
+        assert_eq!(get(&cache, 0).0.as_deref(), Some("live-value"));
+        assert_eq!(cache.status(0).environment, "live");
+        assert_eq!(cache.held(|s| s.unwrap().environment().to_string()), "live");
+        // An answer without Environment (an older service, a file) is resolved for the setting.
+        cache.refresh(1).unwrap();
+        assert_eq!(cache.status(1).environment, "dev");
+        assert_eq!(get(&cache, 2).0.as_deref(), Some("one"));
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub struct Snapshot {
     hash: NameHash,
     site_id: String,
     version: String,
+    environment: String,
 }
 
 impl Snapshot {
@@ -85,7 +86,16 @@ impl Snapshot {
             }
             slots[at] = i as u32 + 1;
         }
-        Snapshot { entries, values, hashes, slots, hash, site_id: String::new(), version: String::new() }
+        Snapshot {
+            entries,
+            values,
+            hashes,
+            slots,
+            hash,
+            site_id: String::new(),
+            version: String::new(),
+            environment: String::new(),
+        }
     }
 
     fn view<'a>(&'a self, held: &'a Held) -> HeldEntry<'a> {
@@ -140,11 +150,18 @@ impl Snapshot {
         self.view(&self.entries[position])
     }
 
-    /// The same snapshot, labelled with the site and version of the document it came from.
-    pub fn from_document(mut self, site_id: &str, version: &str) -> Snapshot {
+    /// The same snapshot, labelled with the site and version of the document it came from and the
+    /// environment its values were resolved for.
+    pub fn from_document(mut self, site_id: &str, version: &str, environment: &str) -> Snapshot {
         self.site_id = site_id.to_string();
         self.version = version.to_string();
+        self.environment = environment.to_string();
         self
+    }
+
+    /// The environment the values were resolved for.
+    pub fn environment(&self) -> &str {
+        &self.environment
     }
 
     /// The site the values belong to (the document's `SiteID`).

@@ -222,6 +222,20 @@ fn extension_https_backend_over_mtls_matches_local_generate() {
         assert_eq!(stripe, Some(if env == "live" { "sk_live" } else { "sk_site" }), "{env}");
         assert!(!over_mtls.iter().any(|(n, _)| n == "GITHUB"), "ic secrets never reach web code");
     }
+    // The extension resolves nothing again: configured for no environment (so dev), a live
+    // binding's answer is served as live and reported as live.
+    let cache = secrets_runtime::Cache::new(secrets_runtime::snapshot::zend_hash);
+    cache.configure(
+        1,
+        extension_config(&[
+            (ini::BACKEND, svc.url.clone()),
+            (ini::CLIENT_CERT, svc.binding("s1.live", &[]).display().to_string()),
+            (ini::CA_FILE, ca.clone()),
+        ]),
+    );
+    assert_eq!(cache.update(0), None);
+    assert_eq!(cache.held(|s| s.unwrap().get("STRIPE_KEY").unwrap().value.to_string()), "sk_live");
+    assert_eq!(cache.status(0).environment, "live");
     // A revoked binding makes the extension's backend drop its values (401/403/404 revoke).
     let pem = svc.binding("s1.dev", &[]);
     svc.op(&["binding:revoke", "s1.dev"]);

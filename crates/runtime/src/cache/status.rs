@@ -12,8 +12,8 @@ use crate::backend::FetchError;
 pub struct Status {
     /// The backend, as named in messages (`mock` while a test's secrets are served).
     pub backend: String,
-    /// The environment the values held were resolved for (the one the service resolved its
-    /// answer for, else the configured one).
+    /// The environment the values held were resolved for: the one the service resolved its answer
+    /// for (the binding's), else the configured one (also when nothing is held).
     pub environment: String,
     /// This process.
     pub pid: u32,
