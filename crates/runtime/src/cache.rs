@@ -214,6 +214,13 @@ impl Cache {
         let backend = source.describe(config);
         let policy = source.policy(config);
         let attempted = source.counts() && !matches!(fetched, Fetch::Nothing);
+        // The snapshot is built (resolved, values copied into their arena) before the state lock is
+        // taken: the lock is held only to swap it in.
+        let environment = config.map_or(DEFAULT_ENVIRONMENT, |c| c.environment.as_str());
+        let snapshot = match &fetched {
+            Fetch::Delivered(delivery) => Some(Arc::new(self.snapshot_of(&delivery.doc, environment))),
+            Fetch::Nothing | Fetch::Failed(_) => None,
+        };
         let mut state = self.write();
         if attempted {
             state.fetch_count += 1;
@@ -224,9 +231,8 @@ impl Cache {
                 state.timing = Timing { next_check: u64::MAX, ..Timing::default() };
                 Ok(None)
             }
-            Fetch::Delivered(Delivery { doc, skipped, status }) => {
-                let environment = config.map_or(DEFAULT_ENVIRONMENT, |c| c.environment.as_str());
-                state.snapshot = Some(Arc::new(self.snapshot_of(&doc, environment)));
+            Fetch::Delivered(Delivery { skipped, status, .. }) => {
+                state.snapshot = snapshot;
                 state.timing = policy.succeeded(now);
                 if attempted {
                     state.last_status = status;

@@ -6,8 +6,9 @@
 //! process, TTL, failures) → [`reader`] (per thread) → the PHP layer. [`process`] holds the caches
 //! of one process and forgets them after a fork.
 //!
-//! The service uses [`backend::https`] alone (for `ic:composer-auth`); nothing else of this crate
-//! is referenced from it, so none of the cache or fork machinery is linked into it.
+//! The service uses the HTTPS client ([`backend::https`]) and the URL rule of
+//! [`config::BackendSpec`] alone (for `ic:composer-auth`); nothing else of this crate is referenced
+//! from it, so none of the cache, reader, snapshot or fork machinery is linked into it.
 #![warn(missing_docs)]
 
 pub mod backend;
