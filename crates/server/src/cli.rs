@@ -41,6 +41,11 @@ pub enum Command {
         /// More names for the server certificate (localhost, 127.0.0.1 and ::1 are always in).
         #[arg(long = "hostname")]
         hostnames: Vec<String>,
+        /// The database: a PostgreSQL connection string (postgres://USER@HOST/DB, an empty
+        /// database), which the data directory then records for every command; default: the
+        /// data directory's SQLite file.
+        #[arg(long, env = "PANTHEON_SECRETS_DATABASE", value_parser = parse_database)]
+        database: Option<store::Database>,
     },
     /// Serves the management and runtime APIs over HTTPS. Settings come from the flags (and
     /// their environment variables), then the configuration file, then the defaults.
@@ -52,6 +57,11 @@ pub enum Command {
         /// The configuration file (TOML); default /etc/pantheon-secrets/config.toml when it exists.
         #[arg(long, env = "PANTHEON_SECRETS_CONFIG")]
         config: Option<PathBuf>,
+        /// The database (or `database` in the configuration file): a PostgreSQL connection
+        /// string that replicas share; default: the one the data directory records, or its
+        /// SQLite file.
+        #[arg(long, env = "PANTHEON_SECRETS_DATABASE", value_parser = parse_database)]
+        database: Option<store::Database>,
         /// Address to listen on; port 0 picks a free one (the address is printed). [default:
         /// 127.0.0.1:8443]
         #[arg(long)]
@@ -436,7 +446,7 @@ pub enum CliError {
     #[error("{0}")]
     Usage(String),
     /// The store.
-    #[error(transparent)]
+    #[error("{}", store_message(.0))]
     Store(#[from] store::StoreError),
     /// Certificates.
     #[error(transparent)]
@@ -450,6 +460,16 @@ pub enum CliError {
     /// A file.
     #[error("{0}")]
     Io(String),
+}
+
+/// A store error as the operator reads it, with what to run where the store cannot say it.
+fn store_message(e: &store::StoreError) -> String {
+    match e {
+        store::StoreError::NotFound { code: "not_initialized", message } => {
+            format!("{message}: run `pantheon-secrets init` first")
+        }
+        e => e.to_string(),
+    }
 }
 
 /// Where `serve` listens unless told otherwise.
@@ -483,10 +503,13 @@ pub fn split_site_env(text: &str) -> Result<(String, String), CliError> {
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Init { dir, hostnames } => init(&DataDir(dir.data_dir), &hostnames),
+        Command::Init { dir, hostnames, database } => {
+            init(&DataDir(dir.data_dir), &hostnames, &database.unwrap_or(store::Database::Sqlite))
+        }
         Command::Serve {
             data_dir,
             config,
+            database,
             listen,
             rate_limit,
             access_log,
@@ -526,6 +549,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     .or(file.auth_failure_burst)
                     .unwrap_or(defaults.auth_failure_burst),
                 drain_timeout: drain_timeout.or(file.drain_timeout).unwrap_or(defaults.drain_timeout),
+                database: database.or(file.database),
             };
             let listen = listen.or(file.listen).unwrap_or(DEFAULT_LISTEN);
             server::logging::init(log_format.or(file.log_format).unwrap_or_default());
@@ -752,12 +776,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), CliError> {
+fn init(dir: &DataDir, hostnames: &[String], database: &store::Database) -> Result<(), CliError> {
     std::fs::create_dir_all(&dir.0).map_err(|e| CliError::Io(format!("{}: {e}", dir.0.display())))?;
-    if dir.db().exists() || dir.master_key().exists() {
+    if dir.db().exists() || dir.master_key().exists() || dir.database_record().exists() {
         return Err(CliError::Usage(format!("{} is already initialized", dir.0.display())));
     }
-    let store = Store::create(dir)?;
+    let store = Store::create_in(dir, database)?;
     pki::init(dir, hostnames)?;
     store.set_server_hostnames(hostnames)?;
     let token = zeroize::Zeroizing::new(store.create_token("admin", true, &[], &[])?);
@@ -770,6 +794,11 @@ fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), CliError> {
     eprintln!("[notice] Admin token (shown once; keep it secret):");
     println!("{}", *token);
     Ok(())
+}
+
+/// Parses `--database`.
+fn parse_database(text: &str) -> Result<store::Database, String> {
+    store::Database::parse(text).map_err(|e| e.to_string())
 }
 
 /// The operator lists know `table` and `json`; anything else is an error, not a table.

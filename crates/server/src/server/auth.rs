@@ -78,17 +78,9 @@ impl FromRequestParts<Shared> for Runtime {
             code: "client_certificate_required",
             message: "The runtime API requires a client certificate (a binding).".into(),
         })?;
-        let found = blocking(state, move |store| {
-            let generation = store.generation()?;
-            let Some(binding) = store.binding_by_fingerprint(&peer.0)? else {
-                return Ok(None);
-            };
-            let site = store.site(&binding.site)?;
-            Ok(site.map(|site| (binding, site, generation)))
-        })
-        .await?;
+        let found = blocking(state, move |store| store.runtime_identity(&peer.0)).await?;
         let forbidden = |code, message: &str| ApiError::Forbidden { code, message: message.to_string() };
-        let Some((binding, site, generation)) = found else {
+        let Some((generation, binding, site)) = found else {
             return Err(forbidden(
                 "unknown_binding",
                 "This client certificate is not a binding of this service.",

@@ -13,6 +13,38 @@ use serde_json::Value as Json;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_pantheon-secrets");
 
+/// The storage engine a service runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The data directory's SQLite file (the default).
+    Sqlite,
+    /// A new database on the test PostgreSQL server (started on first use).
+    Postgres,
+}
+
+/// Defines a test once and runs it on each engine, as `NAME::sqlite` and `NAME::postgres`;
+/// without a PostgreSQL server installed the second is ignored, with the reason.
+#[macro_export]
+macro_rules! engine_test {
+    ($(#[$meta:meta])* fn $name:ident($engine:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[$meta])*
+            fn body($engine: $crate::common::Engine) $body
+            #[test]
+            fn sqlite() {
+                body($crate::common::Engine::Sqlite)
+            }
+            #[test]
+            #[cfg_attr(no_postgres, ignore = "no PostgreSQL server installed (postgresql-15 on Debian 12)")]
+            fn postgres() {
+                body($crate::common::Engine::Postgres)
+            }
+        }
+    };
+}
+
 pub struct Service {
     pub dir: PathBuf,
     pub data: PathBuf,
@@ -46,9 +78,18 @@ impl Service {
     /// A service with this rate limit, more `serve` flags, and optionally a descriptor limit
     /// (soft and hard) for the server process.
     pub fn start_with(rate_limit: f64, serve_args: &[&str], nofile: Option<u64>) -> Service {
+        Service::start_on(Engine::Sqlite, rate_limit, serve_args, nofile)
+    }
+
+    /// A service as [`Service::start_with`] makes it, on `engine`.
+    pub fn start_on(engine: Engine, rate_limit: f64, serve_args: &[&str], nofile: Option<u64>) -> Service {
         let dir = temp_dir();
         let data = dir.join("data");
-        let out = run(&["init", "--data-dir", data.to_str().unwrap()]);
+        let mut init = vec!["init".to_string(), "--data-dir".into(), data.to_str().unwrap().into()];
+        if engine == Engine::Postgres {
+            init.extend(["--database".into(), secrets_server::test_postgres::database()]);
+        }
+        let out = run(&init.iter().map(String::as_str).collect::<Vec<_>>());
         assert!(out.status.success(), "init: {}", text(&out));
         let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let serve_args = serve_args.iter().map(|a| a.to_string()).collect();
@@ -56,6 +97,50 @@ impl Service {
             Service { dir, data, url: String::new(), admin, rate_limit, serve_args, nofile, child: None };
         service.serve();
         service
+    }
+
+    /// Another replica of this service: a copy of its data directory (the same master key,
+    /// CA, server certificate and database), served on a port of its own.
+    pub fn replica(&self) -> Service {
+        let dir = temp_dir();
+        let data = dir.join("data");
+        std::fs::create_dir(&data).unwrap();
+        for entry in std::fs::read_dir(&self.data).unwrap().flatten() {
+            let name = entry.file_name();
+            if name.to_str().is_some_and(|n| n.starts_with("secrets.db")) {
+                continue;
+            }
+            std::fs::copy(entry.path(), data.join(name)).unwrap();
+        }
+        let mut replica = Service {
+            dir,
+            data,
+            url: String::new(),
+            admin: self.admin.clone(),
+            rate_limit: self.rate_limit,
+            serve_args: self.serve_args.clone(),
+            nofile: self.nofile,
+            child: None,
+        };
+        replica.serve();
+        replica
+    }
+
+    /// Another replica on this host: `serve` of the same data directory (so the same key file,
+    /// which both re-read when they meet a key they do not know) on a port of its own.
+    pub fn replica_sharing_data_dir(&self) -> Service {
+        let mut replica = Service {
+            dir: temp_dir(),
+            data: self.data.clone(),
+            url: String::new(),
+            admin: self.admin.clone(),
+            rate_limit: self.rate_limit,
+            serve_args: self.serve_args.clone(),
+            nofile: self.nofile,
+            child: None,
+        };
+        replica.serve();
+        replica
     }
 
     /// Starts `serve` and waits for its address.
