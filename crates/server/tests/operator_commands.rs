@@ -143,6 +143,7 @@ engine_test! {
         let out = svc.op_output(&["site:delete", "s1"]);
         assert!(!out.status.success());
         assert!(text(&out).contains("Site 's1' has 1 secret(s) and 1 unrevoked binding(s)"), "{}", text(&out));
+        assert!(text(&out).contains("pass --force"), "the CLI says what to run: {}", text(&out));
         assert_eq!(svc.runtime_with(Some(&pem)).unwrap().0, 200, "nothing changed");
         svc.op(&["site:delete", "s1", "--force"]);
         let (status, body) = svc.runtime_with(Some(&pem)).unwrap();
