@@ -2,7 +2,8 @@
 # Installs the Debian packages that a target needs and this machine lacks, in one `apt-get install`.
 #   tools/deps.sh SET…        SET is one of:
 #     build  what `make build`, `make server`, `make install` and `make run` need
-#     test   what `make test` adds (PHP-FPM, cgi-fcgi, phpunit, nginx, the TLS test server, wrk)
+#     test   what `make test` adds (PHP-FPM, cgi-fcgi, phpunit, nginx, the TLS test server, wrk, the
+#            PostgreSQL server the store's tests start a throwaway instance of)
 #     e2e    what the WordPress check of `make e2e` adds (a browser, a database, WordPress, Composer)
 #     fresh  what `make fresh` and `make package-test` need on the host (mmdebstrap, git)
 #     deb    what `make deb` adds (dpkg-shlibdeps, for cargo-deb's computed dependencies; cargo-deb
@@ -25,16 +26,29 @@ php_version() {
   esac
 }
 
+# The PostgreSQL server this Debian release ships (the tests find it in /usr/lib/postgresql/*/bin).
+postgresql_version() {
+  local codename
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  case "$codename" in
+    bookworm) echo 15 ;;
+    trixie) echo 17 ;;
+    *) echo "tools/deps.sh: unknown Debian release '$codename'" >&2; exit 2 ;;
+  esac
+}
+
 packages() { # set
-  local v
+  local v pg
   v=$(php_version)
+  pg=$(postgresql_version)
   case "$1" in
     # php-cli and its headers (php-config, run-tests.php), libclang for bindgen, a C compiler for
     # the crates that build C (ring, the bundled SQLite); curl shows the runtime answer in make run.
     build) echo "php$v-cli php$v-dev libclang-dev gcc libc6-dev curl" ;;
     # posix and pcntl come with php-cli; python3 runs the TLS test server of php-tests/tls.
-    # Apache prefork with mod_php (and ab) for e2e/apache.sh.
-    test) echo "php$v-fpm libfcgi-bin phpunit nginx openssl python3 wrk procps apache2 libapache2-mod-php$v apache2-utils" ;;
+    # Apache prefork with mod_php (and ab) for e2e/apache.sh. postgresql-NN for the store's tests on
+    # PostgreSQL (they start a server of their own; the package's cluster is not used).
+    test) echo "php$v-fpm libfcgi-bin phpunit nginx openssl python3 wrk procps apache2 libapache2-mod-php$v apache2-utils postgresql-$pg" ;;
     e2e) echo "mariadb-server wordpress chromium composer" ;;
     fresh) echo "mmdebstrap git" ;;
     deb) echo "dpkg-dev" ;;

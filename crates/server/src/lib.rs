@@ -18,3 +18,5 @@ pub mod pki;
 pub mod private_file;
 pub mod server;
 pub mod store;
+#[doc(hidden)]
+pub mod test_postgres;

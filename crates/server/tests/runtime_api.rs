@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::{text, value, Service};
+use common::{text, value, Engine, Service};
 use secrets_core::resolve::resolve;
 use secrets_core::Scope;
 
 /// Two organizations (one owns s1, one only supports it) and the matrix of ARCHITECTURE §3.
-fn matrix() -> Service {
-    let svc = Service::start_with_rate(0.0);
+fn matrix(engine: Engine) -> Service {
+    let svc = Service::start_on(engine, 0.0, &[], None);
     svc.op(&["org:create", "acme"]);
     svc.op(&["org:create", "helper"]);
     svc.op(&["site:create", "s1", "--org", "acme", "--supporting-org", "helper"]);
@@ -41,136 +41,139 @@ fn matrix() -> Service {
 /// An environment and the value each secret must have there (`None`: absent).
 type Expected<'a> = (&'a str, &'a [(&'a str, Option<&'a str>)]);
 
-#[test]
-fn runtime_resolution_matrix_per_environment() {
-    let svc = matrix();
-    let cases: &[Expected] = &[
-        (
-            "dev",
-            &[
-                ("ORG_ONLY", Some("org-only")),
-                ("SITE_OVER_ORG", Some("site-v")),
-                ("ORG_ENV", Some("org-d")),
-                ("SITE_ENV", Some("site")),
-                ("SUPPORT", None),
-                ("USER_ONLY", None),
-                ("github-oauth.github.com", None),
-            ],
-        ),
-        (
-            "live",
-            &[
-                ("ORG_ONLY", Some("org-only")),
-                ("SITE_OVER_ORG", Some("site-v")),
-                ("ORG_ENV", Some("org-live")),
-                ("SITE_ENV", Some("site-live")),
-                ("SUPPORT", None),
-            ],
-        ),
-        ("test", &[("ORG_ENV", Some("org-d")), ("SITE_ENV", Some("site"))]),
-        ("pr-1", &[("SITE_ENV", Some("site-pr-1")), ("ORG_ENV", Some("org-d"))]),
-    ];
-    for (env, expected) in cases {
-        let doc = svc.runtime(&svc.binding(&format!("s1.{env}"), &[]));
-        assert_eq!(doc.site_id, "s1");
-        for (name, want) in *expected {
-            assert_eq!(value(&doc, name), *want, "{name} in {env}");
+engine_test! {
+    fn runtime_resolution_matrix_per_environment(engine) {
+        let svc = matrix(engine);
+        let cases: &[Expected] = &[
+            (
+                "dev",
+                &[
+                    ("ORG_ONLY", Some("org-only")),
+                    ("SITE_OVER_ORG", Some("site-v")),
+                    ("ORG_ENV", Some("org-d")),
+                    ("SITE_ENV", Some("site")),
+                    ("SUPPORT", None),
+                    ("USER_ONLY", None),
+                    ("github-oauth.github.com", None),
+                ],
+            ),
+            (
+                "live",
+                &[
+                    ("ORG_ONLY", Some("org-only")),
+                    ("SITE_OVER_ORG", Some("site-v")),
+                    ("ORG_ENV", Some("org-live")),
+                    ("SITE_ENV", Some("site-live")),
+                    ("SUPPORT", None),
+                ],
+            ),
+            ("test", &[("ORG_ENV", Some("org-d")), ("SITE_ENV", Some("site"))]),
+            ("pr-1", &[("SITE_ENV", Some("site-pr-1")), ("ORG_ENV", Some("org-d"))]),
+        ];
+        for (env, expected) in cases {
+            let doc = svc.runtime(&svc.binding(&format!("s1.{env}"), &[]));
+            assert_eq!(doc.site_id, "s1");
+            for (name, want) in *expected {
+                assert_eq!(value(&doc, name), *want, "{name} in {env}");
+            }
+            for secret in doc.secrets.values() {
+                assert!(secret.has_scope(&Scope::Web));
+                assert!(secret.env_values.is_empty() && secret.org_values.is_empty());
+            }
         }
-        for secret in doc.secrets.values() {
-            assert!(secret.has_scope(&Scope::Web));
-            assert!(secret.env_values.is_empty() && secret.org_values.is_empty());
+    }
+}
+
+engine_test! {
+    fn runtime_dev_certificate_never_sees_live_or_supporting_values(engine) {
+        let svc = matrix(engine);
+        let (status, body) = svc.runtime_with(Some(&svc.binding("s1.dev", &[]))).unwrap();
+        assert_eq!(status, 200);
+        for leaked in ["org-live", "site-live", "site-pr-1", "helper-v", "user-v", "gh-token", "org-v\""] {
+            assert!(!body.contains(leaked), "{leaked} in {body}");
         }
     }
 }
 
-#[test]
-fn runtime_dev_certificate_never_sees_live_or_supporting_values() {
-    let svc = matrix();
-    let (status, body) = svc.runtime_with(Some(&svc.binding("s1.dev", &[]))).unwrap();
-    assert_eq!(status, 200);
-    for leaked in ["org-live", "site-live", "site-pr-1", "helper-v", "user-v", "gh-token", "org-v\""] {
-        assert!(!body.contains(leaked), "{leaked} in {body}");
+engine_test! {
+    fn runtime_build_identity_reads_ic_in_dev_only(engine) {
+        let svc = matrix(engine);
+        let doc = svc.runtime(&svc.binding("s1.dev", &["--build"]));
+        assert_eq!(value(&doc, "github-oauth.github.com"), Some("gh-token"));
+        assert_eq!(value(&doc, "NPM_TOKEN"), Some("npm-v"));
+        assert_eq!(value(&doc, "SITE_ENV"), None, "web secrets are not for builds");
+        assert_eq!(doc.scopes, ["ic"]);
+        let multidev = svc.runtime(&svc.binding("s1.pr-1", &["--build"]));
+        assert_eq!(value(&multidev, "NPM_TOKEN"), Some("npm-v"));
+        for env in ["s1.live", "s1.test"] {
+            let pem = svc.dir.join("refused.pem");
+            let out = svc.op_output(&["binding:issue", env, "--out", pem.to_str().unwrap(), "--build"]);
+            assert!(!out.status.success(), "{}", text(&out));
+            assert!(text(&out).contains("dev and multidev"), "{}", text(&out));
+            assert!(!pem.exists());
+        }
     }
 }
 
-#[test]
-fn runtime_build_identity_reads_ic_in_dev_only() {
-    let svc = matrix();
-    let doc = svc.runtime(&svc.binding("s1.dev", &["--build"]));
-    assert_eq!(value(&doc, "github-oauth.github.com"), Some("gh-token"));
-    assert_eq!(value(&doc, "NPM_TOKEN"), Some("npm-v"));
-    assert_eq!(value(&doc, "SITE_ENV"), None, "web secrets are not for builds");
-    assert_eq!(doc.scopes, ["ic"]);
-    let multidev = svc.runtime(&svc.binding("s1.pr-1", &["--build"]));
-    assert_eq!(value(&multidev, "NPM_TOKEN"), Some("npm-v"));
-    for env in ["s1.live", "s1.test"] {
-        let pem = svc.dir.join("refused.pem");
-        let out = svc.op_output(&["binding:issue", env, "--out", pem.to_str().unwrap(), "--build"]);
-        assert!(!out.status.success(), "{}", text(&out));
-        assert!(text(&out).contains("dev and multidev"), "{}", text(&out));
-        assert!(!pem.exists());
+engine_test! {
+    fn local_generate_file_backend_answers_like_runtime_api(engine) {
+        let svc = Service::start_on(engine, 0.0, &[], None);
+        svc.op(&["org:create", "acme"]);
+        svc.op(&["site:create", "s1", "--org", "acme"]);
+        let set = |args: &[&str]| svc.admin_cli(args);
+        set(&["secret:org:set", "acme", "A", "org-a", "--scope=web,user"]);
+        set(&["secret:org:set", "acme", "A", "org-a-test", "--env=test"]);
+        set(&["secret:org:set", "acme", "B", "org-b", "--scope=web,user"]);
+        set(&["secret:site:set", "s1", "B", "site-b", "--scope=web,user"]);
+        set(&["secret:site:set", "s1.live", "B", "site-b-live"]);
+        set(&["secret:site:set", "s1", "EMPTY", "", "--scope=web,user"]);
+        set(&["secret:site:set", "s1", "BUILD_ONLY", "ic-v", "--scope=ic,user"]);
+        let file = svc.dir.join("local.json");
+        let out = set(&["secret:site:local-generate", "s1", "--filepath", file.to_str().unwrap()]);
+        assert!(out.contains("Secrets file written to"), "{out}");
+        for env in ["dev", "test", "live"] {
+            // Read the file the way the extension does: its configuration, its file backend.
+            let config = secrets_runtime::Config::read(
+                |name| match name {
+                    secrets_runtime::config::ini::BACKEND => Some(format!("file://{}", file.display())),
+                    secrets_runtime::config::ini::ENVIRONMENT => Some(env.to_string()),
+                    _ => None,
+                },
+                |_| None,
+            );
+            let mut backend = secrets_runtime::backend::open(&config).unwrap().unwrap();
+            let local = secrets_core::Document::parse(&backend.fetch().unwrap().bytes).unwrap();
+            let from_file: Vec<(String, String)> = resolve(&local, &config.environment, &Scope::Web)
+                .into_iter()
+                .map(|e| (e.name.clone(), e.value.to_string()))
+                .collect();
+            let remote = svc.runtime(&svc.binding(&format!("s1.{env}"), &[]));
+            let from_api: Vec<(String, String)> =
+                resolve(&remote, env, &Scope::Web).into_iter().map(|e| (e.name.clone(), e.value.to_string())).collect();
+            assert_eq!(from_file, from_api, "{env}");
+            assert_eq!(from_api.len(), 3, "{env}: A, B and EMPTY");
+        }
     }
 }
 
-#[test]
-fn local_generate_file_backend_answers_like_runtime_api() {
-    let svc = Service::start_with_rate(0.0);
-    svc.op(&["org:create", "acme"]);
-    svc.op(&["site:create", "s1", "--org", "acme"]);
-    let set = |args: &[&str]| svc.admin_cli(args);
-    set(&["secret:org:set", "acme", "A", "org-a", "--scope=web,user"]);
-    set(&["secret:org:set", "acme", "A", "org-a-test", "--env=test"]);
-    set(&["secret:org:set", "acme", "B", "org-b", "--scope=web,user"]);
-    set(&["secret:site:set", "s1", "B", "site-b", "--scope=web,user"]);
-    set(&["secret:site:set", "s1.live", "B", "site-b-live"]);
-    set(&["secret:site:set", "s1", "EMPTY", "", "--scope=web,user"]);
-    set(&["secret:site:set", "s1", "BUILD_ONLY", "ic-v", "--scope=ic,user"]);
-    let file = svc.dir.join("local.json");
-    let out = set(&["secret:site:local-generate", "s1", "--filepath", file.to_str().unwrap()]);
-    assert!(out.contains("Secrets file written to"), "{out}");
-    for env in ["dev", "test", "live"] {
-        // Read the file the way the extension does: its configuration, its file backend.
-        let config = secrets_runtime::Config::read(
-            |name| match name {
-                secrets_runtime::config::ini::BACKEND => Some(format!("file://{}", file.display())),
-                secrets_runtime::config::ini::ENVIRONMENT => Some(env.to_string()),
-                _ => None,
-            },
-            |_| None,
-        );
-        let mut backend = secrets_runtime::backend::open(&config).unwrap().unwrap();
-        let local = secrets_core::Document::parse(&backend.fetch().unwrap().bytes).unwrap();
-        let from_file: Vec<(String, String)> = resolve(&local, &config.environment, &Scope::Web)
-            .into_iter()
-            .map(|e| (e.name.clone(), e.value.to_string()))
-            .collect();
-        let remote = svc.runtime(&svc.binding(&format!("s1.{env}"), &[]));
-        let from_api: Vec<(String, String)> = resolve(&remote, env, &Scope::Web)
-            .into_iter()
-            .map(|e| (e.name.clone(), e.value.to_string()))
-            .collect();
-        assert_eq!(from_file, from_api, "{env}");
-        assert_eq!(from_api.len(), 3, "{env}: A, B and EMPTY");
+engine_test! {
+    fn runtime_answers_follow_every_change(engine) {
+        let svc = Service::start_on(engine, 0.0, &[], None);
+        svc.op(&["org:create", "acme"]);
+        svc.op(&["site:create", "s1", "--org", "acme"]);
+        svc.admin_cli(&["secret:site:set", "s1", "K", "one", "--scope=web"]);
+        let pem = svc.binding("s1.live", &[]);
+        assert_eq!(value(&svc.runtime(&pem), "K"), Some("one"));
+        assert_eq!(value(&svc.runtime(&pem), "K"), Some("one"), "served again, unchanged");
+        svc.admin_cli(&["secret:site:set", "s1.live", "K", "live-two"]);
+        assert_eq!(value(&svc.runtime(&pem), "K"), Some("live-two"));
+        svc.admin_cli(&["secret:org:set", "acme", "O", "org", "--scope=web"]);
+        assert_eq!(value(&svc.runtime(&pem), "O"), Some("org"));
+        svc.admin_cli(&["secret:site:delete", "s1.live", "K"]);
+        assert_eq!(value(&svc.runtime(&pem), "K"), Some("one"));
+        svc.admin_cli(&["secret:site:delete", "s1", "K"]);
+        assert_eq!(value(&svc.runtime(&pem), "K"), None);
     }
-}
-
-#[test]
-fn runtime_answers_follow_every_change() {
-    let svc = Service::start_with_rate(0.0);
-    svc.op(&["org:create", "acme"]);
-    svc.op(&["site:create", "s1", "--org", "acme"]);
-    svc.admin_cli(&["secret:site:set", "s1", "K", "one", "--scope=web"]);
-    let pem = svc.binding("s1.live", &[]);
-    assert_eq!(value(&svc.runtime(&pem), "K"), Some("one"));
-    assert_eq!(value(&svc.runtime(&pem), "K"), Some("one"), "served again, unchanged");
-    svc.admin_cli(&["secret:site:set", "s1.live", "K", "live-two"]);
-    assert_eq!(value(&svc.runtime(&pem), "K"), Some("live-two"));
-    svc.admin_cli(&["secret:org:set", "acme", "O", "org", "--scope=web"]);
-    assert_eq!(value(&svc.runtime(&pem), "O"), Some("org"));
-    svc.admin_cli(&["secret:site:delete", "s1.live", "K"]);
-    assert_eq!(value(&svc.runtime(&pem), "K"), Some("one"));
-    svc.admin_cli(&["secret:site:delete", "s1", "K"]);
-    assert_eq!(value(&svc.runtime(&pem), "K"), None);
 }
 
 /// The extension's configuration for one backend setting, as php.ini would give it.

@@ -51,6 +51,11 @@ pub enum Command {
         /// More names for the server certificate (localhost, 127.0.0.1 and ::1 are always in).
         #[arg(long = "hostname")]
         hostnames: Vec<String>,
+        /// The database: a PostgreSQL connection string (postgres://USER@HOST/DB, an empty
+        /// database), which the data directory then records for every command; default: the
+        /// data directory's SQLite file.
+        #[arg(long, env = "PANTHEON_SECRETS_DATABASE", value_parser = parse_database)]
+        database: Option<store::Database>,
     },
     /// Serves the management and runtime APIs over HTTPS. Settings come from the flags (and
     /// their environment variables), then the configuration file, then the defaults.
@@ -62,6 +67,11 @@ pub enum Command {
         /// The configuration file (TOML); default /etc/pantheon-secrets/config.toml when it exists.
         #[arg(long, env = "PANTHEON_SECRETS_CONFIG")]
         config: Option<PathBuf>,
+        /// The database (or `database` in the configuration file): a PostgreSQL connection
+        /// string that replicas share; default: the one the data directory records, or its
+        /// SQLite file.
+        #[arg(long, env = "PANTHEON_SECRETS_DATABASE", value_parser = parse_database)]
+        database: Option<store::Database>,
         /// Address to listen on; port 0 picks a free one (the address is printed). [default:
         /// 127.0.0.1:8443]
         #[arg(long)]
@@ -505,6 +515,11 @@ impl ListArgs {
     }
 }
 
+/// Parses `--database`.
+fn parse_database(text: &str) -> Result<store::Database, String> {
+    store::Database::parse(text).map_err(|e| e.to_string())
+}
+
 /// Where `serve` listens unless told otherwise.
 const DEFAULT_LISTEN: SocketAddr =
     SocketAddr::V4(std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 8443));
@@ -579,10 +594,13 @@ fn parse_time_or_ago(text: &str) -> Result<String, String> {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let dir = |arg: DataDirArg| DataDir(arg.data_dir);
     match cli.command {
-        Command::Init { dir: d, hostnames } => ops::init(&dir(d), &hostnames),
+        Command::Init { dir: d, hostnames, database } => {
+            ops::init(&dir(d), &hostnames, &database.unwrap_or(store::Database::Sqlite))
+        }
         Command::Serve {
             data_dir,
             config,
+            database,
             listen,
             rate_limit,
             access_log,
@@ -622,6 +640,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     .or(file.auth_failure_burst)
                     .unwrap_or(defaults.auth_failure_burst),
                 drain_timeout: drain_timeout.or(file.drain_timeout).unwrap_or(defaults.drain_timeout),
+                database: database.or(file.database),
             };
             let listen = listen.or(file.listen).unwrap_or(DEFAULT_LISTEN);
             let log_format = log_format.or(file.log_format).unwrap_or_default();

@@ -253,12 +253,12 @@ pub fn split_site_env(text: &str) -> Result<(String, String), CliError> {
 
 /// `init`: a new data directory (database, master key, CA, server certificate); prints the
 /// admin token once.
-pub fn init(dir: &DataDir, hostnames: &[String]) -> Result<(), CliError> {
+pub fn init(dir: &DataDir, hostnames: &[String], database: &store::Database) -> Result<(), CliError> {
     std::fs::create_dir_all(&dir.0).map_err(|e| CliError::Io(format!("{}: {e}", dir.0.display())))?;
-    if dir.db().exists() || dir.master_key().exists() {
+    if dir.db().exists() || dir.master_key().exists() || dir.database_record().exists() {
         return Err(CliError::Usage(format!("{} is already initialized", dir.0.display())));
     }
-    let store = Store::create(dir)?;
+    let store = Store::create_in(dir, database)?;
     pki::init(dir, hostnames)?;
     store.set_server_hostnames(hostnames)?;
     let token = zeroize::Zeroizing::new(store.create_token("admin", true, &[], &[])?);

@@ -5,6 +5,7 @@
 //!
 //! ```toml
 //! data_dir = "/var/lib/pantheon-secrets"
+//! database = "postgres://pantheon@db.internal/secrets"   # default: the data directory's SQLite
 //! listen = "0.0.0.0:8443"
 //! rate_limit = 3            # management API requests per second per user; 0: no limit
 //! access_log = "/var/log/pantheon-secrets/access.log"
@@ -51,6 +52,7 @@ impl Number {
 #[serde(deny_unknown_fields)]
 struct Raw {
     data_dir: Option<PathBuf>,
+    database: Option<String>,
     listen: Option<String>,
     rate_limit: Option<Number>,
     access_log: Option<PathBuf>,
@@ -69,6 +71,8 @@ struct Raw {
 pub struct Config {
     /// `data_dir`.
     pub data_dir: Option<PathBuf>,
+    /// `database`.
+    pub database: Option<crate::store::Database>,
     /// `listen`.
     pub listen: Option<SocketAddr>,
     /// `rate_limit`.
@@ -146,6 +150,10 @@ impl Config {
         };
         Ok(Config {
             data_dir: raw.data_dir,
+            database: raw
+                .database
+                .map(|d| crate::store::Database::parse(&d).map_err(|e| format!("database: {e}")))
+                .transpose()?,
             listen: raw
                 .listen
                 .map(|l| l.parse().map_err(|_| bad("listen", &format!("an address and port, got '{l}'"))))

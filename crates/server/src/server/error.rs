@@ -77,6 +77,16 @@ impl IntoResponse for ApiError {
                 StoreError::Invalid { code, message } => (StatusCode::BAD_REQUEST, code, message),
                 StoreError::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message),
                 StoreError::Conflict { code, message } => (StatusCode::CONFLICT, code, message),
+                e if e.is_unavailable() => {
+                    tracing::error!(error = %e, "database unavailable");
+                    let mut response = error_response(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "database_unavailable",
+                        "The database is unavailable: retry shortly.".to_string(),
+                    );
+                    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    return response;
+                }
                 e @ StoreError::Decrypt(_) => {
                     tracing::error!(error = %e, "a stored value did not decrypt");
                     (StatusCode::INTERNAL_SERVER_ERROR, "decrypt_failed", e.to_string())

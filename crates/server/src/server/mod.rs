@@ -83,6 +83,8 @@ pub struct ServeOptions {
     pub auth_failure_burst: u32,
     /// On SIGTERM or SIGINT, how long requests in flight have to finish.
     pub drain_timeout: Duration,
+    /// The database; `None`: the one the data directory records, or its SQLite file.
+    pub database: Option<crate::store::Database>,
 }
 
 impl Default for ServeOptions {
@@ -97,6 +99,7 @@ impl Default for ServeOptions {
             auth_failure_rate: 1.0,
             auth_failure_burst: 20,
             drain_timeout: Duration::from_secs(10),
+            database: None,
         }
     }
 }
@@ -118,6 +121,31 @@ where
         .await
         .map_err(|e| ApiError::Internal(format!("store task: {e}")))?
         .map_err(ApiError::from)
+}
+
+/// How long `serve` waits between attempts to reach a database that is not up yet.
+const DATABASE_RETRY: Duration = Duration::from_secs(1);
+
+/// Opens the store (on the blocking pool: a PostgreSQL connection blocks). A database that
+/// cannot be reached yet (a replica started before its PostgreSQL server) is waited for,
+/// retrying every [`DATABASE_RETRY`] and logging each failure; any other error ends `serve`.
+async fn open_store(dir: &DataDir, database: Option<crate::store::Database>) -> Result<Store, StoreError> {
+    loop {
+        let (dir, database) = (dir.clone(), database.clone());
+        let opened = tokio::task::spawn_blocking(move || match &database {
+            Some(database) => Store::open_in(&dir, database),
+            None => Store::open(&dir),
+        })
+        .await
+        .map_err(|e| StoreError::Invalid { code: "internal", message: format!("opening the store: {e}") })?;
+        match opened {
+            Err(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, retry_seconds = DATABASE_RETRY.as_secs(), "database unavailable: waiting");
+                tokio::time::sleep(DATABASE_RETRY).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// The router of both APIs.
@@ -174,7 +202,7 @@ pub async fn serve(dir: DataDir, listen: SocketAddr, opts: ServeOptions) -> Resu
         request_timeout: opts.request_timeout,
         max_connections: opts.max_connections.unwrap_or_else(|| conn::default_max_connections(descriptors)),
     };
-    let store = Arc::new(Store::open(&dir)?);
+    let store = Arc::new(open_store(&dir, opts.database.clone()).await?);
     let acceptor = std::sync::RwLock::new(TlsAcceptor::from(pki::server_config(&dir)?));
     // Signals are taken before the address is printed: whoever reads it may signal at once.
     let mut signals = Signals::new().map_err(ServeError::Signals)?;

@@ -1,7 +1,6 @@
 //! Organizations, sites and users (bearer tokens and what they reach).
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-
+use super::db::{args, Sql};
 use super::{
     check_id, check_new_name, check_uuid, new_uuid, org_not_found, parse_uuid, site_not_found, Deleted, Org,
     Result, Site, Store, StoreError, TokenInfo, User,
@@ -21,9 +20,10 @@ impl Store {
             Some(u) => check_uuid("organization", u)?,
             None => new_uuid(),
         };
-        let conn = self.conn()?;
-        let inserted =
-            conn.execute("INSERT OR IGNORE INTO orgs (name, uuid) VALUES (?1, ?2)", params![org, uuid])?;
+        let inserted = self.conn()?.execute(
+            "INSERT INTO orgs (name, uuid) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            args![org, uuid.as_str()],
+        )?;
         if inserted == 0 {
             return Err(StoreError::Conflict {
                 code: "org_exists",
@@ -53,21 +53,21 @@ impl Store {
             None => new_uuid(),
         };
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut tx = conn.begin()?;
         let org = match org {
-            Some(o) => Some(load_org(&tx, o)?.ok_or_else(|| org_not_found(o))?.name),
+            Some(o) => Some(load_org(&mut tx, o)?.ok_or_else(|| org_not_found(o))?.name),
             None => None,
         };
         let mut names: Vec<String> = Vec::new();
         for o in supporting {
-            let name = load_org(&tx, o)?.ok_or_else(|| org_not_found(o))?.name;
+            let name = load_org(&mut tx, o)?.ok_or_else(|| org_not_found(o))?.name;
             if !names.contains(&name) {
                 names.push(name);
             }
         }
         let inserted = tx.execute(
-            "INSERT OR IGNORE INTO sites (name, org, uuid) VALUES (?1, ?2, ?3)",
-            params![site, org, uuid],
+            "INSERT INTO sites (name, org, uuid) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            args![site, org.as_deref(), uuid.as_str()],
         )?;
         if inserted == 0 {
             return Err(StoreError::Conflict {
@@ -77,25 +77,23 @@ impl Store {
         }
         for o in &names {
             tx.execute(
-                "INSERT OR IGNORE INTO site_supporting_orgs (site, org) VALUES (?1, ?2)",
-                params![site, o],
+                "INSERT INTO site_supporting_orgs (site, org) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                args![site, o.as_str()],
             )?;
         }
-        let created = load_site(&tx, site)?.ok_or_else(|| site_not_found(site))?;
+        let created = load_site(&mut tx, site)?.ok_or_else(|| site_not_found(site))?;
         tx.commit()?;
         Ok(created)
     }
 
     /// The site named by `id`, its name or its UUID, or `None`.
     pub fn site(&self, id: &str) -> Result<Option<Site>> {
-        let conn = self.conn()?;
-        load_site(&conn, id)
+        load_site(&mut self.conn()?, id)
     }
 
     /// The organization named by `id`, its name or its UUID, or `None`.
     pub fn org(&self, id: &str) -> Result<Option<Org>> {
-        let conn = self.conn()?;
-        load_org(&conn, id)
+        load_org(&mut self.conn()?, id)
     }
 
     /// Whether the organization (by name or UUID) exists.
@@ -105,22 +103,18 @@ impl Store {
 
     /// Every organization, by name.
     pub fn orgs(&self) -> Result<Vec<Org>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT name, uuid FROM orgs ORDER BY name")?;
-        let rows = stmt.query_map([], |r| Ok(Org { name: r.get(0)?, uuid: r.get(1)? }))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.conn()?.query("SELECT name, uuid FROM orgs ORDER BY name", args![], |r| {
+            Ok(Org { name: r.get(0)?, uuid: r.get(1)? })
+        })
     }
 
     /// Every site, by name.
     pub fn sites(&self) -> Result<Vec<Site>> {
-        let conn = self.conn()?;
-        let names: Vec<String> = conn
-            .prepare("SELECT name FROM sites ORDER BY name")?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let mut conn = self.conn()?;
+        let names: Vec<String> = conn.query("SELECT name FROM sites ORDER BY name", args![], |r| r.get(0))?;
         let mut sites = Vec::with_capacity(names.len());
         for name in names {
-            sites.extend(load_site(&conn, &name)?);
+            sites.extend(load_site(&mut conn, &name)?);
         }
         Ok(sites)
     }
@@ -145,28 +139,28 @@ impl Store {
     ) -> Result<String> {
         check_id("user", user)?;
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut tx = conn.begin()?;
         // Grants are stored by name; the operator may give names or UUIDs.
-        let orgs = orgs
-            .iter()
-            .map(|o| Ok(load_org(&tx, o)?.ok_or_else(|| org_not_found(o))?.name))
-            .collect::<Result<Vec<String>>>()?;
-        let sites = sites
-            .iter()
-            .map(|s| Ok(load_site(&tx, s)?.ok_or_else(|| site_not_found(s))?.name))
-            .collect::<Result<Vec<String>>>()?;
-        tx.execute("INSERT OR IGNORE INTO users (name) VALUES (?1)", [user])?;
+        let mut org_names = Vec::with_capacity(orgs.len());
+        for o in orgs {
+            org_names.push(load_org(&mut tx, o)?.ok_or_else(|| org_not_found(o))?.name);
+        }
+        let mut site_names = Vec::with_capacity(sites.len());
+        for s in sites {
+            site_names.push(load_site(&mut tx, s)?.ok_or_else(|| site_not_found(s))?.name);
+        }
+        tx.execute("INSERT INTO users (name) VALUES (?1) ON CONFLICT DO NOTHING", args![user])?;
         let token = format!("pss_{}", crypto::to_hex(&crypto::random_bytes(32)));
         let hash = token_hash(&token);
         tx.execute(
-            "INSERT INTO tokens (hash, user, admin, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![hash, user, admin, expires_at],
+            "INSERT INTO tokens (hash, \"user\", admin, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            args![hash.as_str(), user, admin, expires_at],
         )?;
-        for (kind, targets) in [("org", &orgs), ("site", &sites)] {
+        for (kind, targets) in [("org", &org_names), ("site", &site_names)] {
             for target in targets {
                 tx.execute(
-                    "INSERT OR IGNORE INTO token_grants (token, kind, target) VALUES (?1, ?2, ?3)",
-                    params![hash, kind, target],
+                    "INSERT INTO token_grants (token, kind, target) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    args![hash.as_str(), kind, target.as_str()],
                 )?;
             }
         }
@@ -177,23 +171,29 @@ impl Store {
     /// The user a bearer token belongs to, or `None` (unknown, revoked or expired). Read from
     /// the database on every call: nothing caches a token, so `token:revoke` is final at once.
     pub fn user_for_token(&self, token: &str) -> Result<Option<User>> {
-        let conn = self.conn()?;
+        let mut conn = self.conn()?;
         let hash = token_hash(token);
-        let found: Option<(String, bool)> = conn
-            .prepare_cached(
-                "SELECT user, admin FROM tokens WHERE hash = ?1
-                 AND (expires_at IS NULL OR julianday(expires_at) > julianday('now'))",
-            )?
-            .query_row([&hash], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let Some((name, admin)) = found else {
+        let found: Option<(String, bool, Option<String>)> = conn.query_opt(
+            "SELECT \"user\", admin, expires_at FROM tokens WHERE hash = ?1",
+            args![hash.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let Some((name, admin, expires_at)) = found else {
             return Ok(None);
         };
-        let mut stmt = conn.prepare_cached("SELECT kind, target FROM token_grants WHERE token = ?1")?;
+        // An expiry that does not read as a time is expired: refused rather than kept forever.
+        if expires_at
+            .is_some_and(|t| super::bindings::julian(&t).is_none_or(|t| t <= super::bindings::now_julian()))
+        {
+            return Ok(None);
+        }
         let mut user = User { name, admin, orgs: Vec::new(), sites: Vec::new() };
-        let rows = stmt.query_map([&hash], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        for row in rows {
-            let (kind, target) = row?;
+        let rows = conn.query(
+            "SELECT kind, target FROM token_grants WHERE token = ?1",
+            args![hash.as_str()],
+            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
+        )?;
+        for (kind, target) in rows {
             if kind == "org" {
                 user.orgs.push(target);
             } else {
@@ -207,12 +207,11 @@ impl Store {
 impl Store {
     /// Every token, by user then age: ids, users, rights and expiry; never a token.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT hash, user, admin, created_at, expires_at FROM tokens ORDER BY user, created_at, hash",
-        )?;
-        let rows: Vec<(String, TokenInfo)> = stmt
-            .query_map([], |r| {
+        let mut conn = self.conn()?;
+        let rows: Vec<(String, TokenInfo)> = conn.query(
+            "SELECT hash, \"user\", admin, created_at, expires_at FROM tokens ORDER BY \"user\", created_at, hash",
+            args![],
+            |r| {
                 let hash: String = r.get(0)?;
                 Ok((
                     hash.clone(),
@@ -226,14 +225,16 @@ impl Store {
                         expires_at: r.get(4)?,
                     },
                 ))
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut grants =
-            conn.prepare_cached("SELECT kind, target FROM token_grants WHERE token = ?1 ORDER BY target")?;
+            },
+        )?;
         let mut tokens = Vec::with_capacity(rows.len());
         for (hash, mut info) in rows {
-            for row in grants.query_map([&hash], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
-                let (kind, target) = row?;
+            let grants = conn.query(
+                "SELECT kind, target FROM token_grants WHERE token = ?1 ORDER BY target",
+                args![hash.as_str()],
+                |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)),
+            )?;
+            for (kind, target) in grants {
                 if kind == "org" {
                     info.orgs.push(target);
                 } else {
@@ -255,9 +256,7 @@ impl Store {
                 if id.len() < 8 || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(StoreError::Invalid {
                         code: "invalid_token_id",
-                        message: format!(
-                            "a token id is 8 to 64 hex digits, as token:list shows it; got '{id}'"
-                        ),
+                        message: format!("a token id is 8 to 64 hex digits; got '{id}'"),
                     });
                 }
                 Some(id)
@@ -265,14 +264,14 @@ impl Store {
             None => None,
         };
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let hashes: Vec<String> = tx
-            .prepare(
-                "SELECT hash FROM tokens WHERE (?1 IS NULL OR substr(hash, 1, length(?1)) = ?1)
-                 AND (?2 IS NULL OR user = ?2)",
-            )?
-            .query_map(params![id, user], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let tx = conn.begin()?;
+        drop(tx);
+        let hashes: Vec<String> = conn.query(
+            "SELECT hash FROM tokens WHERE (CAST(?1 AS TEXT) IS NULL OR substr(hash, 1, length(?1)) = ?1)
+             AND (CAST(?2 AS TEXT) IS NULL OR \"user\" = ?2)",
+            args![id.as_deref(), user],
+            |r| r.get(0),
+        )?;
         if id.is_some() && hashes.len() > 1 {
             return Err(StoreError::Conflict {
                 code: "ambiguous_token_id",
@@ -283,15 +282,14 @@ impl Store {
                 ),
             });
         }
-        drop(tx);
         drop(conn);
         let revoked: Vec<TokenInfo> =
             self.tokens()?.into_iter().filter(|t| hashes.iter().any(|h| h.starts_with(&t.id))).collect();
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut tx = conn.begin()?;
         for hash in &hashes {
-            tx.execute("DELETE FROM token_grants WHERE token = ?1", [hash])?;
-            tx.execute("DELETE FROM tokens WHERE hash = ?1", [hash])?;
+            tx.execute("DELETE FROM token_grants WHERE token = ?1", args![hash.as_str()])?;
+            tx.execute("DELETE FROM tokens WHERE hash = ?1", args![hash.as_str()])?;
         }
         tx.commit()?;
         Ok(revoked)
@@ -302,27 +300,28 @@ impl Store {
     /// grants go with it, and its bindings are refused from the next request on.
     pub fn delete_site(&self, id: &str, force: bool) -> Result<Deleted> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let site = load_site(&tx, id)?.ok_or_else(|| site_not_found(id))?;
-        let count = |sql: &str| -> Result<usize> { Ok(tx.query_row(sql, [&site.name], |r| r.get(0))?) };
+        let mut tx = conn.begin()?;
+        let site = load_site(&mut tx, id)?.ok_or_else(|| site_not_found(id))?;
+        let mut count =
+            |sql: &str| -> Result<usize> { tx.query_row(sql, args![site.name.as_str()], |r| r.get(0)) };
         let secrets = count("SELECT COUNT(*) FROM secrets WHERE owner_kind = 'site' AND owner = ?1")?;
         let live = count("SELECT COUNT(*) FROM bindings WHERE site = ?1 AND revoked_at IS NULL")?;
         if !force && (secrets > 0 || live > 0) {
             return Err(StoreError::Conflict {
                 code: "site_in_use",
                 message: format!(
-                    "Site '{}' has {secrets} secret(s) and {live} unrevoked binding(s): delete or revoke \
-                     them first, or pass --force to delete them with the site.",
+                    "Site '{}' has {secrets} secret(s) and {live} unrevoked binding(s).",
                     site.name
                 ),
             });
         }
         let name = site.name.as_str();
-        tx.execute("DELETE FROM secrets WHERE owner_kind = 'site' AND owner = ?1", [name])?;
-        let bindings = tx.execute("DELETE FROM bindings WHERE site = ?1", [name])?;
-        let grants = tx.execute("DELETE FROM token_grants WHERE kind = 'site' AND target = ?1", [name])?;
-        tx.execute("DELETE FROM site_supporting_orgs WHERE site = ?1", [name])?;
-        tx.execute("DELETE FROM sites WHERE name = ?1", [name])?;
+        tx.execute("DELETE FROM secrets WHERE owner_kind = 'site' AND owner = ?1", args![name])?;
+        let bindings = tx.execute("DELETE FROM bindings WHERE site = ?1", args![name])?;
+        let grants =
+            tx.execute("DELETE FROM token_grants WHERE kind = 'site' AND target = ?1", args![name])?;
+        tx.execute("DELETE FROM site_supporting_orgs WHERE site = ?1", args![name])?;
+        tx.execute("DELETE FROM sites WHERE name = ?1", args![name])?;
         tx.commit()?;
         Ok(Deleted { name: site.name, secrets, bindings, sites: 0, grants })
     }
@@ -332,27 +331,28 @@ impl Store {
     /// (they keep their own secrets), and its supporting links and token grants go.
     pub fn delete_org(&self, id: &str, force: bool) -> Result<Deleted> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let org = load_org(&tx, id)?.ok_or_else(|| org_not_found(id))?;
-        let count = |sql: &str| -> Result<usize> { Ok(tx.query_row(sql, [&org.name], |r| r.get(0))?) };
+        let mut tx = conn.begin()?;
+        let org = load_org(&mut tx, id)?.ok_or_else(|| org_not_found(id))?;
+        let mut count =
+            |sql: &str| -> Result<usize> { tx.query_row(sql, args![org.name.as_str()], |r| r.get(0)) };
         let secrets = count("SELECT COUNT(*) FROM secrets WHERE owner_kind = 'org' AND owner = ?1")?;
         let sites = count("SELECT COUNT(*) FROM sites WHERE org = ?1")?;
         if !force && (secrets > 0 || sites > 0) {
             return Err(StoreError::Conflict {
                 code: "org_in_use",
                 message: format!(
-                    "Organization '{}' owns {sites} site(s) and has {secrets} secret(s): delete them first, \
-                     or pass --force (its secrets are deleted, its sites keep theirs and lose their owner).",
+                    "Organization '{}' owns {sites} site(s) and has {secrets} secret(s).",
                     org.name
                 ),
             });
         }
         let name = org.name.as_str();
-        tx.execute("DELETE FROM secrets WHERE owner_kind = 'org' AND owner = ?1", [name])?;
-        tx.execute("UPDATE sites SET org = NULL WHERE org = ?1", [name])?;
-        tx.execute("DELETE FROM site_supporting_orgs WHERE org = ?1", [name])?;
-        let grants = tx.execute("DELETE FROM token_grants WHERE kind = 'org' AND target = ?1", [name])?;
-        tx.execute("DELETE FROM orgs WHERE name = ?1", [name])?;
+        tx.execute("DELETE FROM secrets WHERE owner_kind = 'org' AND owner = ?1", args![name])?;
+        tx.execute("UPDATE sites SET org = NULL WHERE org = ?1", args![name])?;
+        tx.execute("DELETE FROM site_supporting_orgs WHERE org = ?1", args![name])?;
+        let grants =
+            tx.execute("DELETE FROM token_grants WHERE kind = 'org' AND target = ?1", args![name])?;
+        tx.execute("DELETE FROM orgs WHERE name = ?1", args![name])?;
         tx.commit()?;
         Ok(Deleted { name: org.name, secrets, bindings: 0, sites, grants })
     }
@@ -362,29 +362,45 @@ impl Store {
 const TOKEN_ID_LEN: usize = 12;
 
 /// The organization of this name or, failing that, this UUID.
-pub(super) fn load_org(conn: &Connection, id: &str) -> Result<Option<Org>> {
-    let mut stmt = conn.prepare_cached(
+pub(super) fn load_org(conn: &mut impl Sql, id: &str) -> Result<Option<Org>> {
+    conn.query_opt(
         "SELECT name, uuid, 0 AS k FROM orgs WHERE name = ?1
          UNION ALL SELECT name, uuid, 1 FROM orgs WHERE uuid = ?2 ORDER BY k LIMIT 1",
-    )?;
-    let uuid = parse_uuid(id);
-    Ok(stmt.query_row(params![id, uuid], |r| Ok(Org { name: r.get(0)?, uuid: r.get(1)? })).optional()?)
+        args![id, parse_uuid(id)],
+        |r| Ok(Org { name: r.get(0)?, uuid: r.get(1)? }),
+    )
 }
 
 /// The site of this name or, failing that, this UUID.
-pub(super) fn load_site(conn: &Connection, id: &str) -> Result<Option<Site>> {
-    let found: Option<(String, String, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT name, uuid, org, 0 AS k FROM sites WHERE name = ?1
-             UNION ALL SELECT name, uuid, org, 1 FROM sites WHERE uuid = ?2 ORDER BY k LIMIT 1",
-        )?
-        .query_row(params![id, parse_uuid(id)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+pub(super) fn load_site(conn: &mut impl Sql, id: &str) -> Result<Option<Site>> {
+    let found: Option<(String, String, Option<String>)> = conn.query_opt(
+        "SELECT name, uuid, org, 0 AS k FROM sites WHERE name = ?1
+         UNION ALL SELECT name, uuid, org, 1 FROM sites WHERE uuid = ?2 ORDER BY k LIMIT 1",
+        args![id, parse_uuid(id)],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let Some((name, uuid, org)) = found else { return Ok(None) };
-    let mut stmt =
-        conn.prepare_cached("SELECT org FROM site_supporting_orgs WHERE site = ?1 ORDER BY org")?;
-    let supporting = stmt.query_map([&name], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    let supporting = conn.query(
+        "SELECT org FROM site_supporting_orgs WHERE site = ?1 ORDER BY org",
+        args![name.as_str()],
+        |r| r.get(0),
+    )?;
     Ok(Some(Site { name, uuid, org, supporting }))
+}
+
+/// An RFC 3339 time in the one form the store writes (UTC, milliseconds, `Z`), which sorts and
+/// compares as text the same on every engine; `what` names it in the error.
+pub(super) fn stored_time(what: &str, text: &str) -> Result<String> {
+    use time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
+        StoreError::invalid("invalid_time", format!("the {what} '{text}' is not an RFC 3339 time"))
+    })?;
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&format)
+        .map_err(|_| StoreError::invalid("invalid_time", format!("the {what} '{text}' is out of range")))
 }
 
 fn token_hash(token: &str) -> String {
@@ -394,7 +410,7 @@ fn token_hash(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::TestStore;
+    use rusqlite::Connection;
 
     #[test]
     fn migration_ids_gives_existing_rows_a_uuid() {
@@ -415,13 +431,14 @@ mod tests {
         }
         let keys = crypto::Keyring::create(&dir.join("master.key")).unwrap();
         let conn = super::super::open_connection(&path, &keys).unwrap();
-        let site = load_site(&conn, "s1").unwrap().unwrap();
-        let org = load_org(&conn, "o1").unwrap().unwrap();
+        let mut sql = super::super::db::Sqlite(&conn);
+        let site = load_site(&mut sql, "s1").unwrap().unwrap();
+        let org = load_org(&mut sql, "o1").unwrap().unwrap();
         assert_eq!(parse_uuid(&site.uuid).as_deref(), Some(site.uuid.as_str()));
         assert_eq!(&site.uuid[14..15], "4");
         assert_ne!(site.uuid, org.uuid);
-        assert_eq!(load_site(&conn, &site.uuid).unwrap().unwrap().name, "s1");
-        assert_eq!(load_org(&conn, &org.uuid.to_ascii_uppercase()).unwrap().unwrap().name, "o1");
+        assert_eq!(load_site(&mut sql, &site.uuid).unwrap().unwrap().name, "s1");
+        assert_eq!(load_org(&mut sql, &org.uuid.to_ascii_uppercase()).unwrap().unwrap().name, "o1");
         drop(conn);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -462,14 +479,14 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    #[test]
-    fn create_site_by_org_uuid_stores_names() {
-        let s = TestStore::new();
+    engine_test! {
+    fn create_site_by_org_uuid_stores_names(s) {
         let org = s.create_org_with("o1", None).unwrap();
         let help = s.create_org_with("o2", None).unwrap();
         let site = s.create_site_with("s1", Some(&org.uuid), std::slice::from_ref(&help.uuid), None).unwrap();
         assert_eq!(site.org.as_deref(), Some("o1"));
         assert_eq!(site.supporting, ["o2"]);
         assert_eq!(s.site(&site.uuid).unwrap(), Some(site));
+    }
     }
 }

@@ -7,8 +7,8 @@
 
 use std::borrow::Cow;
 
-use rusqlite::{params, TransactionBehavior};
-
+use super::accounts::stored_time;
+use super::db::{args, Sql};
 use super::{AuditEvent, Result, Store};
 
 /// The most bytes kept of an actor, action, target, secret name or environment.
@@ -34,22 +34,20 @@ impl Store {
     /// Appends events to the audit trail in one transaction.
     pub fn audit(&self, events: &[AuditEvent]) -> Result<()> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut stmt = tx.prepare_cached(
+        let mut tx = conn.begin()?;
+        for e in events {
+            let field = |f: &Option<String>| f.as_deref().map(|t| bounded(t, MAX_FIELD).into_owned());
+            tx.execute(
                 "INSERT INTO audit (actor, action, target, name, env, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for e in events {
-                let field = |f: &Option<String>| f.as_deref().map(|t| bounded(t, MAX_FIELD).into_owned());
-                stmt.execute(params![
-                    bounded(&e.actor, MAX_FIELD),
-                    bounded(&e.action, MAX_FIELD),
+                args![
+                    bounded(&e.actor, MAX_FIELD).into_owned(),
+                    bounded(&e.action, MAX_FIELD).into_owned(),
                     field(&e.target),
                     field(&e.name),
                     field(&e.env),
-                    e.detail.as_deref().map(|t| bounded(t, MAX_DETAIL)),
-                ])?;
-            }
+                    e.detail.as_deref().map(|t| bounded(t, MAX_DETAIL).into_owned()),
+                ],
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -62,7 +60,9 @@ impl Store {
 
     /// The latest `limit` audit events that pass `filter`, oldest first.
     pub fn audit_query(&self, filter: &AuditFilter, limit: u32) -> Result<Vec<AuditEvent>> {
-        let conn = self.conn()?;
+        // Times compare as text in the one form the store writes them.
+        let since = filter.since.as_deref().map(|t| stored_time("time --since", t)).transpose()?;
+        let until = filter.until.as_deref().map(|t| stored_time("time --until", t)).transpose()?;
         // A pattern ending in `*` matches by prefix, anything else exactly.
         let pattern = |p: &Option<String>| -> (Option<String>, bool) {
             match p.as_deref() {
@@ -76,28 +76,29 @@ impl Store {
         let (actor, actor_prefix) = pattern(&filter.actor);
         let (action, action_prefix) = pattern(&filter.action);
         let (target, target_prefix) = pattern(&filter.target);
-        let mut stmt = conn.prepare(
-            "SELECT at, actor, action, target, name, env, detail FROM
+        let sql = "SELECT at, actor, action, target, name, env, detail FROM
                (SELECT * FROM audit
-                WHERE (?2 IS NULL OR (CASE WHEN ?3 THEN substr(actor, 1, length(?2)) = ?2 ELSE actor = ?2 END))
-                  AND (?4 IS NULL OR (CASE WHEN ?5 THEN substr(action, 1, length(?4)) = ?4 ELSE action = ?4 END))
-                  AND (?6 IS NULL OR (CASE WHEN ?7 THEN substr(target, 1, length(?6)) = ?6 ELSE target = ?6 END))
-                  AND (?8 IS NULL OR julianday(at) >= julianday(?8))
-                  AND (?9 IS NULL OR julianday(at) < julianday(?9))
-                ORDER BY id DESC LIMIT ?1) ORDER BY id",
-        )?;
-        let args = params![
-            limit,
+                WHERE (CAST(?2 AS TEXT) IS NULL
+                       OR (CASE WHEN ?3 THEN substr(actor, 1, length(?2)) = ?2 ELSE actor = ?2 END))
+                  AND (CAST(?4 AS TEXT) IS NULL
+                       OR (CASE WHEN ?5 THEN substr(action, 1, length(?4)) = ?4 ELSE action = ?4 END))
+                  AND (CAST(?6 AS TEXT) IS NULL
+                       OR (CASE WHEN ?7 THEN substr(target, 1, length(?6)) = ?6 ELSE target = ?6 END))
+                  AND (CAST(?8 AS TEXT) IS NULL OR at >= ?8)
+                  AND (CAST(?9 AS TEXT) IS NULL OR at < ?9)
+                ORDER BY id DESC LIMIT ?1) AS latest ORDER BY id";
+        let args = args![
+            i64::from(limit),
             actor,
             actor_prefix,
             action,
             action_prefix,
             target,
             target_prefix,
-            filter.since,
-            filter.until
+            since,
+            until
         ];
-        let rows = stmt.query_map(args, |r| {
+        self.conn()?.query(sql, args, |r| {
             Ok(AuditEvent {
                 at: r.get(0)?,
                 actor: r.get(1)?,
@@ -107,8 +108,7 @@ impl Store {
                 env: r.get(5)?,
                 detail: r.get(6)?,
             })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
     }
 }
 
@@ -131,7 +131,6 @@ pub struct AuditFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::TestStore;
 
     #[test]
     fn bounded_cuts_at_char_boundary_with_marker() {
@@ -142,9 +141,8 @@ mod tests {
         assert!(cut.ends_with("…[146 more bytes]"), "{cut}");
     }
 
-    #[test]
-    fn audit_long_fields_stored_bounded_control_characters_kept() {
-        let store = TestStore::new();
+    engine_test! {
+    fn audit_long_fields_stored_bounded_control_characters_kept(store) {
         let id = "x".repeat(60_000);
         store
             .audit(&[AuditEvent {
@@ -163,10 +161,10 @@ mod tests {
         assert!(last.detail.as_deref().unwrap().len() < MAX_DETAIL + 32);
         assert_eq!(last.actor, "user:a\n\u{1b}[2J", "short fields are kept exactly");
     }
+    }
 
-    #[test]
-    fn audit_query_filters_by_field_prefix_and_time() {
-        let store = TestStore::new();
+    engine_test! {
+    fn audit_query_filters_by_field_prefix_and_time(store) {
         let event = |actor: &str, action: &str, target: &str| AuditEvent {
             actor: actor.into(),
             action: action.into(),
@@ -203,5 +201,6 @@ mod tests {
             ..AuditFilter::default()
         };
         assert_eq!(actions(window).len(), 3);
+    }
     }
 }

@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::backup::{Backup, StepResult};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use time::OffsetDateTime;
 
+use super::db::{args, Sql, NOW};
 use super::secrets::{decrypted, sealed_rows};
 use super::{create_private_db, current_key, secure_dir, DataDir, Result, Store, StoreError, DIR_MODE};
 use crate::crypto::Keyring;
@@ -147,9 +148,9 @@ fn copy_database(src: &Connection, dst: &mut Connection) -> Result<()> {
 }
 
 /// The master keys the values of a database need, and the key it names as current.
-fn needed_keys(conn: &Connection) -> Result<BTreeSet<u32>> {
-    let mut stmt = conn.prepare("SELECT DISTINCT key_id FROM secret_values")?;
-    let mut ids: BTreeSet<u32> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+fn needed_keys(conn: &mut impl Sql) -> Result<BTreeSet<u32>> {
+    let mut ids: BTreeSet<u32> =
+        conn.query("SELECT DISTINCT key_id FROM secret_values", args![], |r| r.get(0))?.into_iter().collect();
     ids.insert(current_key(conn)?);
     Ok(ids)
 }
@@ -181,6 +182,13 @@ impl Store {
     /// certificate, and a manifest; then records the backup. Safe while `serve` writes: it
     /// neither stops nor blocks writers. Waits for a running `key:rotate` or `key:prune`.
     pub fn backup(&self, out: &Path) -> Result<BackupRecord> {
+        if self.engine() != "sqlite" {
+            return Err(StoreError::invalid(
+                "backup_engine",
+                "backup copies the SQLite store; a PostgreSQL store is copied with the database's own \
+                 tools (pg_dump: its values stay sealed), with the data directory's master.key kept beside it",
+            ));
+        }
         let created = prepare_empty_dir(out, "backup directory")?;
         let made = self.backup_into(out);
         if made.is_err() {
@@ -195,9 +203,12 @@ impl Store {
         let _lock = self.lock_keys()?;
         create_private_db(&copy.db())?;
         let (key_ids, values) = {
-            let src = self.conn()?;
+            let mut src = self.conn()?;
+            let Some(src) = src.sqlite() else {
+                return Err(StoreError::invalid("backup_engine", "backup copies the SQLite store"));
+            };
             let mut dst = Connection::open(copy.db())?;
-            copy_database(&src, &mut dst)?;
+            copy_database(src, &mut dst)?;
             // One self-contained file: no WAL beside the copy.
             dst.pragma_update(None, "journal_mode", "DELETE")?;
             let check: String = dst.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
@@ -208,20 +219,19 @@ impl Store {
                 ));
             }
             let values: usize = dst.query_row("SELECT COUNT(*) FROM secret_values", [], |r| r.get(0))?;
-            (needed_keys(&dst)?, values)
+            (needed_keys(&mut super::db::Sqlite(&dst))?, values)
         };
         self.keys.write_copy(&copy.master_key(), Some(&key_ids))?;
         copy_carried(&self.dir.0, &out, true)?;
         // Recorded only once the manifest is written: a backup that failed (and was removed)
         // leaves no record that would hold its keys.
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO backups (path, key_ids) VALUES (?1, ?2)",
-            params![out.display().to_string(), join_ids(&key_ids)],
+        let mut tx = conn.begin()?;
+        let (id, at): (i64, String) = tx.query_row(
+            "INSERT INTO backups (path, key_ids) VALUES (?1, ?2) RETURNING id, at",
+            args![out.display().to_string(), join_ids(&key_ids)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let id = tx.last_insert_rowid();
-        let at: String = tx.query_row("SELECT at FROM backups WHERE id = ?1", [id], |r| r.get(0))?;
         let record = BackupRecord {
             id,
             at,
@@ -238,18 +248,15 @@ impl Store {
 
     /// The recorded backups, oldest first.
     pub fn backups(&self) -> Result<Vec<BackupRecord>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT id, at, path, key_ids FROM backups ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
+        self.conn()?.query("SELECT id, at, path, key_ids FROM backups ORDER BY id", args![], |r| {
             Ok(BackupRecord {
                 id: r.get(0)?,
                 at: r.get(1)?,
                 path: r.get(2)?,
-                key_ids: split_ids(&r.get::<_, String>(3)?),
+                key_ids: split_ids(&r.get::<String>(3)?),
                 values: None,
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
     /// Removes a backup's record (once the backup itself is destroyed), so the keys it needed
@@ -258,18 +265,17 @@ impl Store {
         let _lock = self.lock_keys()?;
         let record =
             self.backups()?.into_iter().find(|b| b.id == id).ok_or_else(|| StoreError::NotFound {
-                code: "backup_not_found",
-                message: format!("no recorded backup has id {id} (`backup:list` shows them)"),
+                code: "backup_record_not_found",
+                message: format!("no recorded backup has id {id}"),
             })?;
-        self.conn()?.execute("DELETE FROM backups WHERE id = ?1", [id])?;
+        self.conn()?.execute("DELETE FROM backups WHERE id = ?1", args![id])?;
         Ok(record)
     }
 
     /// Opens every stored value (without keeping any) and returns how many there are: the first
     /// that does not open is the error, naming its row.
     pub fn verify_values(&self) -> Result<usize> {
-        let conn = self.conn()?;
-        let rows = sealed_rows(&conn, "WHERE ?1 = ?1", 0)?;
+        let rows = sealed_rows(&mut self.conn()?, "", args![])?;
         for row in &rows {
             decrypted(row.binding(), self.keys.open_sealed(&row.sealed, row.binding()))?;
         }
@@ -283,8 +289,8 @@ impl Store {
     /// with `key:rotate` and `backup`.
     pub fn prune_keys(&self, before: PruneBefore) -> Result<Vec<u32>> {
         let _lock = self.lock_keys()?;
-        let conn = self.conn()?;
-        let current = current_key(&conn)?;
+        let mut conn = self.conn()?;
+        let current = current_key(&mut conn)?;
         let mut prune = BTreeSet::new();
         for id in self.keys.file_ids()? {
             if id == current {
@@ -294,15 +300,15 @@ impl Store {
                 PruneBefore::Key(below) => id < below,
                 PruneBefore::Time(t) => {
                     // Retired before `t`; a key with no record of retiring is pruned by id only.
-                    let retired: Option<f64> = conn
-                        .query_row(
-                            "SELECT (julianday(retired_at) - 2440587.5) * 86400.0 FROM master_keys
-                             WHERE id = ?1 AND retired_at IS NOT NULL",
-                            [id],
-                            |r| r.get(0),
-                        )
-                        .optional()?;
-                    retired.is_some_and(|at| at < t.unix_timestamp_nanos() as f64 / 1e9)
+                    let retired: Option<String> = conn.query_opt(
+                        "SELECT retired_at FROM master_keys WHERE id = ?1 AND retired_at IS NOT NULL",
+                        args![i64::from(id)],
+                        |r| r.get(0),
+                    )?;
+                    let retired = retired.and_then(|at| {
+                        OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339).ok()
+                    });
+                    retired.is_some_and(|at| at < t)
                 }
             };
             if selected {
@@ -313,39 +319,42 @@ impl Store {
             return Ok(Vec::new());
         }
         for &id in &prune {
-            let sealing: usize =
-                conn.query_row("SELECT COUNT(*) FROM secret_values WHERE key_id = ?1", [id], |r| r.get(0))?;
+            let sealing: usize = conn.query_row(
+                "SELECT COUNT(*) FROM secret_values WHERE key_id = ?1",
+                args![i64::from(id)],
+                |r| r.get(0),
+            )?;
             if sealing > 0 {
                 return Err(StoreError::Conflict {
                     code: "key_in_use",
-                    message: format!(
-                        "master key {id} still seals {sealing} value(s): run `key:rotate` first; nothing pruned"
-                    ),
+                    message: format!("master key {id} still seals {sealing} value(s); nothing pruned"),
                 });
             }
         }
+        drop(conn);
         for backup in self.backups()? {
             if let Some(id) = backup.key_ids.iter().find(|id| prune.contains(id)) {
                 return Err(StoreError::Conflict {
                     code: "key_needed_by_backup",
                     message: format!(
-                        "master key {id} is needed by backup {} ({}, {}): keep the key, or run \
-                         `backup:forget {}` once that backup is destroyed; nothing pruned",
-                        backup.id, backup.at, backup.path, backup.id
+                        "master key {id} is needed by backup {} ({}, {}); nothing pruned",
+                        backup.id, backup.at, backup.path
                     ),
                 });
             }
         }
         self.keys.remove(&prune)?;
+        let mut conn = self.conn()?;
         for &id in &prune {
             conn.execute(
-                "INSERT INTO master_keys (id, retired_at) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
-                 ON CONFLICT(id) DO NOTHING",
-                [id],
+                &format!(
+                    "INSERT INTO master_keys (id, retired_at) VALUES (?1, {NOW}) ON CONFLICT(id) DO NOTHING"
+                ),
+                args![i64::from(id)],
             )?;
             conn.execute(
-                "UPDATE master_keys SET pruned_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?1",
-                [id],
+                &format!("UPDATE master_keys SET pruned_at = {NOW} WHERE id = ?1"),
+                args![i64::from(id)],
             )?;
         }
         Ok(prune.into_iter().collect())
@@ -381,7 +390,7 @@ fn restore_into(source: &DataDir, to: &DataDir, keys: &Keyring) -> Result<Restor
             source.db(),
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        let needed = needed_keys(&src)?;
+        let needed = needed_keys(&mut super::db::Sqlite(&src))?;
         let missing: BTreeSet<u32> = needed.difference(&keys.file_ids()?).copied().collect();
         if !missing.is_empty() {
             return Err(StoreError::invalid(
@@ -466,16 +475,16 @@ mod tests {
         let _ = std::fs::remove_dir_all(out);
     }
 
-    #[test]
-    fn prune_keys_refused_while_a_value_is_sealed_with_them() {
-        let s = TestStore::new();
+    engine_test! {
+    fn prune_keys_refused_while_a_value_is_sealed_with_them(s) {
         s.create_site("s1", None, &[]).unwrap();
         s.put_secret(&Owner::Site("s1".into()), "A", "a", None, None).unwrap();
         s.rotate_key().unwrap();
-        s.conn().unwrap().execute("UPDATE secret_values SET key_id = 1", []).unwrap();
+        s.conn().unwrap().execute("UPDATE secret_values SET key_id = 1", args![]).unwrap();
         let err = s.prune_keys(PruneBefore::Key(2)).unwrap_err();
         assert!(err.to_string().starts_with("master key 1 still seals 1 value(s)"), "{err}");
         assert_eq!(s.keys.file_ids().unwrap(), BTreeSet::from([1, 2]));
+    }
     }
 
     #[test]

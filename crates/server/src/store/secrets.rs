@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use secrets_core::document::{Document, Secret, Value};
 use zeroize::Zeroizing;
 
 use secrets_core::{Scope, SecretType};
 
+use super::db::{args, Sql, Tx, NOW};
 use super::model::{check_secret_name, check_secret_value, check_type};
 use super::{
     check_env, current_key, normalize_scopes, DecryptFailure, Owner, Put, Result, Site, Store, StoreError,
@@ -31,8 +31,8 @@ impl Store {
     ) -> Result<Put> {
         check_secret_value(value)?;
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing = secret_meta(&tx, owner, name)?;
+        let mut tx = conn.begin()?;
+        let existing = secret_meta(&mut tx, owner, name)?;
         let (put, meta) = match existing {
             Some(_) => {
                 return Err(StoreError::invalid("secret_exists", messages::secret_exists_use_patch(name)))
@@ -48,12 +48,12 @@ impl Store {
                 let meta = (kind.as_str().to_string(), scopes.join(","));
                 tx.execute(
                     "INSERT INTO secrets (owner_kind, owner, name, type, scopes) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![owner.kind(), owner.id(), name, meta.0, meta.1],
+                    args![owner.kind(), owner.id(), name, meta.0.as_str(), meta.1.as_str()],
                 )?;
                 (Put::Created, meta)
             }
         };
-        self.write_value(&tx, owner, name, "", &meta, value)?;
+        self.write_value(&mut tx, owner, name, "", &meta, value)?;
         tx.commit()?;
         Ok(put)
     }
@@ -62,14 +62,14 @@ impl Store {
     pub fn update_secret(&self, owner: &Owner, name: &str, value: &str) -> Result<()> {
         check_secret_value(value)?;
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let Some(meta) = secret_meta(&tx, owner, name)? else {
+        let mut tx = conn.begin()?;
+        let Some(meta) = secret_meta(&mut tx, owner, name)? else {
             return Err(StoreError::NotFound {
                 code: "secret_not_found",
                 message: messages::secret_missing(name),
             });
         };
-        self.write_value(&tx, owner, name, "", &meta, value)?;
+        self.write_value(&mut tx, owner, name, "", &meta, value)?;
         tx.commit()?;
         Ok(())
     }
@@ -81,19 +81,19 @@ impl Store {
             check_secret_value(v)?;
         }
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let Some(meta) = secret_meta(&tx, owner, name)? else {
+        let mut tx = conn.begin()?;
+        let Some(meta) = secret_meta(&mut tx, owner, name)? else {
             return Err(StoreError::NotFound {
                 code: "secret_not_found",
                 message: messages::secret_missing_default(name),
             });
         };
         match value {
-            Some(v) => self.write_value(&tx, owner, name, env, &meta, v)?,
+            Some(v) => self.write_value(&mut tx, owner, name, env, &meta, v)?,
             None => {
                 let deleted = tx.execute(
                     "DELETE FROM secret_values WHERE owner_kind = ?1 AND owner = ?2 AND name = ?3 AND env = ?4",
-                    params![owner.kind(), owner.id(), name, env],
+                    args![owner.kind(), owner.id(), name, env],
                 )?;
                 if deleted == 0 {
                     return Err(StoreError::NotFound {
@@ -109,10 +109,9 @@ impl Store {
 
     /// Deletes a secret with all its values.
     pub fn delete_secret(&self, owner: &Owner, name: &str) -> Result<()> {
-        let conn = self.conn()?;
-        let deleted = conn.execute(
+        let deleted = self.conn()?.execute(
             "DELETE FROM secrets WHERE owner_kind = ?1 AND owner = ?2 AND name = ?3",
-            params![owner.kind(), owner.id(), name],
+            args![owner.kind(), owner.id(), name],
         )?;
         if deleted == 0 {
             return Err(StoreError::NotFound {
@@ -125,7 +124,7 @@ impl Store {
 
     fn write_value(
         &self,
-        tx: &rusqlite::Transaction<'_>,
+        tx: &mut Tx<'_, '_>,
         owner: &Owner,
         name: &str,
         env: &str,
@@ -137,13 +136,24 @@ impl Store {
         let key_id = current_key(tx)?;
         let binding = Binding { owner_kind: owner.kind(), owner: owner.id(), name, env, kind, scopes };
         let sealed = self.keys.seal(key_id, binding, value.as_bytes())?;
-        tx.execute(
+        let sql = format!(
             "INSERT INTO secret_values (owner_kind, owner, name, env, key_id, nonce, ciphertext)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT(owner_kind, owner, name, env) DO UPDATE SET
                key_id = excluded.key_id, nonce = excluded.nonce, ciphertext = excluded.ciphertext,
-               updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
-            params![owner.kind(), owner.id(), name, env, sealed.key_id, sealed.nonce, sealed.ciphertext],
+               updated_at = {NOW}"
+        );
+        tx.execute(
+            &sql,
+            args![
+                owner.kind(),
+                owner.id(),
+                name,
+                env,
+                i64::from(sealed.key_id),
+                sealed.nonce.as_slice(),
+                sealed.ciphertext.as_slice()
+            ],
         )?;
         Ok(())
     }
@@ -151,16 +161,15 @@ impl Store {
     /// The secrets of `owner` that `view` lets take part, with the values it lets be seen;
     /// values it hides are not decrypted.
     pub fn owner_secrets(&self, owner: &Owner, view: View<'_>) -> Result<Vec<StoredSecret>> {
-        let conn = self.conn()?;
+        let mut conn = self.conn()?;
         // Each secret with its stored scopes (bound into its values) and whether to open them.
         let mut secrets: BTreeMap<String, (StoredSecret, String, bool)> = BTreeMap::new();
-        let mut stmt = conn
-            .prepare_cached("SELECT name, type, scopes FROM secrets WHERE owner_kind = ?1 AND owner = ?2")?;
-        let rows = stmt.query_map(params![owner.kind(), owner.id()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-        })?;
-        for row in rows {
-            let (name, kind, stored_scopes) = row?;
+        let rows = conn.query(
+            "SELECT name, type, scopes FROM secrets WHERE owner_kind = ?1 AND owner = ?2",
+            args![owner.kind(), owner.id()],
+            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?)),
+        )?;
+        for (name, kind, stored_scopes) in rows {
             let scopes: Vec<Scope> = stored_scopes.split(',').map(Scope::parse).collect();
             let open = match view {
                 View::Shown => scopes.contains(&USER_SCOPE),
@@ -175,7 +184,7 @@ impl Store {
         let (sql, only) = match view {
             View::Shown => (
                 "SELECT name, env, key_id, nonce, ciphertext FROM secret_values
-                 WHERE owner_kind = ?1 AND owner = ?2 AND ?3 IS NULL",
+                 WHERE owner_kind = ?1 AND owner = ?2 AND CAST(?3 AS TEXT) IS NULL",
                 None,
             ),
             View::Scope { env, .. } => (
@@ -184,16 +193,15 @@ impl Store {
                 Some(env),
             ),
         };
-        let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(params![owner.kind(), owner.id(), only], |r| {
+        let rows = conn.query(sql, args![owner.kind(), owner.id(), only], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
                 Sealed { key_id: r.get(2)?, nonce: r.get(3)?, ciphertext: r.get(4)? },
             ))
         })?;
-        for row in rows {
-            let (name, env, sealed) = row?;
+        drop(conn);
+        for (name, env, sealed) in rows {
             let Some((secret, scopes, open)) = secrets.get_mut(&name) else { continue };
             let binding = Binding {
                 owner_kind: owner.kind(),
@@ -278,38 +286,37 @@ impl Store {
     pub fn rotate_key(&self) -> Result<(u32, usize)> {
         let _lock = self.lock_keys()?;
         let new_id = {
-            let conn = self.conn()?;
-            let new_id = self.keys.add_key(next_key_floor(&conn)?)?;
-            let tx = conn.unchecked_transaction()?;
-            tx.execute(
-                "UPDATE meta SET value = ?1 WHERE key = ?2",
-                params![new_id.to_string(), CURRENT_KEY],
-            )?;
+            let mut conn = self.conn()?;
+            let new_id = self.keys.add_key(next_key_floor(&mut conn)?)?;
+            let mut tx = conn.begin()?;
+            tx.execute("UPDATE meta SET value = ?1 WHERE key = ?2", args![new_id.to_string(), CURRENT_KEY])?;
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![LAST_KEY, new_id.to_string()],
+                args![LAST_KEY, new_id.to_string()],
             )?;
             tx.execute(
-                "UPDATE master_keys SET retired_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-                 WHERE retired_at IS NULL AND id <> ?1",
-                [new_id],
+                &format!("UPDATE master_keys SET retired_at = {NOW} WHERE retired_at IS NULL AND id <> ?1"),
+                args![i64::from(new_id)],
             )?;
-            tx.execute("INSERT OR IGNORE INTO master_keys (id) VALUES (?1)", [new_id])?;
+            tx.execute(
+                "INSERT INTO master_keys (id) VALUES (?1) ON CONFLICT DO NOTHING",
+                args![i64::from(new_id)],
+            )?;
             tx.commit()?;
             new_id
         };
         let mut moved = 0;
         loop {
             let mut conn = self.conn()?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let batch = sealed_rows(&tx, "WHERE v.key_id <> ?1 LIMIT 200", new_id)?;
+            let mut tx = conn.begin()?;
+            let batch = sealed_rows(&mut tx, "WHERE v.key_id <> ?1 LIMIT 200", args![i64::from(new_id)])?;
             if batch.is_empty() {
                 break;
             }
             for row in &batch {
                 let value = self.open_value(row.binding(), &row.sealed)?;
-                row.reseal(&tx, self.keys.seal(new_id, row.binding(), value.as_bytes())?)?;
+                row.reseal(&mut tx, self.keys.seal(new_id, row.binding(), value.as_bytes())?)?;
                 moved += 1;
             }
             tx.commit()?;
@@ -320,16 +327,16 @@ impl Store {
 
 /// The lowest id a new master key may take: above the current key, every key a value names,
 /// and the highest id ever handed out.
-fn next_key_floor(conn: &Connection) -> Result<u32> {
+fn next_key_floor(conn: &mut super::Conn<'_>) -> Result<u32> {
     let last: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = ?1", [LAST_KEY], |r| r.get(0)).optional()?;
+        conn.query_opt("SELECT value FROM meta WHERE key = ?1", args![LAST_KEY], |r| r.get(0))?;
     let last = match last {
         Some(v) => {
             v.parse().map_err(|_| StoreError::invalid("corrupt_meta", "meta.last_key is not a number"))?
         }
         None => 0,
     };
-    let rows: Option<u32> = conn.query_row("SELECT MAX(key_id) FROM secret_values", [], |r| r.get(0))?;
+    let rows: Option<u32> = conn.query_row("SELECT MAX(key_id) FROM secret_values", args![], |r| r.get(0))?;
     Ok(last.max(rows.unwrap_or(0)).max(current_key(conn)?) + 1)
 }
 
@@ -337,8 +344,8 @@ fn next_key_floor(conn: &Connection) -> Result<u32> {
 /// associated data are opened with the old binding and sealed again, under the same key, with
 /// the new one. One value that does not open stops the upgrade (and the transaction undoes it):
 /// a wrong key file must not turn into values that can never be opened.
-pub(super) fn reseal_unbound(conn: &Connection, keys: &Keyring) -> Result<()> {
-    for row in sealed_rows(conn, "WHERE ?1 = ?1", 0)? {
+pub(super) fn reseal_unbound(conn: &mut super::db::Sqlite<'_>, keys: &Keyring) -> Result<()> {
+    for row in sealed_rows(conn, "", args![])? {
         let binding = row.binding();
         let value = decrypted(binding, keys.open_sealed_v1(&row.sealed, binding))?;
         row.reseal(conn, keys.seal(row.sealed.key_id, binding, value.as_bytes())?)?;
@@ -370,34 +377,37 @@ impl SealedRow {
     }
 
     /// Replaces this row's ciphertext (the value is the same: re-encryption, not a change).
-    pub(super) fn reseal(&self, conn: &Connection, sealed: Sealed) -> Result<()> {
+    pub(super) fn reseal(&self, conn: &mut impl Sql, sealed: Sealed) -> Result<()> {
         conn.execute(
             "UPDATE secret_values SET key_id = ?1, nonce = ?2, ciphertext = ?3
              WHERE owner_kind = ?4 AND owner = ?5 AND name = ?6 AND env = ?7",
-            params![
-                sealed.key_id,
-                sealed.nonce,
-                sealed.ciphertext,
-                self.owner_kind,
-                self.owner,
-                self.name,
-                self.env
+            args![
+                i64::from(sealed.key_id),
+                sealed.nonce.as_slice(),
+                sealed.ciphertext.as_slice(),
+                self.owner_kind.as_str(),
+                self.owner.as_str(),
+                self.name.as_str(),
+                self.env.as_str()
             ],
         )?;
         Ok(())
     }
 }
 
-/// The stored values that `filter` (SQL after the join, with `?1` bound to `param`) selects.
-pub(super) fn sealed_rows(conn: &Connection, filter: &str, param: u32) -> Result<Vec<SealedRow>> {
+/// The stored values that `filter` (SQL after the join, with `params`) selects.
+pub(super) fn sealed_rows(
+    conn: &mut impl Sql,
+    filter: &str,
+    params: &[&dyn super::db::Param],
+) -> Result<Vec<SealedRow>> {
     let sql = format!(
         "SELECT v.owner_kind, v.owner, v.name, v.env, s.type, s.scopes, v.key_id, v.nonce, v.ciphertext
          FROM secret_values v
          JOIN secrets s ON s.owner_kind = v.owner_kind AND s.owner = v.owner AND s.name = v.name
          {filter}"
     );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([param], |r| {
+    conn.query(&sql, params, |r| {
         Ok(SealedRow {
             owner_kind: r.get(0)?,
             owner: r.get(1)?,
@@ -407,8 +417,7 @@ pub(super) fn sealed_rows(conn: &Connection, filter: &str, param: u32) -> Result
             scopes: r.get(5)?,
             sealed: Sealed { key_id: r.get(6)?, nonce: r.get(7)?, ciphertext: r.get(8)? },
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
 }
 
 /// The value a decryption gave, or the error naming the row (never the value).
@@ -430,28 +439,20 @@ pub(super) fn decrypted(
     Ok(Value::new(text.to_string()))
 }
 
-fn secret_meta(conn: &Connection, owner: &Owner, name: &str) -> Result<Option<(String, String)>> {
-    Ok(conn
-        .query_row(
-            "SELECT type, scopes FROM secrets WHERE owner_kind = ?1 AND owner = ?2 AND name = ?3",
-            params![owner.kind(), owner.id(), name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+fn secret_meta(conn: &mut impl Sql, owner: &Owner, name: &str) -> Result<Option<(String, String)>> {
+    conn.query_opt(
+        "SELECT type, scopes FROM secrets WHERE owner_kind = ?1 AND owner = ?2 AND name = ?3",
+        args![owner.kind(), owner.id(), name],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::TestStore;
 
-    fn store() -> TestStore {
-        TestStore::new()
-    }
-
-    #[test]
-    fn site_document_supporting_org_never_contributes() {
-        let s = store();
+    engine_test! {
+    fn site_document_supporting_org_never_contributes(s) {
         s.create_org("own").unwrap();
         s.create_org("help").unwrap();
         s.create_site("s1", Some("own"), &["help".to_string()]).unwrap();
@@ -463,14 +464,14 @@ mod tests {
         assert!(doc.secrets.contains_key("A"));
         assert!(!doc.secrets.contains_key("B"));
     }
+    }
 
     fn scopes(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
     }
 
-    #[test]
-    fn site_document_shown_each_owner_redacted_by_its_own_scopes() {
-        let s = store();
+    engine_test! {
+    fn site_document_shown_each_owner_redacted_by_its_own_scopes(s) {
         s.create_org("own").unwrap();
         s.create_site("s1", Some("own"), &[]).unwrap();
         let (org, site) = (Owner::Org("own".into()), Owner::Site("s1".into()));
@@ -489,10 +490,10 @@ mod tests {
         assert_eq!(b.value, None);
         assert_eq!(b.org_values["default"].as_deref().map(String::as_str), Some("org-b"));
     }
+    }
 
-    #[test]
-    fn site_document_scope_site_secret_outside_it_keeps_org_secret() {
-        let s = store();
+    engine_test! {
+    fn site_document_scope_site_secret_outside_it_keeps_org_secret(s) {
         s.create_org("own").unwrap();
         s.create_site("s1", Some("own"), &[]).unwrap();
         let (org, site) = (Owner::Org("own".into()), Owner::Site("s1".into()));
@@ -512,10 +513,10 @@ mod tests {
         assert_eq!(ic.secrets["A"].value.as_deref().map(String::as_str), Some("site-a"));
         assert!(ic.secrets["A"].org_values.is_empty());
     }
+    }
 
-    #[test]
-    fn put_secret_type_and_scopes_fixed() {
-        let s = store();
+    engine_test! {
+    fn put_secret_type_and_scopes_fixed(s) {
         s.create_site("s1", None, &[]).unwrap();
         let owner = Owner::Site("s1".into());
         assert_eq!(s.put_secret(&owner, "A", "1", None, None).unwrap(), Put::Created);
@@ -524,10 +525,10 @@ mod tests {
             assert_eq!(err.to_string(), messages::secret_exists_use_patch("A"));
         }
     }
+    }
 
-    #[test]
-    fn generation_changes_with_any_write() {
-        let s = store();
+    engine_test! {
+    fn generation_changes_with_any_write(s) {
         s.create_site("s1", None, &[]).unwrap();
         let owner = Owner::Site("s1".into());
         let g0 = s.generation().unwrap();
@@ -538,15 +539,14 @@ mod tests {
         let g2 = s.generation().unwrap();
         assert!(g2 > g1);
         // Another connection, as another process or tool would.
-        let other = Connection::open(s.path()).unwrap();
-        other.execute("DELETE FROM secret_values WHERE env = 'live'", []).unwrap();
+        s.execute_elsewhere("DELETE FROM secret_values WHERE env = 'live'");
         assert!(s.generation().unwrap() > g2);
         assert_eq!(s.generation().unwrap(), s.generation().unwrap());
     }
+    }
 
-    #[test]
-    fn rotate_key_reencrypts_everything() {
-        let s = store();
+    engine_test! {
+    fn rotate_key_reencrypts_everything(s) {
         s.create_site("s1", None, &[]).unwrap();
         let owner = Owner::Site("s1".into());
         s.put_secret(&owner, "A", "1", None, None).unwrap();
@@ -555,5 +555,6 @@ mod tests {
         let got = s.owner_secrets(&owner, View::Shown).unwrap();
         assert_eq!(got[0].value.as_deref().map(String::as_str), Some("1"));
         assert_eq!(got[0].env_values["live"].as_deref().map(String::as_str), Some("L"));
+    }
     }
 }

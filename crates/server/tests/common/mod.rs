@@ -13,6 +13,38 @@ use serde_json::Value as Json;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_pantheon-secrets");
 
+/// The storage engine a service runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The data directory's SQLite file (the default).
+    Sqlite,
+    /// A new database on the test PostgreSQL server (started on first use).
+    Postgres,
+}
+
+/// Defines a test once and runs it on each engine, as `NAME::sqlite` and `NAME::postgres`;
+/// without a PostgreSQL server installed the second is ignored, with the reason.
+#[macro_export]
+macro_rules! engine_test {
+    ($(#[$meta:meta])* fn $name:ident($engine:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[$meta])*
+            fn body($engine: $crate::common::Engine) $body
+            #[test]
+            fn sqlite() {
+                body($crate::common::Engine::Sqlite)
+            }
+            #[test]
+            #[cfg_attr(no_postgres, ignore = "no PostgreSQL server installed (postgresql-15 on Debian 12)")]
+            fn postgres() {
+                body($crate::common::Engine::Postgres)
+            }
+        }
+    };
+}
+
 pub struct Service {
     pub dir: PathBuf,
     pub data: PathBuf,
@@ -46,9 +78,36 @@ impl Service {
     /// A service with this rate limit, more `serve` flags, and optionally a descriptor limit
     /// (soft and hard) for the server process.
     pub fn start_with(rate_limit: f64, serve_args: &[&str], nofile: Option<u64>) -> Service {
+        Service::start_on(Engine::Sqlite, rate_limit, serve_args, nofile)
+    }
+
+    /// A service as [`Service::start_with`] makes it, on `engine`.
+    pub fn start_on(engine: Engine, rate_limit: f64, serve_args: &[&str], nofile: Option<u64>) -> Service {
+        let database = match engine {
+            Engine::Sqlite => None,
+            Engine::Postgres => Some(secrets_server::test_postgres::database()),
+        };
+        Service::start_in(database.as_deref(), rate_limit, serve_args, nofile)
+    }
+
+    /// A service whose store is in the PostgreSQL database `url`.
+    pub fn start_on_database(url: &str, rate_limit: f64) -> Service {
+        Service::start_in(Some(url), rate_limit, &[], None)
+    }
+
+    fn start_in(
+        database: Option<&str>,
+        rate_limit: f64,
+        serve_args: &[&str],
+        nofile: Option<u64>,
+    ) -> Service {
         let dir = temp_dir();
         let data = dir.join("data");
-        let out = run(&["init", "--data-dir", data.to_str().unwrap()]);
+        let mut init = vec!["init", "--data-dir", data.to_str().unwrap()];
+        if let Some(url) = database {
+            init.extend(["--database", url]);
+        }
+        let out = run(&init);
         assert!(out.status.success(), "init: {}", text(&out));
         let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let serve_args = serve_args.iter().map(|a| a.to_string()).collect();
@@ -56,6 +115,111 @@ impl Service {
             Service { dir, data, url: String::new(), admin, rate_limit, serve_args, nofile, child: None };
         service.serve();
         service
+    }
+
+    /// Another replica of this service: a copy of its data directory (the same master key,
+    /// CA, server certificate and database), served on a port of its own.
+    pub fn replica(&self) -> Service {
+        let dir = temp_dir();
+        let data = dir.join("data");
+        std::fs::create_dir(&data).unwrap();
+        for entry in std::fs::read_dir(&self.data).unwrap().flatten() {
+            let name = entry.file_name();
+            if name.to_str().is_some_and(|n| n.starts_with("secrets.db")) {
+                continue;
+            }
+            std::fs::copy(entry.path(), data.join(name)).unwrap();
+        }
+        let mut replica = Service {
+            dir,
+            data,
+            url: String::new(),
+            admin: self.admin.clone(),
+            rate_limit: self.rate_limit,
+            serve_args: self.serve_args.clone(),
+            nofile: self.nofile,
+            child: None,
+        };
+        replica.serve();
+        replica
+    }
+
+    /// Another replica on this host: `serve` of the same data directory (so the same key file,
+    /// which both re-read when they meet a key they do not know) on a port of its own.
+    pub fn replica_sharing_data_dir(&self) -> Service {
+        let mut replica = Service {
+            dir: temp_dir(),
+            data: self.data.clone(),
+            url: String::new(),
+            admin: self.admin.clone(),
+            rate_limit: self.rate_limit,
+            serve_args: self.serve_args.clone(),
+            nofile: self.nofile,
+            child: None,
+        };
+        replica.serve();
+        replica
+    }
+
+    /// The PostgreSQL database the data directory records; `None`: its SQLite file.
+    pub fn database_url(&self) -> Option<String> {
+        std::fs::read_to_string(self.data.join("database")).ok()
+    }
+
+    /// Runs one SQL statement on the service's database from outside, as another tool would;
+    /// returns the number of rows it changed.
+    pub fn sql(&self, sql: &str) -> u64 {
+        match self.database_url() {
+            None => {
+                rusqlite::Connection::open(self.data.join("secrets.db")).unwrap().execute(sql, []).unwrap()
+                    as u64
+            }
+            Some(url) => postgres::Client::connect(&url, postgres::NoTls).unwrap().execute(sql, &[]).unwrap(),
+        }
+    }
+
+    /// The number a query of one `BIGINT` (`count(*)`) gives on the service's database.
+    pub fn sql_count(&self, sql: &str) -> i64 {
+        match self.database_url() {
+            None => rusqlite::Connection::open(self.data.join("secrets.db"))
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
+            Some(url) => {
+                postgres::Client::connect(&url, postgres::NoTls).unwrap().query_one(sql, &[]).unwrap().get(0)
+            }
+        }
+    }
+
+    /// Every byte the database keeps on disk: the SQLite file with its WAL and shared-memory
+    /// files, or every file of the PostgreSQL server's data directory (after a checkpoint, so
+    /// what it held in memory is there too).
+    pub fn database_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        match self.database_url() {
+            None => {
+                for name in ["secrets.db", "secrets.db-wal", "secrets.db-shm"] {
+                    if let Ok(bytes) = std::fs::read(self.data.join(name)) {
+                        all.extend(bytes);
+                    }
+                }
+            }
+            Some(_) => {
+                secrets_server::test_postgres::checkpoint();
+                let mut dirs = vec![secrets_server::test_postgres::data_dir().expect("the test server")];
+                while let Some(dir) = dirs.pop() {
+                    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                        let path = entry.path();
+                        if path.is_dir() {
+                            dirs.push(path);
+                        } else if let Ok(bytes) = std::fs::read(&path) {
+                            all.extend(bytes);
+                        }
+                    }
+                }
+            }
+        }
+        all
     }
 
     /// Starts `serve` and waits for its address.
