@@ -88,7 +88,7 @@ impl Service {
             ])
             .args(&self.serve_args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(self.log_file())
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -99,6 +99,20 @@ impl Service {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_string();
         self.child = Some(child);
+    }
+
+    /// Where `serve` writes its log (stderr), across restarts.
+    fn log_path(&self) -> PathBuf {
+        self.dir.join("serve.log")
+    }
+
+    fn log_file(&self) -> std::fs::File {
+        std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap()
+    }
+
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
     /// The server's process id.
@@ -230,6 +244,9 @@ impl Service {
 impl Drop for Service {
     fn drop(&mut self) {
         self.stop();
+        if std::thread::panicking() {
+            eprintln!("--- the service's log ---\n{}", self.log());
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
