@@ -8,13 +8,6 @@ use std::process::{Command, Stdio};
 use common::{text, Service, BIN};
 use secrets_server::store::{DataDir, Owner, Store};
 
-fn service() -> Service {
-    let svc = Service::start_with_rate(0.0);
-    svc.op(&["org:create", "acme"]);
-    svc.op(&["site:create", "s1", "--org", "acme"]);
-    svc
-}
-
 fn key_ids(data: &Path) -> Vec<u32> {
     let keys = std::fs::read_to_string(data.join("master.key")).unwrap();
     keys.lines()
@@ -28,7 +21,7 @@ fn key_ids(data: &Path) -> Vec<u32> {
 #[test]
 fn overlapping_key_rotations_lose_no_value() {
     const VALUES: usize = 3000;
-    let svc = service();
+    let svc = Service::with_acme_s1();
     {
         let store = Store::open(&DataDir(svc.data.clone())).unwrap();
         let site = Owner::Site("s1".into());
@@ -80,7 +73,7 @@ fn overlapping_key_rotations_lose_no_value() {
 /// the newer ones (a restored file, or the aftermath of the race above).
 #[test]
 fn key_rotate_never_reuses_a_key_id() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     svc.admin_cli(&["secret:site:set", "s1", "A", "a-value"]);
     svc.op(&["key:rotate"]);
     svc.op(&["key:rotate"]);

@@ -8,13 +8,6 @@ use std::thread;
 use common::{value, Service};
 use serde_json::json;
 
-fn service() -> Service {
-    let svc = Service::start_with_rate(0.0);
-    svc.op(&["org:create", "acme"]);
-    svc.op(&["site:create", "s1", "--org", "acme"]);
-    svc
-}
-
 fn file_bytes(svc: &Service) -> Vec<u8> {
     let mut all = Vec::new();
     for name in ["secrets.db", "secrets.db-wal", "secrets.db-shm"] {
@@ -31,7 +24,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn encrypted_at_rest_db_never_holds_a_value() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let values = ["org-plaintext-7f3a9", "site-plaintext-c41d2", "live-plaintext-0b9e8"];
     svc.admin_cli(&["secret:org:set", "acme", "ORG_SECRET", values[0], "--scope=web,user"]);
     svc.admin_cli(&["secret:site:set", "s1", "SITE_SECRET", values[1], "--scope=web,user"]);
@@ -55,7 +48,7 @@ fn encrypted_at_rest_db_never_holds_a_value() {
 
 #[test]
 fn ciphertext_copied_to_another_row_fails_to_decrypt() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     svc.admin_cli(&["secret:site:set", "s1", "A", "value-of-a", "--scope=web,user"]);
     svc.admin_cli(&["secret:site:set", "s1", "B", "value-of-b", "--scope=web,user"]);
     let pem = svc.binding("s1.dev", &[]);
@@ -92,7 +85,7 @@ fn ciphertext_copied_to_another_row_fails_to_decrypt() {
 
 #[test]
 fn key_rotate_keeps_every_value_readable_while_serving() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let api = svc.api(&svc.admin);
     for i in 0..30 {
         let name = format!("K{i}");
@@ -174,7 +167,7 @@ fn key_rotate_keeps_every_value_readable_while_serving() {
 
 #[test]
 fn restart_keeps_secrets_and_bindings() {
-    let mut svc = service();
+    let mut svc = Service::with_acme_s1();
     svc.admin_cli(&["secret:org:set", "acme", "O", "org-v", "--scope=web"]);
     svc.admin_cli(&["secret:site:set", "s1", "S", "site-v", "--scope=web"]);
     svc.admin_cli(&["secret:site:set", "s1.test", "S", "test-v"]);
@@ -195,7 +188,7 @@ fn restart_keeps_secrets_and_bindings() {
 fn concurrent_writers_lose_nothing() {
     const CLIENTS: usize = 8;
     const SETS: usize = 200;
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let writers: Vec<_> = (0..CLIENTS)
         .map(|c| {
             let api = svc.api(&svc.admin);
@@ -234,7 +227,7 @@ fn concurrent_writers_lose_nothing() {
 
 #[test]
 fn audit_list_records_who_did_what_without_values() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let alice = svc.token("alice", &["--org", "acme"]);
     let out = svc.cli(&alice, &["secret:site:set", "s1", "AUDITED", "audit-secret-v", "--scope=web,user"]);
     assert!(out.status.success());

@@ -38,6 +38,15 @@ impl Service {
         Service::start_with_rate(3.0)
     }
 
+    /// The usual fixture: a service without a rate limit, with the organization `acme` and its
+    /// site `s1`.
+    pub fn with_acme_s1() -> Service {
+        let svc = Service::start_with_rate(0.0);
+        svc.op(&["org:create", "acme"]);
+        svc.op(&["site:create", "s1", "--org", "acme"]);
+        svc
+    }
+
     /// A service with this rate limit (0: none), for tests that make many requests.
     pub fn start_with_rate(rate_limit: f64) -> Service {
         Service::start_with(rate_limit, &[], None)
