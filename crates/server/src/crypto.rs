@@ -296,10 +296,11 @@ fn write_key_file(path: &Path, keys: &BTreeMap<u32, KeyBytes>, create_new: bool)
     for (id, key) in keys {
         text.push_str(&format!("{id} {}\n", to_hex(&key[..])));
     }
-    if create_new && fs::symlink_metadata(path).is_ok() {
-        return Err(io(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "already exists")));
+    if create_new {
+        crate::private_file::create(path, text.as_bytes()).map_err(io)
+    } else {
+        crate::private_file::write(path, text.as_bytes()).map_err(io)
     }
-    crate::private_file::write(path, text.as_bytes()).map_err(io)
 }
 
 /// Lower-case hexadecimal.
