@@ -140,6 +140,7 @@ fn site_delete_refused_while_in_use_then_forced() {
     let out = svc.op_output(&["site:delete", "s1"]);
     assert!(!out.status.success());
     assert!(text(&out).contains("Site 's1' has 1 secret(s) and 1 unrevoked binding(s)"), "{}", text(&out));
+    assert!(text(&out).contains("pass --force"), "the command names its flag: {}", text(&out));
     assert_eq!(svc.runtime_with(Some(&pem)).unwrap().0, 200, "nothing changed");
     svc.op(&["site:delete", "s1", "--force"]);
     let (status, body) = svc.runtime_with(Some(&pem)).unwrap();
@@ -172,6 +173,7 @@ fn org_delete_refused_while_it_owns_sites_then_forced_detaches() {
     let out = svc.op_output(&["org:delete", "acme"]);
     assert!(!out.status.success());
     assert!(text(&out).contains("Organization 'acme' owns 1 site(s) and has 1 secret(s)"), "{}", text(&out));
+    assert!(text(&out).contains("pass --force"), "the command names its flag: {}", text(&out));
     // A supporting organization with nothing of its own goes without --force.
     svc.op(&["org:delete", "helper"]);
     svc.op(&["org:delete", "acme", "--force"]);

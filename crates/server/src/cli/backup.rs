@@ -78,7 +78,7 @@ pub fn list(dir: &DataDir, format: &str) -> Result<(), CliError> {
 /// `backup:forget ID`.
 pub fn forget(dir: &DataDir, id: i64) -> Result<(), CliError> {
     let store = Store::open(dir)?;
-    let record = store.forget_backup(id)?;
+    let record = store.forget_backup(id).map_err(super::ops::with_hint)?;
     audit(
         &store,
         "backup.forget",

@@ -243,6 +243,23 @@ pub fn audit_list(
     Ok(())
 }
 
+/// A store error with what to type about it: the store states what is wrong, the command line
+/// names its own flags and commands.
+pub(super) fn with_hint(e: store::StoreError) -> CliError {
+    let hint = match &e {
+        store::StoreError::Conflict { code: "site_in_use", .. } => {
+            "Delete or revoke them first, or pass --force to delete them with the site."
+        }
+        store::StoreError::Conflict { code: "org_in_use", .. } => {
+            "Delete them first, or pass --force (its secrets are deleted, its sites keep theirs and \
+             lose their owner)."
+        }
+        store::StoreError::NotFound { code: "backup_not_found", .. } => "`backup:list` shows them.",
+        _ => return e.into(),
+    };
+    CliError::Usage(format!("{e} {hint}"))
+}
+
 /// Splits `site.env` (the environment is required).
 pub fn split_site_env(text: &str) -> Result<(String, String), CliError> {
     match text.split_once('.') {
@@ -445,7 +462,7 @@ pub fn binding_list(dir: &DataDir, site_env: Option<&str>, format: &str) -> Resu
 /// `site:delete`: refused while the site has secrets or unrevoked bindings, unless `force`.
 pub fn site_remove(dir: &DataDir, site: &str, force: bool) -> Result<(), CliError> {
     let store = Store::open(dir)?;
-    let deleted = store.delete_site(site, force)?;
+    let deleted = store.delete_site(site, force).map_err(with_hint)?;
     operator_audit(
         &store,
         "site.delete",
@@ -469,7 +486,7 @@ pub fn site_remove(dir: &DataDir, site: &str, force: bool) -> Result<(), CliErro
 /// `org:delete`: refused while the organization owns sites or has secrets, unless `force`.
 pub fn org_remove(dir: &DataDir, org: &str, force: bool) -> Result<(), CliError> {
     let store = Store::open(dir)?;
-    let deleted = store.delete_org(org, force)?;
+    let deleted = store.delete_org(org, force).map_err(with_hint)?;
     operator_audit(
         &store,
         "org.delete",

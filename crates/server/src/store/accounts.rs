@@ -311,8 +311,7 @@ impl Store {
             return Err(StoreError::Conflict {
                 code: "site_in_use",
                 message: format!(
-                    "Site '{}' has {secrets} secret(s) and {live} unrevoked binding(s): delete or revoke \
-                     them first, or pass --force to delete them with the site.",
+                    "Site '{}' has {secrets} secret(s) and {live} unrevoked binding(s).",
                     site.name
                 ),
             });
@@ -341,8 +340,7 @@ impl Store {
             return Err(StoreError::Conflict {
                 code: "org_in_use",
                 message: format!(
-                    "Organization '{}' owns {sites} site(s) and has {secrets} secret(s): delete them first, \
-                     or pass --force (its secrets are deleted, its sites keep theirs and lose their owner).",
+                    "Organization '{}' owns {sites} site(s) and has {secrets} secret(s).",
                     org.name
                 ),
             });

@@ -259,7 +259,7 @@ impl Store {
         let record =
             self.backups()?.into_iter().find(|b| b.id == id).ok_or_else(|| StoreError::NotFound {
                 code: "backup_not_found",
-                message: format!("no recorded backup has id {id} (`backup:list` shows them)"),
+                message: format!("no recorded backup has id {id}"),
             })?;
         self.conn()?.execute("DELETE FROM backups WHERE id = ?1", [id])?;
         Ok(record)
