@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode, Url};
 use secrets_core::document::Document;
 
 use crate::api_paths::{self, OwnerKind, BASE, ERROR_CODE_HEADER};
+use crate::sensitive::Sensitive;
 
 /// Why a call to the service failed.
 #[derive(Debug, thiserror::Error)]
@@ -37,17 +38,13 @@ pub enum ClientError {
 pub struct ApiClient {
     client: Client,
     base: Url,
-    token: zeroize::Zeroizing<String>,
+    token: Sensitive,
 }
 
 impl ApiClient {
     /// A client of the service at `url` (its base path is added when the URL has none) that
     /// sends `token`, trusting `ca_file` (PEM) besides the system roots.
-    pub fn new(
-        url: &str,
-        token: zeroize::Zeroizing<String>,
-        ca_file: Option<&Path>,
-    ) -> Result<ApiClient, ClientError> {
+    pub fn new(url: &str, token: Sensitive, ca_file: Option<&Path>) -> Result<ApiClient, ClientError> {
         let mut builder = Client::builder().use_rustls_tls().timeout(Duration::from_secs(30));
         if let Some(path) = ca_file {
             let pem =
@@ -81,7 +78,7 @@ impl ApiClient {
     ) -> Result<Response, ClientError> {
         for attempt in 0.. {
             let mut request =
-                self.client.request(method.clone(), url.clone()).bearer_auth(self.token.as_str());
+                self.client.request(method.clone(), url.clone()).bearer_auth(self.token.expose());
             if let Some(body) = body {
                 request = request.json(body);
             }

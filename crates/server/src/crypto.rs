@@ -110,11 +110,21 @@ pub struct Sealed {
 }
 
 /// The master keys of one data directory, read from the key file and re-read when a value names
-/// a key that is not loaded yet (another process rotated the key).
-#[derive(Debug)]
+/// a key that is not loaded yet (another process rotated the key). Its `Debug` shows the file
+/// and the key ids, never a key.
 pub struct Keyring {
     path: PathBuf,
     keys: RwLock<BTreeMap<u32, KeyBytes>>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        f.debug_struct("Keyring")
+            .field("path", &self.path)
+            .field("key_ids", &keys.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Keyring {
@@ -286,10 +296,11 @@ fn write_key_file(path: &Path, keys: &BTreeMap<u32, KeyBytes>, create_new: bool)
     for (id, key) in keys {
         text.push_str(&format!("{id} {}\n", to_hex(&key[..])));
     }
-    if create_new && fs::symlink_metadata(path).is_ok() {
-        return Err(io(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "already exists")));
+    if create_new {
+        crate::private_file::create(path, text.as_bytes()).map_err(io)
+    } else {
+        crate::private_file::write(path, text.as_bytes()).map_err(io)
     }
-    crate::private_file::write(path, text.as_bytes()).map_err(io)
 }
 
 /// Lower-case hexadecimal.
@@ -325,6 +336,20 @@ mod tests {
 
     fn binding<'a>(name: &'a str, env: &'a str) -> Binding<'a> {
         Binding { owner_kind: "site", owner: "s1", name, env, kind: "runtime", scopes: "web,user" }
+    }
+
+    #[test]
+    fn keyring_debug_shows_ids_never_a_key() {
+        let (keys, dir) = keyring();
+        let (hex, start) = {
+            let loaded = keys.keys.read().unwrap();
+            let key = &loaded[&1];
+            (to_hex(&key[..]), format!("{:?}", &key[..4]).trim_end_matches(']').to_string())
+        };
+        let shown = format!("{keys:?}");
+        assert!(!shown.contains(&hex) && !shown.contains(&start), "a key in {shown}");
+        assert!(shown.contains("key_ids: [1]"), "{shown}");
+        fs::remove_dir_all(dir).unwrap();
     }
 
     fn keyring() -> (Keyring, PathBuf) {

@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod messages;
 pub mod pki;
 pub mod private_file;
+pub mod sensitive;
 pub mod server;
 pub mod store;
 #[doc(hidden)]

@@ -9,8 +9,7 @@
 //! `binding:revoke` marks; expiry and the CA chain are checked by rustls during the handshake.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -69,11 +68,14 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> PkiError + '_ {
     move |source| PkiError::Io { path: path.display().to_string(), source }
 }
 
-/// Writes a file that must not exist yet, with the given mode.
+/// Writes a file that must not exist yet with [`crate::private_file::create`] (mode 0600), then
+/// gives it `mode` (0644 for a certificate, which is public).
 fn write_new(path: &Path, contents: &str, mode: u32) -> Result<(), PkiError> {
-    let mut file =
-        fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(io_err(path))?;
-    file.write_all(contents.as_bytes()).map_err(io_err(path))
+    crate::private_file::create(path, contents.as_bytes()).map_err(io_err(path))?;
+    if mode != crate::private_file::MODE {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(io_err(path))?;
+    }
+    Ok(())
 }
 
 /// The CA's parameters. They are rebuilt, not parsed back, to sign with the stored key: a

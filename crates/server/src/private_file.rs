@@ -3,6 +3,8 @@
 //! with `O_CREAT|O_EXCL|O_NOFOLLOW` and mode 0600 set on the open file, written, synced, and
 //! renamed over the target. A symlink (or anything else) at the target is replaced, never written
 //! through or chmodded, and a reader sees the old file or the whole new one, never half of one.
+//! [`create`] is the same for a file that must not exist yet: it is linked into place, never
+//! over anything.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -17,6 +19,23 @@ pub const MODE: u32 = 0o600;
 /// Replaces `target` with a new file holding `contents`, mode 0600. The directory of `target`
 /// must exist; the temporary file is removed when any step fails.
 pub fn write(target: &Path, contents: &[u8]) -> io::Result<()> {
+    put(target, contents, |tmp, target| fs::rename(tmp, target))
+}
+
+/// Like [`write`], for a file that must not exist yet (a new data directory's keys): the whole
+/// file appears at `target` with link(2), which fails with `AlreadyExists` when anything is
+/// there, a symlink (dangling or not) included, and never follows one.
+pub fn create(target: &Path, contents: &[u8]) -> io::Result<()> {
+    put(target, contents, |tmp, target| {
+        let linked = fs::hard_link(tmp, target);
+        let _ = fs::remove_file(tmp);
+        linked
+    })
+}
+
+/// Writes `contents` into a new temporary file beside `target` and gives it its place with
+/// `place(temporary, target)`.
+fn put(target: &Path, contents: &[u8], place: impl FnOnce(&Path, &Path) -> io::Result<()>) -> io::Result<()> {
     let name = target.file_name().ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidInput, "the path names a directory, not a file")
     })?;
@@ -30,7 +49,7 @@ pub fn write(target: &Path, contents: &[u8]) -> io::Result<()> {
         file.set_permissions(fs::Permissions::from_mode(MODE))?;
         file.write_all(contents)?;
         file.sync_all()?;
-        fs::rename(&tmp, target)
+        place(&tmp, target)
     })();
     if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
@@ -108,6 +127,25 @@ mod tests {
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
         assert_eq!(fs::read_to_string(&target).unwrap(), "new");
         assert_eq!(entries(&dir), ["auth.json", "victim"], "no temporary file left");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn create_new_file_0600_existing_or_symlink_refused_untouched() {
+        let dir = temp_dir();
+        let target = dir.join("ca.key");
+        create(&target, b"key").unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "key");
+        assert_eq!(fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+        let again = create(&target, b"other").unwrap_err();
+        assert_eq!(again.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(&target).unwrap(), "key");
+        let victim = dir.join("victim");
+        let link = dir.join("server.key");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        assert_eq!(create(&link, b"x").unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert!(!victim.exists(), "nothing written through the dangling link");
+        assert_eq!(entries(&dir), ["ca.key", "server.key"], "no temporary file left");
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -62,13 +62,6 @@ impl Drop for Restored {
     }
 }
 
-fn service() -> Service {
-    let svc = Service::start_with_rate(0.0);
-    svc.op(&["org:create", "acme"]);
-    svc.op(&["site:create", "s1", "--org", "acme"]);
-    svc
-}
-
 fn restore(svc: &Service, backup: &Path, name: &str, extra: &[&str]) -> (std::process::Output, PathBuf) {
     let to = svc.dir.join(name);
     let mut args = vec!["restore", "--from", backup.to_str().unwrap(), "--data-dir", to.to_str().unwrap()];
@@ -82,7 +75,7 @@ fn restore(svc: &Service, backup: &Path, name: &str, extra: &[&str]) -> (std::pr
 #[test]
 fn backup_under_write_load_restores_every_value_written_before() {
     const SEEDED: usize = 5000;
-    let svc = service();
+    let svc = Service::with_acme_s1();
     {
         let store = Store::open(&DataDir(svc.data.clone())).unwrap();
         let site = Owner::Site("s1".into());
@@ -176,7 +169,7 @@ fn backup_under_write_load_restores_every_value_written_before() {
 /// once forgotten, the key goes, and then today's key file no longer opens the old copy.
 #[test]
 fn backup_key_rotate_restore_reads_every_value_prune_refused_while_backup_needs_key() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     svc.admin_cli(&["secret:site:set", "s1", "A", "a-default", "--scope=user,web"]);
     svc.admin_cli(&["secret:site:set", "s1.live", "A", "a-live"]);
     svc.admin_cli(&["secret:org:set", "acme", "B", "b-org", "--scope=user"]);

@@ -177,6 +177,7 @@ engine_test! {
         let out = svc.op_output(&["org:delete", "acme"]);
         assert!(!out.status.success());
         assert!(text(&out).contains("Organization 'acme' owns 1 site(s) and has 1 secret(s)"), "{}", text(&out));
+        assert!(text(&out).contains("pass --force"), "the CLI says what to run: {}", text(&out));
         // A supporting organization with nothing of its own goes without --force.
         svc.op(&["org:delete", "helper"]);
         svc.op(&["org:delete", "acme", "--force"]);

@@ -8,16 +8,9 @@ use secrets_core::validate::MAX_VALUE_BYTES;
 use secrets_server::messages;
 use serde_json::json;
 
-fn service() -> Service {
-    let svc = Service::start_with_rate(0.0);
-    svc.op(&["org:create", "acme"]);
-    svc.op(&["site:create", "s1", "--org", "acme"]);
-    svc
-}
-
 #[test]
 fn set_type_and_scopes_immutable() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let out = svc.admin_cli(&["secret:site:set", "s1", "K", "v1", "--type=env", "--scope=web,user"]);
     assert!(out.contains(messages::SECRET_SET), "{out}");
     for extra in ["--type=runtime", "--scope=web", "--type=env"] {
@@ -43,7 +36,7 @@ fn set_type_and_scopes_immutable() {
 
 #[test]
 fn set_defaults_runtime_and_user() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     svc.admin_cli(&["secret:site:set", "s1", "D", "d"]);
     let (_, doc) = svc.api(&svc.admin).get("/sites/s1/secrets/showall");
     assert_eq!(doc["Secrets"]["D"]["Type"], "runtime");
@@ -52,7 +45,7 @@ fn set_defaults_runtime_and_user() {
 
 #[test]
 fn override_of_missing_secret_refused() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let out = svc.cli(&svc.admin, &["secret:site:set", "s1.live", "NOPE", "x"]);
     assert!(!out.status.success());
     assert!(text(&out).contains(&messages::secret_missing_default("NOPE")), "{}", text(&out));
@@ -66,7 +59,7 @@ fn override_of_missing_secret_refused() {
 
 #[test]
 fn override_delete_with_null_and_cli() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     svc.admin_cli(&["secret:site:set", "s1", "K", "base", "--scope=web,user"]);
     svc.admin_cli(&["secret:site:set", "s1.live", "K", "live-v"]);
     svc.admin_cli(&["secret:site:set", "s1.test", "K", "test-v"]);
@@ -86,7 +79,7 @@ fn override_delete_with_null_and_cli() {
 
 #[test]
 fn value_limit_16384_accepted_16385_refused() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let api = svc.api(&svc.admin);
     let ok = "v".repeat(MAX_VALUE_BYTES);
     let big = "w".repeat(MAX_VALUE_BYTES + 1);
@@ -108,7 +101,7 @@ fn value_limit_16384_accepted_16385_refused() {
 
 #[test]
 fn bad_names_and_env_type_names_refused() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let api = svc.api(&svc.admin);
     let long = "n".repeat(256);
     for name in ["", "two words", "tab\tname", "clé", long.as_str()] {
@@ -138,7 +131,7 @@ fn bad_names_and_env_type_names_refused() {
 
 #[test]
 fn malformed_body_never_echoed() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let api = svc.api(&svc.admin);
     let (status, body) =
         api.post("/sites/s1/secrets", json!({"name": "K", "value": "v", "scopes": "sk_live_SECRET"}));

@@ -7,19 +7,12 @@ mod common;
 use common::{text, value, Service};
 use serde_json::json;
 
-fn service() -> Service {
-    let svc = Service::start_with_rate(0.0);
-    svc.op(&["org:create", "acme"]);
-    svc.op(&["site:create", "s1", "--org", "acme"]);
-    svc
-}
-
 /// A user who reaches only site s1 names a site secret after an organization secret that has no
 /// `user` scope and gives it `user`: the organization's values stay hidden from the list and
 /// from `local-generate`.
 #[test]
 fn showall_org_values_redacted_by_the_org_secrets_own_scopes() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let admin = svc.api(&svc.admin);
     let org_secret = json!({"name": "TOKEN", "value": "org-web-only-9c1e", "scopes": ["web"]});
     assert_eq!(admin.post("/organizations/acme/secrets", org_secret).0, 201);
@@ -60,7 +53,7 @@ fn showall_org_values_redacted_by_the_org_secrets_own_scopes() {
 /// secret of that scope from the runtime (or the build), and its own value stays out.
 #[test]
 fn runtime_site_secret_outside_the_scope_keeps_the_org_value() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let admin = svc.api(&svc.admin);
     for (owner, name, value, kind, scope) in [
         ("organizations/acme", "API_KEY", "org-web-41aa", "runtime", "web"),

@@ -9,18 +9,11 @@ use std::path::Path;
 use common::{value, Service};
 use serde_json::json;
 
-fn service() -> Service {
-    let svc = Service::start_with_rate(0.0);
-    svc.op(&["org:create", "acme"]);
-    svc.op(&["site:create", "s1", "--org", "acme"]);
-    svc
-}
-
 /// With write access to the database, flipping a secret's scopes (to reach its value through
 /// the list) or its type makes the value fail to open: an error, never the value.
 #[test]
 fn flipped_scopes_or_type_fail_to_decrypt_instead_of_showing_the_value() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let admin = svc.api(&svc.admin);
     let body = json!({"name": "HIDDEN", "value": "web-only-value-2b7d", "scopes": ["web"]});
     assert_eq!(admin.post("/sites/s1/secrets", body).0, 201);

@@ -12,13 +12,6 @@ use common::{text, Service};
 use secrets_server::messages;
 use serde_json::json;
 
-fn service() -> Service {
-    let svc = Service::start_with_rate(0.0);
-    svc.op(&["org:create", "acme"]);
-    svc.op(&["site:create", "s1", "--org", "acme"]);
-    svc
-}
-
 /// A Terminus command as admin in `dir`, with `stdin` on its standard input.
 fn cli_in(svc: &Service, dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(common::BIN)
@@ -43,7 +36,7 @@ fn stdout(out: &Output) -> String {
 
 #[test]
 fn plugin_aliases_run_their_commands() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let ok = |args: &[&str]| svc.admin_cli(args);
     assert!(ok(&["secret:set", "s1", "A", "a", "--scope=web,user"]).contains(messages::SECRET_SET));
     assert!(ok(&["secret-set", "s1.live", "A", "a-live"]).contains(messages::SECRET_SET));
@@ -67,7 +60,7 @@ fn plugin_aliases_run_their_commands() {
 
 #[test]
 fn list_formats_each_really_that_format() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     svc.admin_cli(&["secret:org:set", "acme", "SHARED", "org-v", "--scope=web,user"]);
     svc.admin_cli(&["secret:site:set", "s1", "MINE", "a,\"b\"", "--scope=user,web"]);
     svc.admin_cli(&["secret:site:set", "s1.live", "MINE", "live-v"]);
@@ -123,7 +116,7 @@ fn list_formats_each_really_that_format() {
 
 #[test]
 fn list_fields_names_labels_star_and_field() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     svc.admin_cli(&["secret:site:set", "s1", "K1", "v1", "--scope=user", "--type=env"]);
     svc.admin_cli(&["secret:site:set", "s1", "K2", "v2", "--scope=user"]);
     svc.admin_cli(&["secret:site:set", "s1.test", "K2", "t2"]);
@@ -155,7 +148,7 @@ fn list_fields_names_labels_star_and_field() {
 
 #[test]
 fn local_generate_default_file_and_messages() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     svc.admin_cli(&["secret:site:set", "s1", "K", "v", "--scope=user,web"]);
     let dir = svc.dir.join("project");
     std::fs::create_dir_all(&dir).unwrap();
@@ -171,7 +164,7 @@ fn local_generate_default_file_and_messages() {
 
 #[test]
 fn value_from_stdin_byte_for_byte_positional_as_given() {
-    let svc = service();
+    let svc = Service::with_acme_s1();
     let dir = svc.dir.clone();
     for (name, input) in [("TWO_LINES", &b"line1\nline2\n"[..]), ("NO_NEWLINE", b"exact"), ("CRLF", b"a\r\n")]
     {

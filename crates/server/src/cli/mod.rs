@@ -18,6 +18,7 @@ pub use error::CliError;
 
 use crate::api_client::ApiClient;
 use crate::pki;
+use crate::sensitive::Sensitive;
 use crate::server::{self, ServeOptions};
 use crate::store::{self, DataDir};
 
@@ -457,7 +458,7 @@ pub struct ApiArgs {
     pub url: String,
     /// A bearer token (`token:create`).
     #[arg(long, env = "PANTHEON_SECRETS_TOKEN", hide_env_values = true)]
-    pub token: String,
+    pub token: Sensitive,
     /// A CA certificate to trust (the service's `ca.pem`) besides the system roots.
     #[arg(long, env = "PANTHEON_SECRETS_CA_FILE")]
     pub ca_file: Option<PathBuf>,
@@ -465,7 +466,7 @@ pub struct ApiArgs {
 
 impl ApiArgs {
     fn client(&self) -> Result<ApiClient, CliError> {
-        Ok(ApiClient::new(&self.url, zeroize::Zeroizing::new(self.token.clone()), self.ca_file.as_deref())?)
+        Ok(ApiClient::new(&self.url, self.token.clone(), self.ca_file.as_deref())?)
     }
 }
 
@@ -475,7 +476,7 @@ pub struct SecretArgs {
     /// The secret's name.
     pub name: String,
     /// The value; when omitted, standard input is read as it is (a final newline included).
-    pub value: Option<String>,
+    pub value: Option<Sensitive>,
     /// `runtime`, `env`, `composer`, `file` or `vcs` (new secrets only; default runtime).
     #[arg(long = "type")]
     pub kind: Option<String>,
@@ -703,5 +704,48 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::OrgList { api, org, list } => terminus::org_list(&api.client()?, &org, &list.options()),
         Command::OrgDelete { api, org, name, env } => terminus::org_delete(&api.client()?, &org, &name, env),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command line that carries a value or a token, formatted with `{:?}`, shows neither.
+    #[test]
+    fn debug_command_lines_never_show_a_value_or_token() {
+        const CANARY: &str = "canary-0b94f7";
+        let (value, token) = (format!("{CANARY}-value"), format!("{CANARY}-token"));
+        let api = ["--url", "https://127.0.0.1:8443", "--token", token.as_str()];
+        let lines: Vec<Vec<&str>> = vec![
+            vec!["secret:site:set", "s1.live", "K", &value],
+            vec!["secret:org:set", "acme", "K", &value, "--env", "live"],
+            vec!["secret:site:list", "s1"],
+            vec!["secret:site:delete", "s1", "K"],
+            vec!["secret:site:local-generate", "s1"],
+            vec!["secret:org:list", "acme"],
+            vec!["secret:org:delete", "acme", "K"],
+        ];
+        for line in lines {
+            let args = std::iter::once("pantheon-secrets").chain(line.iter().copied()).chain(api);
+            let cli = Cli::try_parse_from(args).unwrap();
+            for shown in [format!("{cli:?}"), format!("{cli:#?}")] {
+                assert!(!shown.contains(CANARY), "a secret in {shown}");
+                assert!(shown.contains("[REDACTED]"), "{shown}");
+            }
+            // Not vacuous: the value and the token are there, behind `expose`.
+            match cli.command {
+                Command::SiteSet { api, secret, .. } | Command::OrgSet { api, secret, .. } => {
+                    assert_eq!(secret.value.as_ref().map(Sensitive::expose), Some(value.as_str()));
+                    assert_eq!(api.token.expose(), token);
+                }
+                Command::SiteList { api, .. }
+                | Command::SiteDelete { api, .. }
+                | Command::LocalGenerate { api, .. }
+                | Command::OrgList { api, .. }
+                | Command::OrgDelete { api, .. } => assert_eq!(api.token.expose(), token),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
     }
 }

@@ -12,22 +12,23 @@ use super::render::{self, ListOptions};
 use crate::api_client::{ApiClient, ClientError};
 use crate::api_paths::OwnerKind;
 use crate::messages;
+use crate::sensitive::Sensitive;
 
 /// The secret a `set` command names, and what to set it to.
 pub struct NewValue {
     /// The secret's name.
     pub name: String,
     /// The value; `None`: read standard input as it is.
-    pub value: Option<String>,
+    pub value: Option<Sensitive>,
     /// The type (new secrets only).
     pub kind: Option<String>,
     /// Comma-separated scopes (new secrets only).
     pub scope: Option<String>,
 }
 
-fn read_value(value: Option<String>) -> Result<zeroize::Zeroizing<String>, CliError> {
+fn read_value(value: Option<Sensitive>) -> Result<Sensitive, CliError> {
     if let Some(v) = value {
-        return Ok(zeroize::Zeroizing::new(v));
+        return Ok(v);
     }
     // Byte for byte: a PEM key or a multi-line value keeps its final newline. (`printf %s`
     // sends a value without one.)
@@ -35,7 +36,7 @@ fn read_value(value: Option<String>) -> Result<zeroize::Zeroizing<String>, CliEr
     std::io::stdin()
         .read_to_string(&mut text)
         .map_err(|e| CliError::Io(format!("reading the value from standard input: {e}")))?;
-    Ok(text)
+    Ok(Sensitive::from(text))
 }
 
 fn split_optional_env(text: &str) -> (String, Option<String>) {
@@ -64,10 +65,10 @@ fn set(
                     "type and scopes belong to the secret, not to one environment: omit them".into(),
                 ));
             }
-            api.patch(kind_of, id, name, &json!({"value": value.as_str(), "env": env}))?;
+            api.patch(kind_of, id, name, &json!({"value": value.expose(), "env": env}))?;
         }
         None => {
-            let mut body = json!({"name": name, "value": value.as_str()});
+            let mut body = json!({"name": name, "value": value.expose()});
             let fixed = kind.is_some() || scope.is_some();
             if let Some(kind) = kind {
                 body["type"] = json!(kind);
@@ -83,7 +84,7 @@ fn set(
                     if fixed {
                         return Err(CliError::Usage(messages::secret_exists(name)));
                     }
-                    api.patch(kind_of, id, name, &json!({"value": value.as_str()}))?;
+                    api.patch(kind_of, id, name, &json!({"value": value.expose()}))?;
                 }
                 result => result?,
             }

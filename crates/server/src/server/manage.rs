@@ -10,13 +10,14 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
-use secrets_core::document::{Document, Value};
+use secrets_core::document::Document;
 use serde::Deserialize;
 
 use super::auth::AuthUser;
 use super::error::ApiError;
 use super::{blocking, Shared};
 use crate::api_paths::{self, OwnerKind};
+use crate::sensitive::Sensitive;
 use crate::store::{self, AuditEvent, Owner, Put, StoreError, User, View};
 
 /// The same handlers serve sites and organizations: [`Reached`] reads the owner from the path.
@@ -29,11 +30,12 @@ pub(super) fn routes() -> Router<Shared> {
         .route(api_paths::ORG_SECRET, patch(change).delete(delete))
 }
 
-/// `POST …/secrets`: create a secret, or set the default value of an existing one.
+/// `POST …/secrets`: create a secret, or set the default value of an existing one. Its `Debug`
+/// shows no value: [`Sensitive`].
 #[derive(Debug, Deserialize)]
 struct CreateBody {
     name: String,
-    value: Option<Value>,
+    value: Option<Sensitive>,
     #[serde(rename = "type")]
     kind: Option<String>,
     scopes: Option<Vec<String>>,
@@ -43,7 +45,7 @@ struct CreateBody {
 /// value with an environment deletes that override.
 #[derive(Debug, Deserialize)]
 struct PatchBody {
-    value: Option<Value>,
+    value: Option<Sensitive>,
     env: Option<String>,
 }
 
@@ -189,7 +191,7 @@ async fn create(
     let put = {
         let (owner, name) = (owner.clone(), body.name.clone());
         blocking(&state, move |s| {
-            s.put_secret(&owner, &name, &value, body.kind.as_deref(), body.scopes.as_deref())
+            s.put_secret(&owner, &name, value.expose(), body.kind.as_deref(), body.scopes.as_deref())
         })
         .await?
     };
@@ -218,9 +220,9 @@ async fn change(
     let existed = {
         let (owner, name, env) = (owner.clone(), name.clone(), body.env.clone());
         blocking(&state, move |s| match env {
-            None => s.update_secret(&owner, &name, &body.value.unwrap_or_default()).map(|()| true),
+            None => s.update_secret(&owner, &name, body.value.unwrap_or_default().expose()).map(|()| true),
             Some(env) => match body.value {
-                Some(value) => s.set_override(&owner, &name, &env, Some(&value)).map(|()| true),
+                Some(value) => s.set_override(&owner, &name, &env, Some(value.expose())).map(|()| true),
                 None => delete_override(s, &owner, &name, &env),
             },
         })
@@ -269,5 +271,27 @@ fn delete_override(s: &store::Store, owner: &Owner, name: &str, env: &str) -> Re
         Ok(()) => Ok(true),
         Err(StoreError::NotFound { code: "override_not_found", .. }) => Ok(false),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request bodies that carry a value, formatted with `{:?}`, show none of it.
+    #[test]
+    fn debug_create_and_patch_bodies_never_show_a_value() {
+        const CANARY: &str = "canary-51c3a0";
+        let create: CreateBody =
+            serde_json::from_str(&format!(r#"{{"name": "K", "value": "{CANARY}", "scopes": ["web"]}}"#))
+                .unwrap();
+        let patch: PatchBody =
+            serde_json::from_str(&format!(r#"{{"value": "{CANARY}", "env": "live"}}"#)).unwrap();
+        assert_eq!(create.value.as_ref().map(Sensitive::expose), Some(CANARY));
+        for text in [format!("{create:?}"), format!("{patch:?}"), format!("{create:#?}")] {
+            assert!(!text.contains(CANARY), "a value in {text}");
+            assert!(text.contains("[REDACTED]"), "{text}");
+        }
+        assert!(format!("{patch:?}").contains("live"));
     }
 }

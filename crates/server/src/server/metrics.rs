@@ -51,6 +51,19 @@ struct Series {
     sum: f64,
 }
 
+impl Series {
+    /// The histogram's lines for this series: one cumulative bucket per bound, `+Inf`, the sum
+    /// and the count, each with `labels` (and `le` for the buckets).
+    fn write(&self, out: &mut String, name: &str, labels: &str) {
+        for (bound, n) in BUCKETS.iter().zip(self.buckets.iter()) {
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {n}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
+    }
+}
+
 /// The service's counters, shared by every request.
 pub struct Metrics {
     started: SystemTime,
@@ -115,20 +128,21 @@ impl Metrics {
         let started = self.started.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
         family(&mut out, "process_start_time_seconds", "gauge", "When the service started (Unix time).");
         let _ = writeln!(out, "process_start_time_seconds {started}");
+        let requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        let series: Vec<(String, &Series)> = requests
+            .iter()
+            .map(|((method, route, status), series)| {
+                (format!("method=\"{method}\",route=\"{}\",status=\"{status}\"", escape(route)), series)
+            })
+            .collect();
         family(
             &mut out,
             "pantheon_secrets_requests_total",
             "counter",
             "Requests answered, by method, route template and status.",
         );
-        let requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        for ((method, route, status), series) in requests.iter() {
-            let _ = writeln!(
-                out,
-                "pantheon_secrets_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
-                escape(route),
-                series.count
-            );
+        for (labels, series) in &series {
+            let _ = writeln!(out, "pantheon_secrets_requests_total{{{labels}}} {}", series.count);
         }
         family(
             &mut out,
@@ -136,23 +150,10 @@ impl Metrics {
             "histogram",
             "Time from a request's headers to its answer, by method, route template and status.",
         );
-        for ((method, route, status), series) in requests.iter() {
-            let labels = format!("method=\"{method}\",route=\"{}\",status=\"{status}\"", escape(route));
-            for (bound, n) in BUCKETS.iter().zip(series.buckets.iter()) {
-                let _ = writeln!(
-                    out,
-                    "pantheon_secrets_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "pantheon_secrets_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                series.count
-            );
-            let _ = writeln!(out, "pantheon_secrets_request_duration_seconds_sum{{{labels}}} {}", series.sum);
-            let _ =
-                writeln!(out, "pantheon_secrets_request_duration_seconds_count{{{labels}}} {}", series.count);
+        for (labels, series) in &series {
+            series.write(&mut out, "pantheon_secrets_request_duration_seconds", labels);
         }
+        drop(series);
         drop(requests);
         family(
             &mut out,
@@ -335,6 +336,12 @@ mod tests {
         ));
         assert!(has(
             "pantheon_secrets_request_duration_seconds_bucket{method=\"GET\",route=\"/a/{id}\",status=\"200\",le=\"+Inf\"} 2"
+        ));
+        assert!(has(
+            "pantheon_secrets_request_duration_seconds_count{method=\"GET\",route=\"/a/{id}\",status=\"404\"} 1"
+        ));
+        assert!(has(
+            "pantheon_secrets_request_duration_seconds_sum{method=\"GET\",route=\"/a/{id}\",status=\"404\"} 0.0005"
         ));
         assert!(has("pantheon_secrets_runtime_reads_total{kind=\"build\"} 2"));
         assert!(has("pantheon_secrets_rate_limited_total{limit=\"user\"} 1"));

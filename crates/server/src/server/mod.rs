@@ -154,9 +154,8 @@ pub fn router(state: Shared) -> Router {
         .merge(manage::routes())
         .merge(runtime::routes())
         .merge(metrics::routes())
-        .fallback(|| async {
-            ApiError::Store(StoreError::NotFound { code: "not_found", message: "No such endpoint.".into() })
-        })
+        .fallback(|| async { ApiError::NoRoute })
+        .layer(axum::middleware::from_fn(error::log_internal_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth_limit::limit_failed_auth))
         // Outermost, so that it also counts what the failed-authentication limit refused.
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count_requests))

@@ -310,7 +310,7 @@ impl Store {
             return Err(StoreError::Conflict {
                 code: "site_in_use",
                 message: format!(
-                    "Site '{}' has {secrets} secret(s) and {live} unrevoked binding(s).",
+                    "Site '{}' has {secrets} secret(s) and {live} unrevoked binding(s)",
                     site.name
                 ),
             });
@@ -341,7 +341,7 @@ impl Store {
             return Err(StoreError::Conflict {
                 code: "org_in_use",
                 message: format!(
-                    "Organization '{}' owns {sites} site(s) and has {secrets} secret(s).",
+                    "Organization '{}' owns {sites} site(s) and has {secrets} secret(s)",
                     org.name
                 ),
             });

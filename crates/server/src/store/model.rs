@@ -165,8 +165,8 @@ pub struct BindingInfo {
     pub revoked_at: Option<String>,
 }
 
-/// One secret of one owner, decrypted.
-#[derive(Debug, Clone)]
+/// One secret of one owner, decrypted. Its `Debug` shows `[REDACTED]` for every value.
+#[derive(Clone)]
 pub struct StoredSecret {
     /// The name.
     pub name: String,
@@ -178,6 +178,22 @@ pub struct StoredSecret {
     pub value: Option<Value>,
     /// Per-environment overrides; `None` for one that was not opened.
     pub env_values: BTreeMap<String, Option<Value>>,
+}
+
+impl std::fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use secrets_core::document::REDACTED;
+        let shown = |v: &Option<Value>| if v.is_some() { REDACTED } else { "null" };
+        let env_values: BTreeMap<&str, &str> =
+            self.env_values.iter().map(|(env, v)| (env.as_str(), shown(v))).collect();
+        f.debug_struct("StoredSecret")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("scopes", &self.scopes)
+            .field("value", &shown(&self.value))
+            .field("env_values", &env_values)
+            .finish()
+    }
 }
 
 /// What a document (of a site or an organization) is for, which decides which secrets take part and which values are
@@ -404,5 +420,20 @@ mod tests {
         assert_eq!(check_type(Some("vcs")).unwrap(), SecretType::Other("vcs".into()));
         let err = check_type(Some("bogus")).unwrap_err().to_string();
         assert!(err.contains("unknown type 'bogus': types are runtime, env, composer, file, vcs"), "{err}");
+    }
+
+    #[test]
+    fn stored_secret_debug_never_shows_a_value() {
+        const CANARY: &str = "canary-7d30e2";
+        let secret = StoredSecret {
+            name: "K".into(),
+            kind: SecretType::Runtime,
+            scopes: vec![Scope::Web],
+            value: Some(Value::new(format!("{CANARY}-default"))),
+            env_values: BTreeMap::from([("live".to_string(), Some(Value::new(format!("{CANARY}-live"))))]),
+        };
+        let shown = format!("{secret:?}");
+        assert!(!shown.contains(CANARY), "a value in {shown}");
+        assert!(shown.contains("[REDACTED]") && shown.contains("live"), "{shown}");
     }
 }

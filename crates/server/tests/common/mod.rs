@@ -70,6 +70,15 @@ impl Service {
         Service::start_with_rate(3.0)
     }
 
+    /// The usual fixture: a service without a rate limit, with the organization `acme` and its
+    /// site `s1`.
+    pub fn with_acme_s1() -> Service {
+        let svc = Service::start_with_rate(0.0);
+        svc.op(&["org:create", "acme"]);
+        svc.op(&["site:create", "s1", "--org", "acme"]);
+        svc
+    }
+
     /// A service with this rate limit (0: none), for tests that make many requests.
     pub fn start_with_rate(rate_limit: f64) -> Service {
         Service::start_with(rate_limit, &[], None)
@@ -252,7 +261,7 @@ impl Service {
             ])
             .args(&self.serve_args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(self.log_file())
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -263,6 +272,20 @@ impl Service {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_string();
         self.child = Some(child);
+    }
+
+    /// Where `serve` writes its log (stderr), across restarts.
+    fn log_path(&self) -> PathBuf {
+        self.dir.join("serve.log")
+    }
+
+    fn log_file(&self) -> std::fs::File {
+        std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap()
+    }
+
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
     /// The server's process id.
@@ -394,6 +417,9 @@ impl Service {
 impl Drop for Service {
     fn drop(&mut self) {
         self.stop();
+        if std::thread::panicking() {
+            eprintln!("--- the service's log ---\n{}", self.log());
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
