@@ -2,7 +2,8 @@
 # Installs the Debian packages that a target needs and this machine lacks, in one `apt-get install`.
 #   tools/deps.sh SET…        SET is one of:
 #     build  what `make build`, `make server`, `make install` and `make run` need
-#     test   what `make test` adds (PHP-FPM, cgi-fcgi, phpunit, nginx, the TLS test server, wrk)
+#     test   what `make test` adds (PHP-FPM, php-cgi, cgi-fcgi, phpunit, nginx, the TLS test server,
+#            wrk, valgrind for the instruction counts)
 #     e2e    what the WordPress check of `make e2e` adds (a browser, a database, WordPress, Composer)
 #     fresh  what `make fresh` and `make package-test` need on the host (mmdebstrap, git)
 #     deb    what `make deb` adds (dpkg-shlibdeps, for cargo-deb's computed dependencies; cargo-deb
@@ -34,7 +35,7 @@ packages() { # set
     build) echo "php$v-cli php$v-dev libclang-dev gcc libc6-dev curl" ;;
     # posix and pcntl come with php-cli; python3 runs the TLS test server of php-tests/tls.
     # Apache prefork with mod_php (and ab) for e2e/apache.sh.
-    test) echo "php$v-fpm libfcgi-bin phpunit nginx openssl python3 wrk procps apache2 libapache2-mod-php$v apache2-utils" ;;
+    test) echo "php$v-fpm php$v-cgi valgrind libfcgi-bin phpunit nginx openssl python3 wrk procps apache2 libapache2-mod-php$v apache2-utils" ;;
     e2e) echo "mariadb-server wordpress chromium composer" ;;
     fresh) echo "mmdebstrap git" ;;
     deb) echo "dpkg-dev" ;;

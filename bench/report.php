@@ -1,0 +1,138 @@
+<?php
+// Writes bench/REPORT.md from the JSON figures bench/run.sh collected in DIR (NAME.json, and the
+// command that made it in NAME.cmd): every table with its command, every goal met or not met.
+// Usage: php bench/report.php DIR > REPORT.md
+$dir = $argv[1];
+$goals = [];
+
+/** The figure NAME, or null when it did not run. */
+function figure(string $name): ?array
+{
+    global $dir;
+    $file = "$dir/$name.json";
+    return is_file($file) ? json_decode(file_get_contents($file), true) : null;
+}
+
+/** The command that made figure NAME, as a Markdown code line. */
+function command(string $name): string
+{
+    global $dir;
+    return "Command: `" . trim((string) @file_get_contents("$dir/$name.cmd")) . "`\n\n";
+}
+
+/** A goal line, remembered for the summary. */
+function goal(string $what, bool $met, string $detail): string
+{
+    global $goals;
+    $goals[] = [$what, $met];
+    return sprintf("- Goal: %s: **%s** (%s).\n", $what, $met ? 'met' : 'not met', $detail);
+}
+
+function table(array $head, array $rows): string
+{
+    $out = '| ' . implode(' | ', $head) . " |\n|" . str_repeat('---|', count($head)) . "\n";
+    foreach ($rows as $row) {
+        $out .= '| ' . implode(' | ', $row) . " |\n";
+    }
+    return $out . "\n";
+}
+
+$sections = [];
+
+// 1. Instructions: a hit next to ini_get(), and the web path.
+if ($h = figure('hit_instructions')) {
+    $i = $h['instructions_per_call'];
+    $rows = [];
+    foreach ($i as $label => $n) {
+        $rows[] = [$label, sprintf('%.0f', $n), $label === 'loop' ? '-' : sprintf('%.0f', $n - $i['loop']),
+            sprintf('%.2f×', $n / $i['ini_get()']), isset($h['ns_per_call'][$label]) ? sprintf('%.1f', $h['ns_per_call'][$label]) : '-'];
+    }
+    $sections[] = "## A hit next to ini_get(), in instructions (PHP {$h['php']} CLI, callgrind)\n\n"
+        . "Instructions per call, loop included, from two runs of the same loop (N and 2N calls) whose difference cancels start-up and the fetch; "
+        . "the time per call (ns) is bench/hit.php's, a few interleaved rounds, and moves with the machine's load.\n\n"
+        . table(['call', 'instructions per call', 'without the loop', 'ratio to ini_get()', 'ns per call'], $rows)
+        . command('hit_instructions')
+        . goal('a hit costs at most 1.2× ini_get() in instructions (loop included)', $h['ratio'] <= 1.2,
+            sprintf('%.2f×; %.2f× without the loop; %.2f× in time', $h['ratio'], $h['ratio_without_loop'], $h['time_ratio']))
+        . "\nThe same script runs on each build of the PHP matrix (`make matrix` prints its line per build).\n";
+}
+if ($p = figure('page_instructions')) {
+    $rows = [];
+    foreach ($p['secrets'] as $n => $r) {
+        $rows[] = [$n, sprintf('%.0f', $r['extension']), sprintf('%.0f', $r['constants']), sprintf('%.0f', $r['extra']), sprintf('%.2f%%', 100 * $r['share'])];
+    }
+    $ten = $p['secrets'][10] ?? $p['secrets'][array_key_first($p['secrets'])];
+    $sections[] = "## The web path in instructions (php-cgi -T, {$p['requests']} and twice as many whole requests in one process, opcache on, callgrind)\n\n"
+        . "The same page reads N secrets with pantheon_get_secret() or N constants it declares (as a wp-config.php does); "
+        . "instructions per request from the difference of the two runs.\n\n"
+        . table(['secrets read', 'extension (instructions/request)', 'constants', 'extra per request', 'share of the request'], $rows)
+        . command('page_instructions')
+        . goal('the extension adds at most 0.5% to a request reading 10 secrets', $ten['share'] <= 0.005,
+            sprintf('%.2f%%, %.0f instructions', 100 * $ten['share'], $ten['extra']));
+}
+
+// Wall-clock hit path (noisy; the instruction counts above are the figure of record).
+if ($hit = figure('hit')) {
+    $rows = [];
+    foreach ($hit['per_call'] as $label => $r) {
+        $rows[] = [$label, sprintf('%.1f', $r['ns']), sprintf('%.2f×', $r['ratio'])];
+    }
+    $secret = $hit['per_call']['pantheon_get_secret()'];
+    $sections[] = sprintf("## Hit path in time (PHP %s CLI, per call, loop included; median of %d interleaved rounds)\n\n", $hit['php'] ?? PHP_VERSION, $hit['rounds'])
+        . table(['call', 'ns', 'ratio to ini_get()'], $rows)
+        . sprintf("Backend fetches during the run: %d.\n\n", $hit['fetches'])
+        . command('hit')
+        . goal('a hit costs less than getenv()', $secret['ns'] < $hit['per_call']['getenv()']['ns'], sprintf('%.1f ns against %.1f ns', $secret['ns'], $hit['per_call']['getenv()']['ns']));
+}
+
+if ($mem = figure('memory')) {
+    $sections[] = sprintf("## Memory\n\n%d secrets of %d bytes (%d bytes of names and values held): resident memory grew by %d bytes.\n\n",
+        $mem['secrets'], $mem['value_bytes'], $mem['bytes_held'], $mem['rss_growth'])
+        . command('memory')
+        . goal('at most 1.5× the bytes held + 1 MiB', $mem['rss_growth'] <= 1.5 * $mem['bytes_held'] + 1048576,
+            sprintf('%.2f× the bytes held', $mem['rss_growth'] / $mem['bytes_held']));
+}
+
+if ($https = figure('https')) {
+    $rows = [];
+    foreach ($https['cold'] as $n => $c) {
+        $rows[] = [$n, sprintf('%.2f', $c['first_call_ms']), $c['curl_ms'] === null ? '-' : sprintf('%.2f', $c['curl_ms']),
+            sprintf('%.1f', $c['process_ms']), sprintf('%.1f', $c['process_without_extension_ms']), sprintf('%.2f×', $c['ratio'])];
+    }
+    $first = $https['cold'][100] ?? $https['cold'][array_key_first($https['cold'])];
+    $up = $https['service_up'];
+    $down = $https['service_hanging'];
+    $sections[] = "## Cold fetch over mutual TLS from {$https['peer']} (loopback; first call in a fresh CLI process, handshake included; medians)\n\n"
+        . table(['secrets', 'first call (ms)', 'curl, same fetch (ms)', 'process with it (ms)', 'process without the extension (ms)', 'ratio'], $rows)
+        . "curl making the same request shows how much of the time is the peer's.\n\n"
+        . goal('a cold fetch of 100 secrets under 5 ms on loopback', $first['first_call_ms'] < 5, sprintf('%.2f ms', $first['first_call_ms']))
+        . "\n### A service that hangs (PHP-FPM, 4 static workers, timeout 1 s)\n\n"
+        . table(['service', 'median request (ms)', 'worst (ms)', 'requests over 100 ms', 'fetch attempts seen'], [
+            ['up', sprintf('%.3f', $up['median_ms']), sprintf('%.1f', $up['worst_ms']), $up['slow_requests'], $up['server_requests']],
+            ['hanging', sprintf('%.3f', $down['median_ms']), sprintf('%.1f', $down['worst_ms']), $down['slow_requests'], $down['server_requests']]])
+        . "(Request time is measured inside the page around the secret read.)\n\n"
+        . command('https')
+        . goal('while the service is down, the median request is unaffected', $down['median_ms'] < 1, sprintf('%.3f ms', $down['median_ms']));
+}
+
+if (($web = figure('web')) && isset($web['median_rps'])) {
+    $w = $web['median_rps'];
+    $sections[] = sprintf("## A PHP-FPM page reading 10 secrets, in requests/s (nginx, 4 static workers, opcache; wrk -t2 -c16 on loopback; medians of %d interleaved rounds)\n\n", $web['rounds'])
+        . table(['page', 'requests/s', 'ratio to the extension'], [
+            ['pantheon_get_secret()', sprintf('%.0f', $w['extension']), '1.00×'],
+            ['hard-coded constants', sprintf('%.0f', $w['constants']), sprintf('%.3f×', $w['constants'] / $w['extension'])],
+            ['userland: decode the document per request', sprintf('%.0f', $w['userland']), sprintf('%.3f×', $w['userland'] / $w['extension'])]])
+        . sprintf("Fetches by a worker during the run: %d. Round by round the extension ran at %.3f× to %.3f× the constants' rate: "
+            . "this machine's noise is larger than the differences, which is why the instruction counts above are the figures of record.\n\n",
+            $web['fetches_by_a_worker'], $web['extension_vs_constants_per_round'][0], $web['extension_vs_constants_per_round'][1])
+        . command('web');
+}
+
+$met = count(array_filter($goals, fn ($g) => $g[1]));
+echo "# Benchmark report\n\n";
+printf("Made by `make bench` on %s; machine: %s. Goals met: %d of %d.\n\n", gmdate('Y-m-d H:i \U\T\C'), getenv('BENCH_MACHINE') ?: php_uname('m'), $met, count($goals));
+echo implode("\n", $sections);
+$closing = __DIR__ . "/closing.md"; // what was changed to meet the goals, and what could not be
+if (is_file($closing)) {
+    echo "\n", file_get_contents($closing);
+}
