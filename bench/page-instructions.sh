@@ -2,7 +2,7 @@
 # The web path in instructions: one PHP page that reads 10 (and 100) secrets, once with the
 # extension and once with the values hard-coded as constants, run REQUESTS times in one php-cgi
 # process (`-T`: a whole request, start-up to shutdown, each time; opcache on, as under PHP-FPM)
-# under callgrind. Prints JSON: instructions per request of each page, the extension's extra
+# under callgrind, in an environment as small as PHP-FPM's workers get. Prints JSON: instructions per request of each page, the extension's extra
 # instructions per request, and their share of the request.
 # usage: bench/page-instructions.sh EXTENSION.so [requests]   (BENCH_SMOKE=1: tiny)
 set -euo pipefail
@@ -31,8 +31,8 @@ for n in 10 100; do
   for page in extension constants; do
     got=$("${cgi[@]}" -T 1 "$work/$page.php" 2> /dev/null)
     [ "$got" = "$want" ] || { echo "the $page page answers '$got', not '$want'" >&2; exit 1; }
-    a=$(ir "${cgi[@]}" -T "$REQUESTS" "$work/$page.php")
-    b=$(ir "${cgi[@]}" -T $((2 * REQUESTS)) "$work/$page.php")
+    a=$(IR_CLEAN_ENV=1 ir "${cgi[@]}" -T "$REQUESTS" "$work/$page.php")
+    b=$(IR_CLEAN_ENV=1 ir "${cgi[@]}" -T $((2 * REQUESTS)) "$work/$page.php")
     per_request=$(per_unit "$a" "$b" "$REQUESTS")
     result=$("$PHP" -n -r '$r = json_decode($argv[1], true); $r[$argv[2]][$argv[3]] = (float) $argv[4]; echo json_encode($r);' "$result" "$n" "$page" "$per_request")
   done
