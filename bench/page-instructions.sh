@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXT=$1 REQUESTS=${2:-200} PHP=${PHP:-php}
-if [ -n "${BENCH_SMOKE:-}" ]; then REQUESTS=4; fi
+COUNTS=(10 100)
+if [ -n "${BENCH_SMOKE:-}" ]; then REQUESTS=4 COUNTS=(10); fi
 . bench/callgrind.sh
 minor=$("$PHP" -n -r 'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION;')
 CGI=${PHP_CGI:-$(command -v "php-cgi$minor" || command -v php-cgi || true)}
@@ -17,7 +18,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 result='{}'
-for n in 10 100; do
+for n in "${COUNTS[@]}"; do
   "$PHP" -n -r '[, $n, $dir] = $argv; $s = []; $c = "<?php\n";
     for ($i = 0; $i < $n; $i++) { $v = str_repeat(chr(97 + $i % 26), 32); $s["SECRET_$i"] = ["Type" => "runtime", "Value" => $v, "Scopes" => ["web"]]; $c .= "const SECRET_$i = \"$v\";\n"; }
     file_put_contents("$dir/secrets.json", json_encode(["SiteID" => "bench", "Secrets" => $s]));

@@ -45,9 +45,21 @@ figure() { # name command…
 figure hit_instructions bench/hit-instructions.sh "$EXT"
 figure page_instructions bench/page-instructions.sh "$EXT"
 figure hit "$PHP" -d "extension=$EXT" -d "pantheon_secrets.backend=file://$DOC" bench/hit.php "$DOC" 15 200000
-figure memory "$PHP" -d "extension=$EXT" bench/memory.php 1000 1024
+figure memory "$PHP" bench/memory.php "$EXT" 1024 100 1000
+figure cold bench/cold.sh "$EXT" "$SERVER"
+figure service bench/service.sh "$SERVER" 100 3 3
+figure growth bench/growth.sh "$EXT" "$SERVER"
 figure https "$PHP" bench/https.php "$EXT" 15 "$SERVER"
 figure web bench/web.sh "$EXT" 5 4
+
+# The growth plot, beside the report.
+svg=bench/growth.svg
+[ -z "${BENCH_SMOKE:-}" ] || svg=$out/growth.svg
+if [ -e "$out/growth.json" ] && python3 bench/plot.py "$out/growth.json" "$svg"; then
+  [ -z "${BENCH_SMOKE:-}" ] || echo "ok - the growth plot is drawn"
+else
+  failed=$((failed + 1)); echo "not ok - the growth plot is drawn"
+fi
 
 if BENCH_MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)" \
   "$PHP" -n bench/report.php "$out" > "$out/report.md" 2> "$out/report.err"; then

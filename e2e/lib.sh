@@ -48,12 +48,12 @@ fpm_start() { # extension [-d option]…
   spawn fpm "$fpm" -n "$@" -d "extension=$ext" -y "$work/fpm.conf" -F "${root[@]}"
 }
 
-# Starts nginx with the server blocks in $work/servers.conf.
+# Starts nginx with the server blocks in $work/servers.conf (NGINX_WORKERS worker processes, default 1).
 nginx_start() {
   mkdir -p "$work/nginx"
   cat > "$work/nginx.conf" <<CONF
 daemon off;
-worker_processes 1;
+worker_processes ${NGINX_WORKERS:-1};
 pid $work/nginx.pid;
 error_log $work/nginx-error.log;
 events { worker_connections 1024; }
