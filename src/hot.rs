@@ -16,6 +16,9 @@ use crate::values::PhpValues;
 /// script that runs for days with a short TTL must not keep every old set until it ends.
 const MAX_RETIRED: usize = 16;
 
+/// [`Hot`]'s `checked_generation` between requests: no generation reaches it.
+const NOT_CHECKED: u64 = u64::MAX;
+
 /// The module globals of the extension.
 #[derive(Default)]
 pub struct Hot {
@@ -27,10 +30,12 @@ pub struct Hot {
     cache: Option<Arc<Cache>>,
     /// Caches left during this request: references handed out in it stay valid until it ends.
     left: Vec<Arc<Cache>>,
-    /// What the choice was made under: settings checked in this request, their generation, the
-    /// forks of the process, and the bytes of the settings and of the environment they leave in
+    /// What the choice was made under: the generation the settings were checked at in this
+    /// request ([`NOT_CHECKED`] after it ends: one comparison on the hit path answers both "checked
+    /// in this request" and "no setting changed since"), their generation at the last full check,
+    /// the forks of the process, and the bytes of the settings and of the environment they leave in
     /// charge (see `ini::fingerprint`).
-    checked: bool,
+    checked_generation: u64,
     generation: u64,
     forks: u64,
     settings: Vec<u8>,
@@ -75,7 +80,7 @@ impl Hot {
     /// request, same settings generation, no fork.
     #[inline]
     pub fn chosen(&self, generation: u64, forks: u64) -> Option<&'static Cache> {
-        if !self.checked || self.generation != generation || self.forks != forks {
+        if self.checked_generation != generation || self.forks != forks {
             return None;
         }
         // SAFETY: the Arc is kept by this thread's state until it is replaced, and a replaced one
@@ -107,8 +112,11 @@ impl Hot {
             return false;
         }
         ini::environment_fingerprint(self.environment_read, &mut self.scratch);
-        self.checked = self.scratch == self.environment;
-        self.checked
+        let same = self.scratch == self.environment;
+        if same {
+            self.checked_generation = generation;
+        }
+        same
     }
 
     /// Records that this thread's settings were checked at `generation` and `forks` and read as
@@ -129,7 +137,7 @@ impl Hot {
         std::mem::swap(&mut self.settings, settings);
         std::mem::swap(&mut self.environment, environment);
         self.environment_read = read;
-        (self.checked, self.generation) = (true, generation);
+        (self.checked_generation, self.generation) = (generation, generation);
         changed
     }
 
@@ -183,8 +191,8 @@ impl Hot {
     #[inline]
     pub fn find(&mut self, name: *const zend_string, hash: u64, bytes: &[u8]) -> Found {
         match &mut self.values {
-            Some(values) => match values.position(name, hash, bytes) {
-                Some(at) => Found::Interned(values.get(at)),
+            Some(values) => match values.find(name, hash, bytes) {
+                Some(string) => Found::Interned(string),
                 None => Found::Missing,
             },
             None => {
@@ -206,7 +214,7 @@ impl Hot {
     pub fn after_request(&mut self) {
         self.retired.clear();
         self.left.clear();
-        self.checked = false;
+        self.checked_generation = NOT_CHECKED;
         if let Some(values) = &mut self.values {
             values.forget_names();
         }

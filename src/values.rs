@@ -56,24 +56,33 @@ impl PhpValues {
         Arc::ptr_eq(&self.snapshot, snapshot)
     }
 
-    /// The position of the secret named by the PHP string `name` (hashed `hash`, its bytes `bytes`).
+    /// The string of the secret named by the PHP string `name` (hashed `hash`, its bytes `bytes`),
+    /// made now if this is the first time it is asked for.
     #[inline]
-    pub fn position(&mut self, name: *const zend_string, hash: u64, bytes: &[u8]) -> Option<usize> {
+    pub fn find(&mut self, name: *const zend_string, hash: u64, bytes: &[u8]) -> Option<*mut zend_string> {
         let PhpValues { snapshot, known_names, named, .. } = self;
-        snapshot.position_by(hash, |at, entry| {
-            if known_names[at] == name {
+        let at = snapshot.position_by(hash, |at, entry| {
+            // SAFETY: `position_by` passes positions of the snapshot's entries, below its length,
+            // which is the length of `known_names` (made for this snapshot in `new`).
+            let known = unsafe { known_names.get_unchecked_mut(at) };
+            if *known == name {
                 return true;
             }
             let same = entry.as_bytes() == bytes;
             // SAFETY: `name` is the live argument string of the current call.
             if same && unsafe { (*name).gc.u.type_info } & IS_STR_INTERNED != 0 {
-                if known_names[at].is_null() {
+                if known.is_null() {
                     named.push(at);
                 }
-                known_names[at] = name;
+                *known = name;
             }
             same
-        })
+        })?;
+        // SAFETY: as above: `at` is a position of the snapshot, and `strings` has one slot per entry.
+        match unsafe { *self.strings.get_unchecked(at) } {
+            s if s.is_null() => Some(self.make(at)),
+            s => Some(s),
+        }
     }
 
     /// Forgets the names seen during the request: the next request's interned strings may reuse
@@ -81,15 +90,6 @@ impl PhpValues {
     pub fn forget_names(&mut self) {
         for at in self.named.drain(..) {
             self.known_names[at] = std::ptr::null();
-        }
-    }
-
-    /// The string of the entry at `position`, made now if this is the first time it is asked for.
-    #[inline]
-    pub fn get(&mut self, position: usize) -> *mut zend_string {
-        match self.strings[position] {
-            s if s.is_null() => self.make(position),
-            s => s,
         }
     }
 
