@@ -14,6 +14,9 @@ SERVER=${SERVER:-$PWD/target/release/pantheon-secrets}
 DOC=$PWD/examples/secrets.json
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# The figures of the last full run stay in target/bench/ (JSON and commands), so that the report
+# can be written again from them (with bench/closing.md as it is then):
+#   BENCH_MACHINE="…" php -n bench/report.php target/bench > bench/REPORT.md
 if [ -n "${BENCH_SMOKE:-}" ]; then
   export BENCH_SMOKE
   REPORT=${BENCH_REPORT:-$out/REPORT.md}
@@ -26,6 +29,7 @@ php_without_installed "$out/conf.d"
 export PATH=$PATH:/usr/sbin
 
 failed=0
+date -u '+%Y-%m-%d %H:%M UTC' > "$out/made"
 # Runs one figure: its JSON goes to $out/NAME.json, its command (with $PWD for this directory) to
 # $out/NAME.cmd, for the report to show beside the table.
 figure() { # name command…
@@ -47,7 +51,7 @@ figure page_instructions bench/page-instructions.sh "$EXT"
 figure hit "$PHP" -d "extension=$EXT" -d "pantheon_secrets.backend=file://$DOC" bench/hit.php "$DOC" 15 200000
 figure memory "$PHP" bench/memory.php "$EXT" 1024 100 1000
 figure cold bench/cold.sh "$EXT" "$SERVER"
-figure service bench/service.sh "$SERVER" 100 3 3
+figure service bench/service.sh "$SERVER" 100 7 2
 figure growth bench/growth.sh "$EXT" "$SERVER"
 figure https "$PHP" bench/https.php "$EXT" 15 "$SERVER"
 figure web bench/web.sh "$EXT" 5 4
@@ -64,6 +68,7 @@ fi
 if BENCH_MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)" \
   "$PHP" -n bench/report.php "$out" > "$out/report.md" 2> "$out/report.err"; then
   cp "$out/report.md" "$REPORT"
+  if [ -z "${BENCH_SMOKE:-}" ]; then rm -rf target/bench && mkdir -p target/bench && cp "$out"/*.json "$out"/*.cmd "$out/made" target/bench/; fi
   if [ -n "${BENCH_SMOKE:-}" ]; then echo "ok - the report is written"; else cat "$REPORT"; fi
 else
   failed=$((failed + 1))

@@ -8,7 +8,7 @@
 # usage: bench/service.sh PANTHEON_SECRETS_BINARY [secrets] [rounds] [seconds]   — prints JSON
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$1 SECRETS=${2:-100} PHP=${PHP:-php} ROUNDS=${3:-3} SECONDS_EACH=${4:-3}
+BIN=$1 SECRETS=${2:-100} PHP=${PHP:-php} ROUNDS=${3:-7} SECONDS_EACH=${4:-2}
 if [ -n "${BENCH_SMOKE:-}" ]; then SECRETS=5 ROUNDS=1 SECONDS_EACH=1; fi
 command -v wrk > /dev/null || { echo "wrk is not installed (tools/deps.sh test installs it)" >&2; exit 1; }
 STACK_NAME=service
@@ -63,5 +63,9 @@ done
       foreach ($modes as $mode => $xs) {
           $out[$t][$mode] = ["rps" => $median(array_column($xs, 0)), "p99_ms" => $median(array_column($xs, 1)), "errors" => array_sum(array_column($xs, 2))];
       }
+  }
+  foreach (["keepalive", "new"] as $mode) { // the service next to nginx in the same round
+      $ratios = array_map(fn ($s, $n) => $s[0] / $n[0], $r["service"][$mode], $r["nginx"][$mode]);
+      $out["ratio_per_round"][$mode] = ["median" => $median($ratios), "min" => min($ratios), "max" => max($ratios)];
   }
   echo json_encode($out, JSON_PRETTY_PRINT), "\n";' "$work/runs" "$SECRETS" "$(stat -c %s "$work/www$path")"
