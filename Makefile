@@ -45,7 +45,8 @@ e2e: deps-e2e build server
 	@e2e/run.sh $(EXT) $(SERVER)
 	@e2e/wordpress.sh $(EXT) $(SERVER)
 
-## bench: the hit path next to ini_get(), constant(), getenv() and a userland JSON read; memory
+## bench: every figure of bench/REPORT.md in one run (instruction counts under callgrind, the web
+##        path, memory, cold start, the service next to nginx, growth); BENCH_SMOKE=1 at tiny sizes
 bench: deps-test build server
 	@EXT=$(EXT) SERVER=$(SERVER) PHP=$(PHP) bench/run.sh
 

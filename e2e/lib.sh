@@ -73,12 +73,12 @@ fastcgi_location() { # match socket script [param value]…
   printf '      fastcgi_pass unix:%s;\n    }' "$socket"
 }
 
-# Starts nginx with the server blocks in $work/servers.conf.
+# Starts nginx with the server blocks in $work/servers.conf (NGINX_WORKERS worker processes, default 1).
 nginx_start() {
   mkdir -p "$work/nginx"
   cat > "$work/nginx.conf" <<CONF
 daemon off;
-worker_processes 1;
+worker_processes ${NGINX_WORKERS:-1};
 pid $work/nginx.pid;
 error_log $work/nginx-error.log;
 events { worker_connections 1024; }

@@ -2,10 +2,13 @@
 //!
 //! `CLOCK_MONOTONIC_COARSE` needs no system call and has a resolution of a few milliseconds,
 //! plenty for TTLs counted in seconds. It is read through the kernel's vDSO function directly:
-//! going through libc's `clock_gettime` wrapper costs almost twice as much, and this clock is read
-//! on every `pantheon_get_secret()` call.
+//! going through libc's `clock_gettime` wrapper costs almost twice as much.
+//!
+//! The hit path reads it once per request (at the request's first call, see `Hot::request_time`)
+//! under the SAPIs that serve requests, and on every call where one "request" is a script that
+//! may run for days (the CLI, phpdbg, embed): ARCHITECTURE §6.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 type ClockGettime = unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> libc::c_int;
 
@@ -50,4 +53,19 @@ fn lookup() -> usize {
             f as usize
         }
     }
+}
+
+/// Whether the hit path reads the clock on every call: set once, at module start-up.
+static PER_CALL: AtomicBool = AtomicBool::new(true);
+
+/// Module start-up: a SAPI named `sapi` runs scripts that may outlive any TTL (`cli`, `phpdbg`,
+/// `embed`), so the TTL is checked at every call; others serve requests, checked at their first call.
+pub fn startup(sapi: &str) {
+    PER_CALL.store(matches!(sapi, "cli" | "phpdbg" | "embed"), Ordering::Relaxed);
+}
+
+/// Whether the TTL is checked against the clock at every call rather than once per request.
+#[inline]
+pub fn per_call() -> bool {
+    PER_CALL.load(Ordering::Relaxed)
 }

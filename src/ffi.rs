@@ -98,18 +98,51 @@ pub fn runtime_exception() -> &'static ClassEntry {
 /// ZTS, so per-directory values of one request never show in another thread); `None` when no such
 /// setting is registered.
 pub fn ini_value(name: &str) -> Option<Vec<u8>> {
+    with_ini_value(name, |value| value.map(<[u8]>::to_vec))
+}
+
+/// Calls `f` with the bytes of ini setting `name` in this thread, without a copy (`None` when no
+/// such setting is registered).
+pub fn with_ini_value<R>(name: &str, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
     let globals = ExecutorGlobals::get();
     // SAFETY: EG(ini_directives) is set up before any request runs and lives until shutdown; a
     // null table (before start-up) reads as no setting.
-    let table = unsafe { globals.ini_directives.as_ref() }?;
-    let entry = table.get(name)?;
-    // SAFETY: the table stores each entry as a pointer to a live zend_ini_entry (zend_hash_add_ptr).
-    let entry = unsafe { entry.ptr::<zend_ini_entry>()?.as_ref() }?;
-    // SAFETY: an entry's value is null or a live zend_string holding `len` bytes.
-    Some(unsafe { entry.value.as_ref() }.map_or_else(Vec::new, |s| {
-        // SAFETY: as above: `val` holds `len` bytes for as long as the entry keeps this value.
-        unsafe { std::slice::from_raw_parts(s.val.as_ptr().cast::<u8>(), s.len) }.to_vec()
-    }))
+    let Some(table) = (unsafe { globals.ini_directives.as_ref() }) else { return f(None) };
+    let Some(entry) = table.get(name).and_then(|e| {
+        // SAFETY: the table stores each entry as a pointer to a live zend_ini_entry (zend_hash_add_ptr).
+        unsafe { e.ptr::<zend_ini_entry>()?.as_ref() }
+    }) else {
+        return f(None);
+    };
+    // SAFETY: an entry's value is null or a live zend_string holding `len` bytes, for as long as
+    // the entry keeps this value: through this call, which changes no setting.
+    match unsafe { entry.value.as_ref() } {
+        None => f(Some(&[])),
+        // SAFETY: as above: `val` holds `len` bytes.
+        Some(s) => f(Some(unsafe { std::slice::from_raw_parts(s.val.as_ptr().cast::<u8>(), s.len) })),
+    }
+}
+
+/// Calls `f` with the environment variable `name` as PHP's `getenv()` reads it (see [`getenv`]),
+/// without a copy of our own: what a request reads at its first call.
+pub fn with_env<R>(name: &CStr, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+    // SAFETY: `name` is NUL-terminated and valid for its length; sapi_getenv copies what it returns
+    // with emalloc (or returns null), and that copy is freed below, once `f` has read it.
+    unsafe {
+        let value = sapi_getenv(name.as_ptr(), name.to_bytes().len());
+        if !value.is_null() {
+            let result = f(Some(CStr::from_ptr(value).to_bytes()));
+            ext_php_rs::alloc::efree(value.cast());
+            return result;
+        }
+    }
+    // SAFETY: as PHP's own getenv() does; the value is read before anything can change the
+    // environment (this thread runs no PHP code meanwhile).
+    match unsafe { libc::getenv(name.as_ptr()).as_ref() } {
+        None => f(None),
+        // SAFETY: getenv returns a NUL-terminated string of the process environment.
+        Some(value) => f(Some(unsafe { CStr::from_ptr(value) }.to_bytes())),
+    }
 }
 
 /// The text of a zend_string, lossily decoded; empty for null.

@@ -47,7 +47,9 @@ fn get(ex: &mut ExecuteData, retval: &mut Zval) {
     };
     let cache = runtime::cache();
     // SAFETY: the borrow ends before the warning, which may re-enter PHP.
-    if let Some(warning) = unsafe { Hot::get() }.catch_up(cache, clock::now_ms()) {
+    let hot = unsafe { Hot::get() };
+    let now = if clock::per_call() { clock::now_ms() } else { hot.request_time() };
+    if let Some(warning) = hot.catch_up(cache, now) {
         runtime::warn(&warning);
     }
     // SAFETY: nothing below re-enters PHP while the state is borrowed.

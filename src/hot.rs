@@ -9,11 +9,15 @@ use ext_php_rs::zend::{ModuleGlobal, ModuleGlobals};
 use secrets_runtime::reader::Reader;
 use secrets_runtime::Cache;
 
+use crate::ini::{self, EnvironmentRead};
 use crate::values::PhpValues;
 
 /// How many sets of values one request may retire before hits hand out copies instead: a CLI
 /// script that runs for days with a short TTL must not keep every old set until it ends.
 const MAX_RETIRED: usize = 16;
+
+/// [`Hot`]'s `checked_generation` between requests: no generation reaches it.
+const NOT_CHECKED: u64 = u64::MAX;
 
 /// The module globals of the extension.
 #[derive(Default)]
@@ -26,12 +30,21 @@ pub struct Hot {
     cache: Option<Arc<Cache>>,
     /// Caches left during this request: references handed out in it stay valid until it ends.
     left: Vec<Arc<Cache>>,
-    /// What the choice was made under: settings checked in this request, their generation, the
-    /// forks of the process, and the settings' bytes (see `ini::fingerprint`).
-    checked: bool,
+    /// What the choice was made under: the generation the settings were checked at in this
+    /// request ([`NOT_CHECKED`] after it ends: one comparison on the hit path answers both "checked
+    /// in this request" and "no setting changed since"), their generation at the last full check,
+    /// the forks of the process, and the bytes of the settings and of the environment they leave in
+    /// charge (see `ini::fingerprint`).
+    checked_generation: u64,
     generation: u64,
     forks: u64,
-    fingerprint: Vec<u8>,
+    settings: Vec<u8>,
+    environment: Vec<u8>,
+    environment_read: EnvironmentRead,
+    /// Room to read the environment into at the start of a request.
+    scratch: Vec<u8>,
+    /// The clock at this request's first call (see [`Hot::request_time`]).
+    request_time: u64,
     /// A warning to raise at the next catch-up (the unconfigured CLI).
     pending: Option<String>,
 }
@@ -67,7 +80,7 @@ impl Hot {
     /// request, same settings generation, no fork.
     #[inline]
     pub fn chosen(&self, generation: u64, forks: u64) -> Option<&'static Cache> {
-        if !self.checked || self.generation != generation || self.forks != forks {
+        if self.checked_generation != generation || self.forks != forks {
             return None;
         }
         // SAFETY: the Arc is kept by this thread's state until it is replaced, and a replaced one
@@ -76,12 +89,55 @@ impl Hot {
         self.cache.as_ref().map(|c| unsafe { &*Arc::as_ptr(c) })
     }
 
+    /// The time the hit path checks the TTL against under a SAPI that serves requests: the clock
+    /// as it was when this thread's settings were last checked, at the first call of the request
+    /// (and after a setting changed). The values current at a request's first call serve it to
+    /// its end; the next request's first call reads the clock again (ARCHITECTURE §6).
+    #[inline]
+    pub fn request_time(&self) -> u64 {
+        self.request_time
+    }
+
+    /// Records the clock at the start of a request (or after a setting changed).
+    pub fn set_request_time(&mut self, now: u64) {
+        self.request_time = now;
+    }
+
+    /// Whether the cache chosen for this thread still holds at the start of a request, checked
+    /// cheaply: settings change only through `on_modify`, which moves the generation, so when it
+    /// has not moved since the last check (and no fork happened) only the environment is read
+    /// again. Records the check when it holds.
+    pub fn still_chosen(&mut self, generation: u64, forks: u64) -> bool {
+        if self.cache.is_none() || self.generation != generation || self.forks != forks {
+            return false;
+        }
+        ini::environment_fingerprint(self.environment_read, &mut self.scratch);
+        let same = self.scratch == self.environment;
+        if same {
+            self.checked_generation = generation;
+        }
+        same
+    }
+
     /// Records that this thread's settings were checked at `generation` and `forks` and read as
-    /// `fingerprint`; returns whether they differ from those the current cache was chosen for.
-    pub fn settings_changed(&mut self, generation: u64, forks: u64, fingerprint: &mut Vec<u8>) -> bool {
-        let changed = self.cache.is_none() || self.forks != forks || *fingerprint != self.fingerprint;
-        std::mem::swap(&mut self.fingerprint, fingerprint);
-        (self.checked, self.generation) = (true, generation);
+    /// `settings` and `environment` (see `ini::fingerprint`); returns whether they differ from those
+    /// the current cache was chosen for.
+    pub fn settings_changed(
+        &mut self,
+        generation: u64,
+        forks: u64,
+        settings: &mut Vec<u8>,
+        environment: &mut Vec<u8>,
+        read: EnvironmentRead,
+    ) -> bool {
+        let changed = self.cache.is_none()
+            || self.forks != forks
+            || *settings != self.settings
+            || *environment != self.environment;
+        std::mem::swap(&mut self.settings, settings);
+        std::mem::swap(&mut self.environment, environment);
+        self.environment_read = read;
+        (self.checked_generation, self.generation) = (generation, generation);
         changed
     }
 
@@ -125,16 +181,18 @@ impl Hot {
             if self.retired.len() < MAX_RETIRED {
                 self.values = current.map(PhpValues::new);
             }
+            release_free_memory();
         }
         warning
     }
 
-    /// Looks the PHP string `name` (hashed `hash`, its bytes `bytes`) up in this thread's copy.
+    /// Looks the PHP string `name` (hashed `hash`, its bytes `bytes`) up in this thread's copy
+    /// (making the PHP string of its value the first time it is asked for).
     #[inline]
-    pub fn find(&self, name: *const zend_string, hash: u64, bytes: &[u8]) -> Found {
-        match &self.values {
-            Some(values) => match values.position(name, hash, bytes) {
-                Some(at) => Found::Interned(values.get(at)),
+    pub fn find(&mut self, name: *const zend_string, hash: u64, bytes: &[u8]) -> Found {
+        match &mut self.values {
+            Some(values) => match values.find(name, hash, bytes) {
+                Some(string) => Found::Interned(string),
                 None => Found::Missing,
             },
             None => {
@@ -156,10 +214,22 @@ impl Hot {
     pub fn after_request(&mut self) {
         self.retired.clear();
         self.left.clear();
-        self.checked = false;
-        if let Some(values) = &self.values {
+        self.checked_generation = NOT_CHECKED;
+        if let Some(values) = &mut self.values {
             values.forget_names();
         }
+    }
+}
+
+/// Hands the heap pages a fetch left free back to the system. The document, the parser's tree and
+/// the resolved copies are freed (and zeroed) once a set of values is built, but glibc keeps freed
+/// heap pages resident: without this a worker holding 1 MiB of values kept about as much again of
+/// free heap. Once per new set of values, so the cost falls on fetches.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of malloc's own arenas; it may run at any time.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

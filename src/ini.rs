@@ -4,7 +4,7 @@
 //! of a request) passes through `on_modify`, which refuses a bad value and bumps a generation
 //! counter: the hit path compares one integer to learn that settings may have changed.
 
-use std::ffi::{c_int, c_void};
+use std::ffi::{c_int, c_void, CStr};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
@@ -46,9 +46,11 @@ const fn entries() -> [IniEntryDef; ini::SETTINGS.len() + 1] {
     out
 }
 
-/// Module start-up: registers the settings and the exception class. Nothing is read or fetched here.
+/// Module start-up: registers the settings and the exception class, and tells the clock which SAPI
+/// this is. Nothing is read or fetched here.
 pub unsafe extern "C" fn startup(_ty: i32, module_number: i32) -> i32 {
     IniEntryDef::register(ENTRIES.as_slice(), module_number);
+    crate::clock::startup(&ffi::sapi_name());
     match crate::exception::register() {
         Ok(()) => ffi::SUCCESS,
         Err(_) => ffi::FAILURE, // PHP refuses to start the module rather than run without its class.
@@ -76,33 +78,81 @@ pub fn config() -> Config {
     Config::read(|name| Some(value(name)), ffi::getenv)
 }
 
-/// Writes into `out` everything [`config`] depends on, as bytes: two reads that write the same bytes
-/// make the same configuration, so a request can learn its settings did not change without
-/// building one. The environment is read only where a setting leaves it in charge.
-pub fn fingerprint(out: &mut Vec<u8>) {
-    out.clear();
-    let mut push = |bytes: &[u8]| {
-        out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        out.extend_from_slice(bytes);
-    };
-    let mut empty = [false; 2];
+/// Which environment variables the settings leave in charge: the fake file when the backend is
+/// empty, `PANTHEON_ENVIRONMENT` when the environment setting is.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct EnvironmentRead {
+    fake_file: bool,
+    environment: bool,
+}
+
+/// Writes into `settings` and `environment` everything [`config`] depends on, as bytes: two reads
+/// that write the same bytes make the same configuration, so a request can learn its settings did
+/// not change without building one. The environment is read only where a setting leaves it in
+/// charge; which variables that is comes back, for [`environment_fingerprint`].
+pub fn fingerprint(settings: &mut Vec<u8>, environment: &mut Vec<u8>) -> EnvironmentRead {
+    settings.clear();
+    let mut read = EnvironmentRead::default();
     // A flag switches a PHP function on or off; the configuration does not read it.
     for name in ini::SETTINGS.iter().filter(|s| s.kind != Kind::Flag).map(|s| s.name) {
-        let value = ffi::ini_value(name).unwrap_or_default();
-        if name == ini::BACKEND {
-            empty[0] = value.iter().all(u8::is_ascii_whitespace);
-        }
-        if name == ini::ENVIRONMENT {
-            empty[1] = value.iter().all(u8::is_ascii_whitespace);
-        }
-        push(&value);
+        ffi::with_ini_value(name, |value| {
+            let value = value.unwrap_or_default();
+            if name == ini::BACKEND {
+                read.fake_file = value.iter().all(u8::is_ascii_whitespace);
+            }
+            if name == ini::ENVIRONMENT {
+                read.environment = value.iter().all(u8::is_ascii_whitespace);
+            }
+            push(settings, Some(value));
+        });
     }
-    for (var, needed) in [(FAKE_FILE_ENV, empty[0]), (ENVIRONMENT_ENV, empty[1])] {
-        match needed.then(|| ffi::getenv(var)).flatten() {
-            Some(value) => push(value.as_bytes()),
-            None => push(b"\xff-unset"),
+    environment_fingerprint(read, environment);
+    read
+}
+
+/// The environment part of [`fingerprint`] alone: what a request re-reads when no setting changed
+/// since the last check (the environment has no change hook: a FastCGI parameter or Apache's
+/// `SetEnv` may differ from one request to the next).
+pub fn environment_fingerprint(read: EnvironmentRead, out: &mut Vec<u8>) {
+    out.clear();
+    for (var, needed) in [(FAKE_FILE_ENV_C, read.fake_file), (ENVIRONMENT_ENV_C, read.environment)] {
+        if needed {
+            ffi::with_env(var, |value| push(out, value));
+        } else {
+            push(out, None);
         }
     }
+}
+
+/// Appends `value` to a fingerprint, its length first; `None` (unset) as no value can be.
+fn push(out: &mut Vec<u8>, value: Option<&[u8]>) {
+    match value {
+        Some(bytes) => {
+            out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+            out.extend_from_slice(bytes);
+        }
+        None => out.extend_from_slice(&u64::MAX.to_le_bytes()),
+    }
+}
+
+/// The environment variables of `secrets_core::config`, NUL-terminated for PHP's `sapi_getenv`.
+const FAKE_FILE_ENV_C: &CStr = c"CUSTOMER_SECRETS_FAKE_FILE";
+const ENVIRONMENT_ENV_C: &CStr = c"PANTHEON_ENVIRONMENT";
+const _: () = assert!(same(FAKE_FILE_ENV_C, FAKE_FILE_ENV) && same(ENVIRONMENT_ENV_C, ENVIRONMENT_ENV));
+
+const fn same(c: &CStr, s: &str) -> bool {
+    let (a, b) = (c.to_bytes(), s.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// PHP's `on_modify` handler for every setting: refuse a bad number, bump the generation (PHP

@@ -20,7 +20,8 @@ settings in the php.ini of the CLI SAPI, with php -d, or with a file in PHP_INI_
 static CLI_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// The cache this thread's current settings select. Settings are checked once per request and
-/// again after any change of a setting; the cache is one of the process's set (`process::cache_for`).
+/// again after any change of a setting (at the start of a request, only the environment when no
+/// setting changed since); the cache is one of the process's set (`process::cache_for`).
 #[inline(always)]
 pub fn cache() -> &'static Cache {
     // SAFETY: the borrow of the thread's state ends within this call, which runs no PHP code.
@@ -42,9 +43,15 @@ pub fn cache_rechecked() -> &'static Cache {
 #[cold]
 #[inline(never)]
 fn choose(hot: &mut Hot, generation: u64, forks: u64) -> &'static Cache {
-    let mut fingerprint = Vec::new();
-    ini::fingerprint(&mut fingerprint);
-    if !hot.settings_changed(generation, forks, &mut fingerprint) {
+    hot.set_request_time(clock::now_ms());
+    if hot.still_chosen(generation, forks) {
+        if let Some(cache) = hot.chosen(generation, forks) {
+            return cache;
+        }
+    }
+    let (mut settings, mut environment) = (Vec::new(), Vec::new());
+    let read = ini::fingerprint(&mut settings, &mut environment);
+    if !hot.settings_changed(generation, forks, &mut settings, &mut environment, read) {
         if let Some(cache) = hot.chosen(generation, forks) {
             return cache;
         }

@@ -31,19 +31,20 @@ SUITES=$suites tools/test.sh > "$out/php8.2.log" 2>&1
 grep -E '^== ' "$out/php8.2.log"
 line "php 8.2 nts cli+fpm" "$out/php8.2.log" 'phpt|phpunit|e2e \(service, nginx, PHP-FPM\)'
 line "php 8.2 nts apache-prefork" "$out/php8.2.log" 'e2e \(Apache prefork, mod_php\)'
-hit() { # php extension: a hit next to ini_get(), in time (bench/hit.php; noisy on a shared machine)
-  "$1" -n -d "extension=$2" -d "pantheon_secrets.backend=file://$PWD/examples/secrets.json" bench/hit.php \
-    "$PWD/examples/secrets.json" 5 200000 | php -r '$r = json_decode(stream_get_contents(STDIN), true)["per_call"];
-      printf("hit %.1f ns = %.2fx ini_get() (%.1f ns)\n", $r["pantheon_get_secret()"]["ns"], $r["pantheon_get_secret()"]["ratio"], $r["ini_get()"]["ns"]);'
+# A hit next to ini_get(), in instructions (callgrind) and in time, from bench/hit-instructions.sh's line.
+hit_line() { # the JSON line, on stdin
+  php -n -r '$r = json_decode(stream_get_contents(STDIN), true); if (!$r) { echo "no figure\n"; exit; }
+    printf("hit %.0f instructions = %.2fx ini_get() (%.0f); %.1f ns = %.2fx in time\n", $r["instructions_per_call"]["pantheon_get_secret()"], $r["ratio"],
+      $r["instructions_per_call"]["ini_get()"], $r["ns_per_call"]["pantheon_get_secret()"], $r["time_ratio"]);'
 }
-notes=("php 8.2: $(hit php "$repo/target/release/pantheon_secrets.so")")
+notes=("php 8.2: $(PHP=php bench/hit-instructions.sh "$repo/target/release/pantheon_secrets.so" | hit_line)")
 
 echo "== matrix: PHP 8.4 in a new Debian 13 root"
 steps='tools/deps.sh build test
 make build server
 cargo clippy -p pantheon_secrets --all-targets -- -D warnings
 SUITES="'$suites'" EXT=$PWD/target/release/pantheon_secrets.so SERVER=$PWD/target/release/pantheon-secrets tools/test.sh
-php -n -d extension=$PWD/target/release/pantheon_secrets.so -d pantheon_secrets.backend=file://$PWD/examples/secrets.json bench/hit.php $PWD/examples/secrets.json 5 200000
+bench/hit-instructions.sh $PWD/target/release/pantheon_secrets.so
 make dist'
 FRESH_SUITE=trixie FRESH_OUT=$out/php8.4 FRESH_STEPS=$steps tools/fresh.sh > "$out/php8.4.log" 2>&1
 rc=$?
@@ -53,8 +54,7 @@ line "php 8.4 nts cli+fpm" "$out/php8.4.log" 'phpt|phpunit|e2e \(service, nginx,
 line "php 8.4 nts apache-prefork" "$out/php8.4.log" 'e2e \(Apache prefork, mod_php\)'
 [ "$rc" -eq 0 ] || { failed=$((failed + 1)); lines+=("php 8.4 root: a step failed (see target/matrix/php8.4/)"); }
 
-notes+=("php 8.4: $(cat "$out"/php8.4/fresh-5.log 2> /dev/null | php -r '$r = json_decode(stream_get_contents(STDIN), true); if (!$r) { echo "no figure\n"; exit; } $r = $r["per_call"];
-    printf("hit %.1f ns = %.2fx ini_get() (%.1f ns)\n", $r["pantheon_get_secret()"]["ns"], $r["pantheon_get_secret()"]["ratio"], $r["ini_get()"]["ns"]);')")
+notes+=("php 8.4: $(cat "$out"/php8.4/fresh-5.log 2> /dev/null | tail -n 1 | hit_line)")
 grep -E "== fresh: step [0-9]+ passed in [0-9]+ s: make build server" "$out/php8.4.log" | sed 's/^== fresh: /# php 8.4 build: /'
 
 echo
