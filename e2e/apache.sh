@@ -18,24 +18,19 @@ modules=/usr/lib/apache2/modules
 [ -f "$modules/libphp$php_version.so" ] || { echo "not ok - mod_php $php_version is not installed ($modules/libphp$php_version.so)"; exit 1; }
 
 # --- the service: two sites, a binding each -------------------------------------------------------
-service_init "$BIN"
-"$BIN" org:create --data-dir "$data" apache-org > /dev/null
-"$BIN" site:create --data-dir "$data" site-a --org apache-org > /dev/null
-"$BIN" site:create --data-dir "$data" site-b --org apache-org > /dev/null
-service_start || exit 1
-set_secret() { printf '%s' "$3" | "$BIN" secret:site:set "$1" "$2" "${@:4}" > /dev/null; }
+service_with_sites "$BIN" apache-org site-a site-b || exit 1
 # Values of different lengths: ab counts a body of another length as a failed request.
 set_secret site-a API_KEY a-site-value --scope=web,user
 set_secret site-a.live API_KEY a-live-value-of-site-a
 set_secret site-b API_KEY b-value --scope=web,user
-"$BIN" binding:issue --data-dir "$data" site-a.live --out "$work/binding-a.pem" > /dev/null
-"$BIN" binding:issue --data-dir "$data" site-b.dev --out "$work/binding-b.pem" > /dev/null
+issue_binding site-a.live "$work/binding-a.pem"
+issue_binding site-b.dev "$work/binding-b.pem"
 cat > "$work/local.json" <<'JSON'
 {"Secrets": {"API_KEY": {"Type": "runtime", "Value": "c-dev", "Scopes": ["web"], "EnvValues": {"test": "c-test-value-from-setenv"}}}}
 JSON
 # Apache's children run as www-data; the data directory is the service's own (0700).
 cp "$data/ca.pem" "$work/ca.pem"
-chmod 0644 "$work"/binding-*.pem "$work/local.json" "$work/ca.pem"
+chmod 0644 "$work/local.json" "$work/ca.pem"
 
 # --- Apache: our own configuration, prefork, mod_php with this extension ---------------------------
 mkdir -p "$work/htdocs" "$work/php" "$work/php-scan"
@@ -55,6 +50,17 @@ printf 'extension=%s\ndisplay_errors=Off\nlog_errors=On\nerror_log=%s/php-errors
 chmod -R a+rX "$work/htdocs" "$work/php"
 chmod a+rw "$work/php-errors.log"
 apache_port=$(free_port)
+# A name-based virtual host NAME.test whose PHP reads the service with the binding $work/FILE.
+service_vhost() { # name file
+  cat <<VHOST
+<VirtualHost 127.0.0.1:$apache_port>
+  ServerName $1.test
+  php_admin_value pantheon_secrets.backend https://127.0.0.1:$service_port
+  php_admin_value pantheon_secrets.client_cert $work/$2
+  php_admin_value pantheon_secrets.ca_file $work/ca.pem
+</VirtualHost>
+VHOST
+}
 apache_conf() { # max-children
   cat <<CONF
 ServerRoot $work
@@ -84,18 +90,8 @@ DocumentRoot $work/htdocs
 <FilesMatch "\\.php\$">
   SetHandler application/x-httpd-php
 </FilesMatch>
-<VirtualHost 127.0.0.1:$apache_port>
-  ServerName a.test
-  php_admin_value pantheon_secrets.backend https://127.0.0.1:$service_port
-  php_admin_value pantheon_secrets.client_cert $work/binding-a.pem
-  php_admin_value pantheon_secrets.ca_file $work/ca.pem
-</VirtualHost>
-<VirtualHost 127.0.0.1:$apache_port>
-  ServerName b.test
-  php_admin_value pantheon_secrets.backend https://127.0.0.1:$service_port
-  php_admin_value pantheon_secrets.client_cert $work/binding-b.pem
-  php_admin_value pantheon_secrets.ca_file $work/ca.pem
-</VirtualHost>
+$(service_vhost a binding-a.pem)
+$(service_vhost b binding-b.pem)
 <VirtualHost 127.0.0.1:$apache_port>
   ServerName c.test
   php_admin_value pantheon_secrets.backend file://$work/local.json

@@ -1,6 +1,7 @@
-# Shared by e2e/run.sh, e2e/wordpress.sh and bench/web.sh (sourced): a temporary directory that is
-# removed at exit with every process started through `spawn`, check lines, free ports, and PHP-FPM
-# and nginx started from configuration written into that directory (nothing system-wide).
+# Shared by e2e/run.sh, e2e/apache.sh, e2e/wordpress.sh and bench/web.sh (sourced): a temporary
+# directory that is removed at exit with every process started through `spawn`, check lines, free
+# ports, PHP-FPM and nginx started from configuration written into that directory (nothing
+# system-wide), and the secrets service with its sites, secrets and bindings.
 
 PATH=$PATH:/usr/sbin
 work=$(mktemp -d "${TMPDIR:-/tmp}/pantheon-secrets-${STACK_NAME:-stack}.XXXXXX")
@@ -36,6 +37,16 @@ wait_for() { for _ in $(seq 150); do eval "$1" && return 0; sleep 0.1; done; ret
 # The lines a pool needs to run as root (PHP-FPM refuses root unless told), else nothing.
 fpm_pool_user() { [ "$(id -u)" = 0 ] && printf 'user = root\ngroup = root\n'; }
 
+# The head of a PHP-FPM pool [NAME] with WORKERS static workers on $work/NAME.sock, for pools.conf;
+# fpm_service_settings: the lines of a pool that reads the service (service_up) with a binding.
+fpm_pool() { # name workers
+  printf '[%s]\nlisten = %s/%s.sock\nlisten.mode = 0666\npm = static\npm.max_children = %s\n' "$1" "$work" "$1" "$2"
+  fpm_pool_user || true
+}
+fpm_service_settings() { # binding-file
+  printf 'php_admin_value[pantheon_secrets.%s] = %s\n' backend "https://127.0.0.1:$service_port" client_cert "$1" ca_file "$data/ca.pem"
+}
+
 # Starts PHP-FPM with this extension and the pools in $work/pools.conf (each [name] listening on
 # $work/NAME.sock). Extra php -d options may follow.
 fpm_start() { # extension [-d option]…
@@ -46,6 +57,20 @@ fpm_start() { # extension [-d option]…
   printf '[global]\nerror_log = %s/fpm.log\ndaemonize = no\npid = %s/fpm.pid\n' "$work" "$work" > "$work/fpm.conf"
   cat "$work/pools.conf" >> "$work/fpm.conf"
   spawn fpm "$fpm" -n "$@" -d "extension=$ext" -y "$work/fpm.conf" -F "${root[@]}"
+}
+
+# A server block for $work/servers.conf on 127.0.0.1:PORT with the lines BODY; fastcgi_location: a
+# location block handing MATCH to the PHP-FPM pool on SOCKET to run SCRIPT (a path, or nginx
+# variables), with more `fastcgi_param NAME VALUE` pairs if given.
+nginx_server() { # port body
+  printf '  server {\n    listen 127.0.0.1:%s;\n%s\n  }\n' "$1" "$2"
+}
+fastcgi_location() { # match socket script [param value]…
+  printf '    location %s {\n      include /etc/nginx/fastcgi_params;\n      fastcgi_param SCRIPT_FILENAME %s;\n' "$1" "$3"
+  local socket=$2
+  shift 3
+  while [ $# -ge 2 ]; do printf '      fastcgi_param %s %s;\n' "$1" "$2"; shift 2; done
+  printf '      fastcgi_pass unix:%s;\n    }' "$socket"
 }
 
 # Starts nginx with the server blocks in $work/servers.conf.
@@ -67,18 +92,34 @@ CONF
   spawn nginx nginx -c "$work/nginx.conf" -p "$work"
 }
 
-# Starts the secrets service on a fresh data directory, listening on $service_port, with an access
-# log; exports what the CLI needs. Usage: service_init; then service_start (again after a stop).
-service_init() { # binary
-  BIN=$1 data=$work/data service_port=$(free_port)
-  "$BIN" init --data-dir "$data" > "$work/admin.token"
-  export PANTHEON_SECRETS_URL=https://127.0.0.1:$service_port PANTHEON_SECRETS_CA_FILE=$data/ca.pem
-  PANTHEON_SECRETS_TOKEN=$(cat "$work/admin.token")
-  export PANTHEON_SECRETS_TOKEN
+# The secrets service (tools/service.sh, as this shell's child) in $work/service on a fresh data
+# directory, with an access log. service_up starts it (again after service_down: on the same port)
+# and exports what the CLI needs; $data is its data directory, $service_port and $service_pid its own.
+. tools/service.sh
+service_up() { # binary
+  BIN=$1
+  service_start "$work/service" "$BIN" --rate-limit 0 --access-log "$work/access.log" || return 1
+  set -a
+  . "$work/service/service.env"
+  set +a
+  data=$SERVICE_DATA_DIR service_port=$SERVICE_PORT service_pid=$SERVICE_PID
+  pids+=("$service_pid")
 }
-service_start() {
-  : > "$work/service.out"
-  spawn service "$BIN" serve --data-dir "$data" --listen "127.0.0.1:$service_port" --rate-limit 0 --access-log "$work/access.log"
-  service_pid=${pids[-1]}
-  wait_for "grep -q '^listening on' '$work/service.out'" || { echo "the service did not start:"; cat "$work/service.out"; return 1; }
+service_down() { service_stop "$work/service"; }
+
+# service_up, then the organization ORG owning the sites SITE…
+service_with_sites() { # binary org site…
+  service_up "$1" || return 1
+  local org=$2 site
+  shift 2
+  "$BIN" org:create --data-dir "$data" "$org" > /dev/null || return 1
+  for site in "$@"; do "$BIN" site:create --data-dir "$data" "$site" --org "$org" > /dev/null || return 1; done
+}
+# A site secret set through the API (the value on standard input, so no process list shows it).
+set_secret() { # site[.env] name value [option…]
+  printf '%s' "$3" | "$BIN" secret:site:set "$1" "$2" "${@:4}" > /dev/null
+}
+# A binding for SITE.ENV in FILE, readable by workers that run as another user.
+issue_binding() { # site.env file
+  "$BIN" binding:issue --data-dir "$data" "$1" --out "$2" > /dev/null && chmod 0644 "$2"
 }

@@ -14,34 +14,20 @@ STACK_NAME=e2e
 . e2e/lib.sh
 
 # --- the service --------------------------------------------------------------------------------
-service_init "$BIN"
-"$BIN" org:create --data-dir "$data" e2e-org > /dev/null
-"$BIN" site:create --data-dir "$data" site-a --org e2e-org > /dev/null
-"$BIN" site:create --data-dir "$data" site-b --org e2e-org > /dev/null
-service_start || exit 1
-set_secret() { printf '%s' "$3" | "$BIN" secret:site:set "$1" "$2" "${@:4}" > /dev/null; }
+service_with_sites "$BIN" e2e-org site-a site-b || exit 1
 set_secret site-a API_KEY a-site-value --scope=web,user
 set_secret site-a.live API_KEY a-live-value
 set_secret site-b API_KEY b-site-value --scope=web,user
 printf '%s' org-smtp | "$BIN" secret:org:set e2e-org ORG_SMTP --scope=web > /dev/null
-for binding in site-a.dev site-a.live site-b.dev; do
-  "$BIN" binding:issue --data-dir "$data" "$binding" --out "$work/binding-$binding.pem" > /dev/null
-done
-chmod 0644 "$work"/binding-*.pem "$data/ca.pem"
+for binding in site-a.dev site-a.live site-b.dev; do issue_binding "$binding" "$work/binding-$binding.pem"; done
+chmod 0644 "$data/ca.pem"
 
 # --- PHP-FPM: three pools, each its own binding --------------------------------------------------
 for pool in a-dev:site-a.dev:4 a-live:site-a.live:2 b-dev:site-b.dev:2; do
   IFS=: read -r name binding workers <<< "$pool"
+  fpm_pool "$name" "$workers"
+  fpm_service_settings "$work/binding-$binding.pem"
   cat <<POOL
-[$name]
-listen = $work/$name.sock
-listen.mode = 0666
-pm = static
-pm.max_children = $workers
-$(fpm_pool_user)
-php_admin_value[pantheon_secrets.backend] = https://127.0.0.1:$service_port
-php_admin_value[pantheon_secrets.client_cert] = $work/binding-$binding.pem
-php_admin_value[pantheon_secrets.ca_file] = $data/ca.pem
 php_admin_value[pantheon_secrets.ttl] = $TTL
 php_admin_value[pantheon_secrets.backoff_max] = 1
 php_admin_flag[display_errors] = off
@@ -55,28 +41,24 @@ cat > "$work/env.json" <<'JSON'
 {"Secrets": {"API_KEY": {"Type": "runtime", "Value": "env-dev", "Scopes": ["web"], "EnvValues": {"live": "env-live-from-pool", "test": "env-test-from-nginx"}}}}
 JSON
 chmod 0644 "$work/env.json"
-cat >> "$work/pools.conf" <<POOL
-[env]
-listen = $work/env.sock
-listen.mode = 0666
-pm = static
-pm.max_children = 1
-$(fpm_pool_user)
-env[PANTHEON_ENVIRONMENT] = live
-php_admin_value[pantheon_secrets.backend] = file://$work/env.json
-POOL
+{
+  fpm_pool env 1
+  echo "env[PANTHEON_ENVIRONMENT] = live"
+  echo "php_admin_value[pantheon_secrets.backend] = file://$work/env.json"
+} >> "$work/pools.conf"
 fpm_start "$EXT"
 
 # --- nginx: a port per pool ----------------------------------------------------------------------
 cp e2e/page.php "$work/index.php"
 declare -A port
-for name in a-dev a-live b-dev; do port[$name]=$(free_port); done
-for name in a-dev a-live b-dev; do
-  printf '  server {\n    listen 127.0.0.1:%s;\n    location / {\n      include /etc/nginx/fastcgi_params;\n      fastcgi_param SCRIPT_FILENAME %s/index.php;\n      fastcgi_pass unix:%s/%s.sock;\n    }\n  }\n' "${port[$name]}" "$work" "$work" "$name"
-done > "$work/servers.conf"
-port[env-pool]=$(free_port) port[env-nginx]=$(free_port)
-printf '  server {\n    listen 127.0.0.1:%s;\n    location / {\n      include /etc/nginx/fastcgi_params;\n      fastcgi_param SCRIPT_FILENAME %s/index.php;\n      fastcgi_pass unix:%s/env.sock;\n    }\n  }\n' "${port[env-pool]}" "$work" "$work" >> "$work/servers.conf"
-printf '  server {\n    listen 127.0.0.1:%s;\n    location / {\n      include /etc/nginx/fastcgi_params;\n      fastcgi_param SCRIPT_FILENAME %s/index.php;\n      fastcgi_param PANTHEON_ENVIRONMENT test;\n      fastcgi_pass unix:%s/env.sock;\n    }\n  }\n' "${port[env-nginx]}" "$work" "$work" >> "$work/servers.conf"
+for name in a-dev a-live b-dev env-pool env-nginx; do port[$name]=$(free_port); done
+{
+  for name in a-dev a-live b-dev; do
+    nginx_server "${port[$name]}" "$(fastcgi_location / "$work/$name.sock" "$work/index.php")"
+  done
+  nginx_server "${port[env-pool]}" "$(fastcgi_location / "$work/env.sock" "$work/index.php")"
+  nginx_server "${port[env-nginx]}" "$(fastcgi_location / "$work/env.sock" "$work/index.php" PANTHEON_ENVIRONMENT test)"
+} > "$work/servers.conf"
 nginx_start
 
 get() { curl -sS --max-time 10 "http://127.0.0.1:${port[$1]}/"; }
@@ -96,6 +78,10 @@ else
   echo "# the 200 requests took longer than the TTL; the count check is skipped"
 fi
 check "site A dev reads its site value" test "$(get a-dev | field API_KEY)" = "'a-site-value'"
+# The change is made early: its check must come within the TTL of the workers' fetches above,
+# and what follows takes seconds on a busy machine.
+set_secret site-a API_KEY a-changed-value
+check "a changed secret does not show before the TTL" test "$(get a-dev | field API_KEY)" = "'a-site-value'"
 check "site A live reads its live override" test "$(get a-live | field API_KEY)" = "'a-live-value'"
 check "site B dev reads its own value" test "$(get b-dev | field API_KEY)" = "'b-site-value'"
 check "the organization's secret reaches both sites" test "$(get b-dev | field ORG_SMTP)" = "'org-smtp'"
@@ -105,14 +91,12 @@ check "PHP-FPM's env[PANTHEON_ENVIRONMENT] reaches the extension" test "$(get en
 check "nginx's fastcgi_param PANTHEON_ENVIRONMENT reaches the same worker's extension, request by request" \
   test "$(get env-nginx | field API_KEY) $(get env-pool | field API_KEY) $(get env-nginx | field API_KEY)" = "'env-test-from-nginx' 'env-live-from-pool' 'env-test-from-nginx'"
 
-set_secret site-a API_KEY a-changed-value
-check "a changed secret does not show before the TTL" test "$(get a-dev | field API_KEY)" = "'a-site-value'"
 sleep $((TTL + 1))
 changed=0
 for _ in $(seq 8); do [ "$(get a-dev | field API_KEY)" = "'a-changed-value'" ] && changed=$((changed + 1)); done
 check "after the TTL every worker shows the changed secret ($changed/8 requests)" test "$changed" = 8
 
-kill "$service_pid"; wait "$service_pid" 2>/dev/null
+service_down
 sleep $((TTL + 1))
 stale=0
 for _ in $(seq 8); do
@@ -125,7 +109,7 @@ check "with the service stopped, pages keep answering from the cache, marked sta
 check "the outage was logged as warnings naming the service, with no value in the log" bash -c \
   "grep -q 'cannot fetch secrets from https://127.0.0.1:$service_port' '$work/php-errors.log' && ! grep -q -e a-changed-value -e a-site-value -e org-smtp '$work/php-errors.log'"
 
-service_start || exit 1
+service_up "$BIN" || exit 1
 sleep 2
 fresh=0
 for _ in $(seq 8); do

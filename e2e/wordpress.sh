@@ -14,14 +14,11 @@ STACK_NAME=wp
 SMTP_PASS='smtp-Pa55-e2e-value'
 
 # The service, with the secrets the plugin maps and one the site may not see.
-service_init "$BIN"
-"$BIN" org:create --data-dir "$data" wp-org > /dev/null
-"$BIN" site:create --data-dir "$data" wp-site --org wp-org > /dev/null
-service_start || exit 1
-printf '%s' "$SMTP_PASS" | "$BIN" secret:site:set wp-site smtp_pass --scope=web,user > /dev/null
-printf '%s' 'build-only-e2e-value' | "$BIN" secret:site:set wp-site BUILD_TOKEN --type=env --scope=ic > /dev/null
-"$BIN" binding:issue --data-dir "$data" wp-site.dev --out "$work/binding.pem" > /dev/null
-chmod 0644 "$work/binding.pem" "$data/ca.pem"
+service_with_sites "$BIN" wp-org wp-site || exit 1
+set_secret wp-site smtp_pass "$SMTP_PASS" --scope=web,user
+set_secret wp-site BUILD_TOKEN build-only-e2e-value --type=env --scope=ic
+issue_binding wp-site.dev "$work/binding.pem"
+chmod 0644 "$data/ca.pem"
 
 # MariaDB, private to this run.
 mariadb-install-db --no-defaults --datadir="$work/db" --user="$(id -un)" --auth-root-authentication-method=normal > "$work/db-install.log" 2>&1 || { cat "$work/db-install.log"; exit 1; }
@@ -58,33 +55,18 @@ cat > "$wp/wp-content/themes/e2e/index.php" <<'PHP'
 PHP
 
 # PHP-FPM (4 static workers) and nginx.
-cat > "$work/pools.conf" <<CONF
-[wp]
-listen = $work/wp.sock
-listen.mode = 0666
-pm = static
-pm.max_children = 4
-$(fpm_pool_user)
-php_admin_value[pantheon_secrets.backend] = https://127.0.0.1:$service_port
-php_admin_value[pantheon_secrets.client_cert] = $work/binding.pem
-php_admin_value[pantheon_secrets.ca_file] = $data/ca.pem
-php_admin_flag[display_errors] = off
-php_admin_value[error_log] = $work/php-errors.log
-CONF
+{
+  fpm_pool wp 4
+  fpm_service_settings "$work/binding.pem"
+  echo "php_admin_flag[display_errors] = off"
+  echo "php_admin_value[error_log] = $work/php-errors.log"
+} > "$work/pools.conf"
 fpm_start "$EXT" -d extension=mysqlnd -d extension=mysqli
-cat > "$work/servers.conf" <<CONF
-  server {
-    listen 127.0.0.1:$port;
-    root $wp;
+# Files as they are, pretty permalinks to index.php, .php files to the pool.
+nginx_server "$port" "    root $wp;
     index index.php;
     location / { try_files \$uri \$uri/ /index.php?\$args; }
-    location ~ \.php$ {
-      include /etc/nginx/fastcgi_params;
-      fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-      fastcgi_pass unix:$work/wp.sock;
-    }
-  }
-CONF
+$(fastcgi_location '~ \.php$' "$work/wp.sock" '$document_root$fastcgi_script_name')" > "$work/servers.conf"
 nginx_start
 
 # Install WordPress without a browser, with the extension loaded as in the pool.

@@ -10,10 +10,9 @@ EXT=$1
 BIN=$2
 PHP=${PHP:-php}
 out=$(mktemp -d "${TMPDIR:-/tmp}/pantheon-secrets-run.XXXXXX")
-pid= work=
+demo=$out/demo
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  [ -n "$work" ] && rm -rf "$work"
+  tools/service.sh stop "$demo"
   rm -rf "$out"
 }
 trap cleanup EXIT
@@ -22,19 +21,16 @@ trap cleanup EXIT
 php_without_installed "$out/conf.d"
 
 echo "== The service, set up through its CLI"
-PANTHEON_SECRETS_DEMO_KEEP=1 crates/server/scripts/demo.sh "$BIN" "$out/local.json" | tee "$out/demo.log"
-setting() { sed -n "s/^  pantheon_secrets.$1=//p" "$out/demo.log"; }
-url=$(setting backend)
-bindings=$(dirname "$(setting client_cert)")
-ca=$(setting ca_file)
-pid=$(sed -n 's/^service left running (pid \([0-9]*\)).*/\1/p' "$out/demo.log")
-work=$(sed -n 's/^stop it with: kill [0-9]*; rm -rf //p' "$out/demo.log")
+# The demo leaves the service running in $demo: service.env says where (tools/service.sh), and
+# the bindings are binding-ENV.pem beside it.
+PANTHEON_SECRETS_DEMO_DIR=$demo crates/server/scripts/demo.sh "$BIN" "$out/local.json"
+. "$demo/service.env"
 
 echo
 echo "== PHP reading them over mutual TLS, one binding per environment"
 for env in dev test live; do
-  "$PHP" -d "extension=$EXT" -d "pantheon_secrets.backend=$url" -d "pantheon_secrets.client_cert=$bindings/binding-$env.pem" \
-    -d "pantheon_secrets.ca_file=$ca" examples/demo.php "demo-site.$env"
+  "$PHP" -d "extension=$EXT" -d "pantheon_secrets.backend=$PANTHEON_SECRETS_URL" \
+    -d "pantheon_secrets.client_cert=$demo/binding-$env.pem" -d "pantheon_secrets.ca_file=$PANTHEON_SECRETS_CA_FILE" examples/demo.php "demo-site.$env"
 done
 
 echo

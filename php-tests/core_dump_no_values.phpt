@@ -53,7 +53,7 @@ $kernel = $pattern !== '' && !str_contains($pattern, '|') && !str_contains($patt
 $mode = $kernel ? 'abort' : 'gcore';
 $backends = [
     'file' => ['pantheon_secrets.backend' => "file://$dir/secrets.json"],
-    'https' => ['pantheon_secrets.backend' => $server->url(), 'pantheon_secrets.client_cert' => TLS_CERTS . '/client.pem', 'pantheon_secrets.ca_file' => TLS_CERTS . '/ca.pem'],
+    'https' => ['pantheon_secrets.backend' => $server->url()] + tls_ini(),
 ];
 foreach ($backends as $backend => $ini) {
     $cwd = "$dir/$backend";
@@ -82,7 +82,8 @@ foreach ($backends as $backend => $ini) {
 --CLEAN--
 <?php
 require __DIR__ . '/secrets.inc';
-exec('rm -rf ' . escapeshellarg(ps_test_dir()));
+require __DIR__ . '/tls.inc';
+tls_clean();
 ?>
 --EXPECT--
 file: 4123 bytes read

@@ -17,12 +17,7 @@ require __DIR__ . '/secrets.inc';
 require __DIR__ . '/fpm.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['DB_PASSWORD' => ps_web('over-tls')]);
-$certs = tls_certs();
-$fpm = new Fpm(4, [
-    'pantheon_secrets.backend' => $server->url(),
-    'pantheon_secrets.client_cert' => "$certs/client.pem",
-    'pantheon_secrets.ca_file' => "$certs/ca.pem",
-], <<<'PHP'
+$fpm = new Fpm(4, ['pantheon_secrets.backend' => $server->url()] + tls_ini(), <<<'PHP'
 <?php
 echo "BODY ", getmypid(), " ", pantheon_get_secret('DB_PASSWORD'), " ", Pantheon\Secrets\status()['fetch_count'], "\n";
 PHP);
@@ -39,6 +34,12 @@ echo count($bodies), " responses: ", json_encode($values), "\n";
 echo "workers: ", count($pids), ", most fetches by one worker: ", max($pids), "\n";
 $counts = $server->counts();
 echo "the service answered ", $counts['requests'], " fetches", $counts['requests'] === count($pids) ? ", one per worker" : "", "\n";
+?>
+--CLEAN--
+<?php
+require __DIR__ . '/secrets.inc';
+require __DIR__ . '/tls.inc';
+tls_clean();
 ?>
 --EXPECT--
 200 responses: {"over-tls":200}

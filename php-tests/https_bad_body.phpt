@@ -4,15 +4,12 @@ https: a malformed or oversize body keeps the last good values and names the cau
 pantheon_secrets
 --SKIPIF--
 <?php require __DIR__ . "/tls.inc"; if ($why = tls_skip_reason()) die("skip $why"); ?>
---INI--
-pantheon_secrets.client_cert=/tmp/pantheon-secrets-test-certs/client.pem
-pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
 --FILE--
 <?php
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('good')]);
-ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
+ps_with_ini(['pantheon_secrets.backend' => $server->url()] + tls_ini());
 set_error_handler(function ($no, $message) { echo "warning: ", preg_replace('/^.*runtime\/secrets: /', '', $message), "\n"; return true; });
 var_dump(pantheon_get_secret('A'));
 $server->control(['body' => 'malformed']);
@@ -20,6 +17,12 @@ var_dump(Pantheon\Secrets\refresh(), pantheon_get_secret('A'));
 $server->control(['body' => 'oversize']);
 var_dump(Pantheon\Secrets\refresh(), pantheon_get_secret('A'));
 echo "stale: ", var_export(Pantheon\Secrets\status()['stale'], true), "\n";
+?>
+--CLEAN--
+<?php
+require __DIR__ . '/secrets.inc';
+require __DIR__ . '/tls.inc';
+tls_clean();
 ?>
 --EXPECT--
 string(4) "good"

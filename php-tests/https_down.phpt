@@ -5,8 +5,6 @@ pantheon_secrets
 --SKIPIF--
 <?php require __DIR__ . "/tls.inc"; if ($why = tls_skip_reason()) die("skip $why"); ?>
 --INI--
-pantheon_secrets.client_cert=/tmp/pantheon-secrets-test-certs/client.pem
-pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
 pantheon_secrets.ttl=1
 pantheon_secrets.stale_limit=3
 pantheon_secrets.backoff_max=1
@@ -15,7 +13,7 @@ pantheon_secrets.backoff_max=1
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('good')]);
-ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
+ps_with_ini(['pantheon_secrets.backend' => $server->url()] + tls_ini());
 $report = <<<'PHP'
 $warnings = 0;
 set_error_handler(function ($no, $message) use (&$warnings) { $warnings++; echo preg_replace('/:\d+\//', ':PORT/', $message), "\n"; return true; });
@@ -33,6 +31,12 @@ usleep(2200000);
 while (Pantheon\Secrets\status()['retry_in'] > 0) usleep(100000);
 var_dump(pantheon_get_secret('A'));
 echo "stale: ", var_export(Pantheon\Secrets\status()['stale'], true), "\n";
+?>
+--CLEAN--
+<?php
+require __DIR__ . '/secrets.inc';
+require __DIR__ . '/tls.inc';
+tls_clean();
 ?>
 --EXPECTF--
 pantheon_get_secret(): cannot fetch secrets from https://127.0.0.1:PORT/customer-secrets/v1/runtime/secrets: connection refused

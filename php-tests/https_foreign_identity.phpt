@@ -4,19 +4,22 @@ https: a client certificate from another CA is refused by the service
 pantheon_secrets
 --SKIPIF--
 <?php require __DIR__ . "/tls.inc"; if ($why = tls_skip_reason()) die("skip $why"); ?>
---INI--
-pantheon_secrets.client_cert=/tmp/pantheon-secrets-test-certs/other-client.pem
-pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
 --FILE--
 <?php
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('a')]);
-ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
+ps_with_ini(['pantheon_secrets.backend' => $server->url()] + tls_ini('other-client.pem'));
 var_dump(@pantheon_get_secret('A'));
 $counts = $server->waitFor('refused_handshakes', 1);
 echo "refused handshakes: ", $counts['refused_handshakes'] >= 1 ? 'yes' : 'no', ", requests answered: ", $counts['requests'], "\n";
 echo "status: failures=", Pantheon\Secrets\status()['failures'], "\n";
+?>
+--CLEAN--
+<?php
+require __DIR__ . '/secrets.inc';
+require __DIR__ . '/tls.inc';
+tls_clean();
 ?>
 --EXPECT--
 NULL

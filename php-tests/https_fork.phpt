@@ -5,15 +5,12 @@ pantheon_secrets
 pcntl
 --SKIPIF--
 <?php require __DIR__ . "/tls.inc"; if ($why = tls_skip_reason()) die("skip $why"); ?>
---INI--
-pantheon_secrets.client_cert=/tmp/pantheon-secrets-test-certs/client.pem
-pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
 --FILE--
 <?php
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('one')]);
-ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
+ps_with_ini(['pantheon_secrets.backend' => $server->url()] + tls_ini());
 echo "parent: ", pantheon_get_secret('A'), "\n";
 $server->document(['A' => ps_web('two')]);
 $report = ps_path('child', 'txt');
@@ -35,6 +32,12 @@ unlink($report);
 var_dump(Pantheon\Secrets\refresh());
 echo "parent: ", pantheon_get_secret('A'), " fetches=", Pantheon\Secrets\status()['fetch_count'], "\n";
 echo "server answered ", $server->counts()['requests'], " requests\n";
+?>
+--CLEAN--
+<?php
+require __DIR__ . '/secrets.inc';
+require __DIR__ . '/tls.inc';
+tls_clean();
 ?>
 --EXPECT--
 parent: one

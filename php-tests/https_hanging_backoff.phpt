@@ -5,15 +5,13 @@ pantheon_secrets
 --SKIPIF--
 <?php require __DIR__ . "/tls.inc"; if ($why = tls_skip_reason()) die("skip $why"); ?>
 --INI--
-pantheon_secrets.client_cert=/tmp/pantheon-secrets-test-certs/client.pem
-pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
 pantheon_secrets.timeout_ms=1000
 --FILE--
 <?php
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('late')], ['delay_ms' => 5000]);
-ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
+ps_with_ini(['pantheon_secrets.backend' => $server->url()] + tls_ini());
 set_error_handler(function ($no, $message) { echo preg_replace('/:\d+\//', ':PORT/', $message), "\n"; return true; });
 for ($call = 1; $call <= 3; $call++) {
     $started = microtime(true);
@@ -24,6 +22,12 @@ for ($call = 1; $call <= 3; $call++) {
         $retry === null ? 'null' : ($retry > 0 ? 'set' : $retry));
 }
 echo "attempts: ", Pantheon\Secrets\status()['fetch_count'], "\n";
+?>
+--CLEAN--
+<?php
+require __DIR__ . '/secrets.inc';
+require __DIR__ . '/tls.inc';
+tls_clean();
 ?>
 --EXPECT--
 pantheon_get_secret(): cannot fetch secrets from https://127.0.0.1:PORT/customer-secrets/v1/runtime/secrets: timed out after 1000 ms (pantheon_secrets.timeout_ms)

@@ -5,15 +5,13 @@ pantheon_secrets
 --SKIPIF--
 <?php require __DIR__ . "/tls.inc"; if ($why = tls_skip_reason()) die("skip $why"); ?>
 --INI--
-pantheon_secrets.client_cert=/tmp/pantheon-secrets-test-certs/client.pem
-pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
 pantheon_secrets.ttl=0
 --FILE--
 <?php
 require __DIR__ . '/secrets.inc';
 require __DIR__ . '/tls.inc';
 $server = new TlsServer(['A' => ps_web('value')], ['status' => 500]);
-ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
+ps_with_ini(['pantheon_secrets.backend' => $server->url()] + tls_ini());
 set_error_handler(function ($no, $message) { echo "warning: ", preg_replace('/^.*runtime\/secrets: /', '', $message), "\n"; return true; });
 
 echo "-- 500, then 200\n";
@@ -41,6 +39,12 @@ var_dump(pantheon_get_secret('A'));
 echo "-- 403 after a good fetch\n";
 $server->control(['status' => 403]);
 var_dump(Pantheon\Secrets\refresh(), pantheon_get_secret('A'), Pantheon\Secrets\status()['last_status']);
+?>
+--CLEAN--
+<?php
+require __DIR__ . '/secrets.inc';
+require __DIR__ . '/tls.inc';
+tls_clean();
 ?>
 --EXPECT--
 -- 500, then 200

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes the certificates of the TLS tests in DIR (EC keys, so it is quick):
+# Makes the certificates of a TLS test in DIR, private to it (0700, files 0600; EC keys, so it is
+# quick):
 #   ca.pem                   the test CA (the service's CA)
 #   server.pem, server.key   the service, for 127.0.0.1 and localhost, signed by ca
 #   client.pem               a worker's binding: certificate and key in one file, signed by ca
@@ -10,7 +11,9 @@
 #   mismatched-client.pem    client.crt with another certificate's key
 set -euo pipefail
 dir=$1
+umask 077
 mkdir -p "$dir"
+chmod 0700 "$dir"
 cd "$dir"
 key() { openssl ecparam -genkey -name prime256v1 -noout -out "$1" 2>/dev/null; }
 ca() { # name subject
@@ -38,4 +41,5 @@ cat client.crt client.key > client.pem
 leaf other-client site-under-test.dev other-ca "$client_ext"
 cat other-client.crt other-client.key > other-client.pem
 cat client.crt other-client.key > mismatched-client.pem
-chmod 0644 ./*.pem ./*.key ./*.crt
+rm -f ./*.srl
+chmod 0600 ./*

@@ -8,29 +8,25 @@ set -eu
 BIN=${1:?usage: bench.sh PANTHEON_SECRETS_BINARY RUNTIME_LOAD_BINARY [SECONDS]}
 LOAD=${2:?usage: bench.sh PANTHEON_SECRETS_BINARY RUNTIME_LOAD_BINARY [SECONDS]}
 SECONDS_=${3:-10}
+SERVICE="$(cd "$(dirname "$0")/../../.." && pwd)/tools/service.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pantheon-secrets-bench.XXXXXX")
 DATA="$WORK/data"
-PID=
 cleanup() {
     status=$?
-    if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+    "$SERVICE" stop "$WORK"
     rm -rf "$WORK"
     exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 umask 077
-"$BIN" init --data-dir "$DATA" >"$WORK/admin.token" 2>/dev/null
+# init and serve as every script starts the service (tools/service.sh); it says where in service.env.
+"$SERVICE" start --data-dir "$DATA" "$WORK" "$BIN" --rate-limit 0
+. "$WORK/service.env"
+export PANTHEON_SECRETS_URL PANTHEON_SECRETS_TOKEN PANTHEON_SECRETS_CA_FILE
+URL=$PANTHEON_SECRETS_URL
 "$BIN" org:create --data-dir "$DATA" bench-org > /dev/null 2>&1
 "$BIN" site:create --data-dir "$DATA" bench-site --org bench-org > /dev/null 2>&1
-"$BIN" serve --data-dir "$DATA" --listen 127.0.0.1:0 --rate-limit 0 >"$WORK/serve.out" 2>"$WORK/serve.log" &
-PID=$!
-URL=
-for _ in $(seq 1 100); do
-    URL=$(sed -n 's/^listening on //p' "$WORK/serve.out"); [ -n "$URL" ] && break; sleep 0.1
-done
-export PANTHEON_SECRETS_URL="$URL" PANTHEON_SECRETS_CA_FILE="$DATA/ca.pem"
-PANTHEON_SECRETS_TOKEN=$(cat "$WORK/admin.token"); export PANTHEON_SECRETS_TOKEN
 i=0
 while [ $i -lt 100 ]; do
     if [ $((i % 2)) = 0 ]; then

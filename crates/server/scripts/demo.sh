@@ -7,26 +7,31 @@
 #
 # usage: demo.sh PANTHEON_SECRETS_BINARY OUT.json
 #
-# Prints progress, paths and names only: never a token, a key or a value.
-# With PANTHEON_SECRETS_DEMO_KEEP=1 the service keeps running, and the script prints the
-# settings a PHP worker needs to read it over mTLS (the backend URL, binding and CA paths,
-# the server's pid); otherwise it stops the service and removes the data directory.
+# Prints progress, paths and names only: never a token, a key or a value. The service is started
+# with tools/service.sh, as every script of the repository starts it.
+# With PANTHEON_SECRETS_DEMO_DIR=DIR everything is made in DIR and the service keeps running, for
+# a PHP worker to read it over mTLS: DIR/service.env says where it listens and its CA (see
+# tools/service.sh), DIR/binding-dev.pem, binding-test.pem and binding-live.pem are the bindings.
+# Stop it with `tools/service.sh stop DIR`. Otherwise the service is stopped and its directory
+# removed at the end.
 set -eu
 
 BIN=${1:?usage: demo.sh PANTHEON_SECRETS_BINARY OUT.json}
 OUT=${2:?usage: demo.sh PANTHEON_SECRETS_BINARY OUT.json}
-KEEP=${PANTHEON_SECRETS_DEMO_KEEP:-0}
+SERVICE="$(cd "$(dirname "$0")/../../.." && pwd)/tools/service.sh"
+KEEP=${PANTHEON_SECRETS_DEMO_DIR:+1}
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pantheon-secrets-demo.XXXXXX")
+if [ "$KEEP" = 1 ]; then
+    WORK=$PANTHEON_SECRETS_DEMO_DIR
+    mkdir -p "$WORK"
+else
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/pantheon-secrets-demo.XXXXXX")
+fi
 DATA="$WORK/data"
-PID=
 cleanup() {
     status=$?
     if [ "$KEEP" != 1 ]; then
-        if [ -n "$PID" ]; then
-            kill "$PID" 2>/dev/null || true
-            wait "$PID" 2>/dev/null || true
-        fi
+        "$SERVICE" stop "$WORK"
         rm -rf "$WORK"
     fi
     exit "$status"
@@ -34,29 +39,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The admin token goes to a 0600 file, never to the terminal.
 umask 077
-"$BIN" init --data-dir "$DATA" >"$WORK/admin.token"
+# init (the admin token goes to service.env, 0600, never to the terminal), then serve.
+"$SERVICE" start --data-dir "$DATA" "$WORK" "$BIN"
+. "$WORK/service.env"
+export PANTHEON_SECRETS_URL PANTHEON_SECRETS_TOKEN PANTHEON_SECRETS_CA_FILE
+URL=$PANTHEON_SECRETS_URL
+echo "service: $URL (data in $DATA)"
 "$BIN" org:create --data-dir "$DATA" demo-org
 "$BIN" site:create --data-dir "$DATA" demo-site --org demo-org
-
-"$BIN" serve --data-dir "$DATA" --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.log" &
-PID=$!
-URL=
-for _ in $(seq 1 100); do
-    URL=$(sed -n 's/^listening on //p' "$WORK/serve.out")
-    [ -n "$URL" ] && break
-    kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; exit 1; }
-    sleep 0.1
-done
-[ -n "$URL" ] || { echo "the service did not start" >&2; exit 1; }
-echo "service: $URL (data in $DATA)"
-
-PANTHEON_SECRETS_URL=$URL
-PANTHEON_SECRETS_TOKEN=$(cat "$WORK/admin.token")
-PANTHEON_SECRETS_CA_FILE="$DATA/ca.pem"
-export PANTHEON_SECRETS_URL PANTHEON_SECRETS_TOKEN PANTHEON_SECRETS_CA_FILE
-
 # Values come from standard input so that they appear in no process list. The names are those
 # examples/demo.php asks for: an organization secret, a site secret with a live override, and a
 # build-only (ic) secret that web code never sees.
@@ -81,11 +72,11 @@ rm -f "$WORK/runtime.json"
 "$BIN" secret:site:local-generate demo-site --filepath "$OUT"
 
 if [ "$KEEP" = 1 ]; then
-    echo "service left running (pid $PID). For the extension (binding-test.pem and"
+    echo "service left running (pid $SERVICE_PID). For the extension (binding-test.pem and"
     echo "binding-live.pem sit next to the dev binding; the service answers for the binding's environment):"
     echo "  pantheon_secrets.backend=$URL"
     echo "  pantheon_secrets.client_cert=$WORK/binding-dev.pem"
     echo "  pantheon_secrets.ca_file=$DATA/ca.pem"
     echo "  pantheon_secrets.environment=dev"
-    echo "stop it with: kill $PID; rm -rf $WORK"
+    echo "stop it with: $SERVICE stop $WORK; rm -rf $WORK"
 fi

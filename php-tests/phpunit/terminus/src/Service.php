@@ -4,49 +4,34 @@ declare(strict_types=1);
 namespace TerminusPluginTest;
 
 /**
- * One secrets service for the suite: `init` in a fresh temporary data directory, `serve` on
- * 127.0.0.1 port 0 (the real address is its first line of output), operator commands on the
- * same directory; stopped (SIGTERM) and removed at the end.
+ * One secrets service for the suite, started by tools/service.sh (as every script of the
+ * repository starts it) in a fresh temporary directory: `init`, `serve` on a free loopback port,
+ * and the file the helper writes (URL, PID, data directory, admin token); operator commands on
+ * the same data directory; stopped (SIGTERM) and removed at the end.
  */
 final class Service
 {
     public readonly string $data;
     public readonly string $url;
     public readonly string $admin;
-    /** @var resource */
-    private $process;
-    /** @var array<int, resource> */
-    private array $pipes = [];
 
     /** The binary: $SERVER, else target/release/pantheon-secrets of this repository. */
     public static function binary(): string
     {
         $server = getenv('SERVER');
         if ($server === false || $server === '') {
-            $server = dirname(__DIR__, 4) . '/target/release/pantheon-secrets';
+            $server = self::root() . '/target/release/pantheon-secrets';
         }
         return $server;
     }
 
     public function __construct(private string $bin, private string $dir)
     {
-        $this->data = "$dir/data";
-        $this->admin = trim($this->run(['init', '--data-dir', $this->data]));
-        $this->process = proc_open(
-            [$bin, 'serve', '--data-dir', $this->data, '--listen', '127.0.0.1:0', '--rate-limit', '0'],
-            [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['file', "$dir/service.log", 'a']],
-            $this->pipes
-        );
-        $read = [$this->pipes[1]];
-        $none = [];
-        if (!is_resource($this->process) || stream_select($read, $none, $none, 20) !== 1) {
-            throw new \RuntimeException('the service did not start: ' . @file_get_contents("$dir/service.log"));
-        }
-        $line = trim((string) fgets($this->pipes[1]));
-        if (!str_starts_with($line, 'listening on https://')) {
-            throw new \RuntimeException("unexpected first line '$line': " . @file_get_contents("$dir/service.log"));
-        }
-        $this->url = substr($line, strlen('listening on '));
+        self::helper(['start', $dir, $bin, '--rate-limit', '0']);
+        $started = self::started("$dir/service.env");
+        $this->data = $started['SERVICE_DATA_DIR'];
+        $this->url = $started['PANTHEON_SECRETS_URL'];
+        $this->admin = $started['PANTHEON_SECRETS_TOKEN'];
     }
 
     /** Runs an operator command on the data directory; returns its standard output. */
@@ -88,12 +73,57 @@ final class Service
 
     public function stop(): void
     {
-        if (is_resource($this->process)) {
-            proc_terminate($this->process, 15);
-            fclose($this->pipes[1]);
-            proc_close($this->process);
+        if (is_dir($this->dir)) {
+            self::helper(['stop', $this->dir]);
         }
         self::remove($this->dir);
+    }
+
+    private static function root(): string
+    {
+        return dirname(__DIR__, 4);
+    }
+
+    /** @param list<string> $args */
+    private static function helper(array $args): void
+    {
+        $process = proc_open(
+            array_merge([self::root() . '/tools/service.sh'], $args),
+            [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['redirect', 1]],
+            $pipes
+        );
+        $out = stream_get_contents($pipes[1]);
+        fclose($pipes[1]);
+        if (proc_close($process) !== 0) {
+            throw new \RuntimeException("tools/service.sh {$args[0]}: $out");
+        }
+    }
+
+    /**
+     * The KEY=value lines of the helper's file. Its values are shell-quoted; the paths a temporary
+     * directory has need no quoting, and a value that has some is refused rather than misread.
+     *
+     * @return array<string, string>
+     */
+    private static function started(string $file): array
+    {
+        $values = [];
+        foreach (file($file, FILE_IGNORE_NEW_LINES) ?: [] as $line) {
+            if ($line === '' || $line[0] === '#') {
+                continue;
+            }
+            [$key, $value] = explode('=', $line, 2) + [1 => ''];
+            if (preg_match('/[^A-Za-z0-9_.\/:@%+,-]/', $value)) {
+                throw new \RuntimeException("$file: $key is quoted; start the suite from a plainer temporary directory");
+            }
+            $values[$key] = $value;
+        }
+        foreach (['SERVICE_DATA_DIR', 'PANTHEON_SECRETS_URL', 'PANTHEON_SECRETS_TOKEN'] as $key) {
+            if (!isset($values[$key])) {
+                throw new \RuntimeException("$file has no $key");
+            }
+        }
+        return $values;
     }
 
     private static function remove(string $path): void
