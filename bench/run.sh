@@ -74,6 +74,7 @@ printf("## Memory\n\n%d secrets of %d bytes (%d bytes of names and values held):
   echo
   echo "$report"
   echo
+  bench/replicas.sh "$SERVER"; echo
   echo "## Commands"
   echo
   echo '```'

@@ -26,7 +26,7 @@ pg_init() {
   pg_port=$(free_port)
   pg_as "$pg_bin/initdb" -D "$pg/data" -U postgres -A trust -E UTF8 --locale=C > "$pg/initdb.log" 2>&1 \
     || { cat "$pg/initdb.log" >&2; return 1; }
-  trap 'pg_stop immediate 2> /dev/null; cleanup' EXIT
+  trap 'set +e; pg_stop immediate 2> /dev/null; cleanup' EXIT
   pg_start || { cat "$pg/server.log" >&2; return 1; }
   pg_sql "CREATE DATABASE secrets" || return 1
   export PANTHEON_SECRETS_DATABASE="postgres://postgres@127.0.0.1:$pg_port/secrets"
