@@ -44,13 +44,86 @@ struct Server {
 static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
 static NEXT: Mutex<u32> = Mutex::new(0);
 
-/// A connection string to a new, empty database on the test server (started on first use).
-/// Panics, saying why, when the server cannot be started.
+/// A connection string to a new, empty database on the shared test server (started on first
+/// use). Panics, saying why, when the server cannot be started.
 pub fn database() -> String {
-    let server = match SERVER.get_or_init(start) {
-        Ok(server) => server,
+    match SERVER.get_or_init(start) {
+        Ok(server) => create_database(server),
         Err(e) => panic!("the test PostgreSQL server: {e}"),
-    };
+    }
+}
+
+/// The directory of the shared test server's data (for tests that look into its files).
+pub fn data_dir() -> Option<PathBuf> {
+    SERVER.get().and_then(|s| s.as_ref().ok()).map(|s| s.dir.join("data"))
+}
+
+/// Makes the shared test server write what it holds in memory to its data files (for tests
+/// that look into them).
+pub fn checkpoint() {
+    if let Some(Ok(server)) = SERVER.get() {
+        let mut admin = postgres::Client::connect(&server.url("postgres"), postgres::NoTls)
+            .unwrap_or_else(|e| panic!("the test PostgreSQL server: {e}"));
+        admin.batch_execute("CHECKPOINT").unwrap_or_else(|e| panic!("CHECKPOINT: {e}"));
+    }
+}
+
+/// A PostgreSQL server of one test's own, which it may stop and start again (to see what the
+/// service does while its database is down); stopped and removed when dropped.
+pub struct OwnServer(Server);
+
+impl OwnServer {
+    /// Starts a new server. Panics, saying why, when it cannot.
+    pub fn start() -> OwnServer {
+        OwnServer(new_server().unwrap_or_else(|e| panic!("a test PostgreSQL server: {e}")))
+    }
+
+    /// A connection string to a new, empty database on this server.
+    pub fn database(&self) -> String {
+        create_database(&self.0)
+    }
+
+    /// Stops the server (fast: open connections are cut).
+    pub fn stop(&self) {
+        let data = self.0.dir.join("data");
+        run_as(&self.0.bin, "pg_ctl", &["-D", data.to_str().unwrap_or(""), "-m", "fast", "-w", "stop"])
+            .unwrap_or_else(|e| panic!("stopping the test PostgreSQL server: {e}"));
+    }
+
+    /// Starts the stopped server again, on the same socket.
+    pub fn resume(&self) {
+        self.0.pg_ctl_start().unwrap_or_else(|e| panic!("starting the test PostgreSQL server: {e}"));
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        stop(&self.0.bin, &self.0.dir);
+    }
+}
+
+impl Server {
+    fn url(&self, db: &str) -> String {
+        format!("host={} port=5432 user=postgres dbname={db}", self.dir.display())
+    }
+
+    /// Starts the server of this directory: only a Unix socket in the directory, no TCP, and
+    /// no waiting for disks (the data is thrown away).
+    fn pg_ctl_start(&self) -> Result<(), String> {
+        let data = self.dir.join("data");
+        let log = self.dir.join("server.log");
+        let (Some(data), Some(log), Some(socket)) = (data.to_str(), log.to_str(), self.dir.to_str()) else {
+            return Err("the temporary directory is not UTF-8".into());
+        };
+        let options = format!(
+            "-k {socket} -c listen_addresses= -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB"
+        );
+        run_as(&self.bin, "pg_ctl", &["-D", data, "-l", log, "-w", "-t", "60", "-o", &options, "start"])
+    }
+}
+
+fn create_database(server: &Server) -> String {
     let n = {
         let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
         *next += 1;
@@ -63,17 +136,6 @@ pub fn database() -> String {
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap_or_else(|e| panic!("CREATE DATABASE: {e}"));
     server.url(&name)
-}
-
-/// The directory of the test server's data (for tests that look into its files).
-pub fn data_dir() -> Option<PathBuf> {
-    SERVER.get().and_then(|s| s.as_ref().ok()).map(|s| s.dir.join("data"))
-}
-
-impl Server {
-    fn url(&self, db: &str) -> String {
-        format!("host={} port=5432 user=postgres dbname={db}", self.dir.display())
-    }
 }
 
 /// Runs `program` with `args` as the server's user; an error says what failed, with its output.
@@ -108,7 +170,17 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// The shared server, stopped when the test process exits.
 fn start() -> Result<Server, String> {
+    let server = new_server()?;
+    // SAFETY: `stop_at_exit` is an `extern "C" fn()` that does not unwind (it catches nothing
+    // that can panic: it only runs commands and removes files, ignoring their errors).
+    unsafe { libc::atexit(stop_at_exit) };
+    Ok(server)
+}
+
+/// A new server in a new temporary directory (owned by the server's user).
+fn new_server() -> Result<Server, String> {
     let bin = bin_dir().ok_or("no PostgreSQL server installed (/usr/lib/postgresql/*/bin/initdb)")?;
     remove_abandoned(&bin);
     let dir = std::env::temp_dir().join(format!(
@@ -125,42 +197,16 @@ fn start() -> Result<Server, String> {
     let server = Server { dir, bin };
     let data = server.dir.join("data");
     let data = data.to_str().ok_or("the temporary directory is not UTF-8")?;
-    let log = server.dir.join("server.log");
-    let socket = server.dir.to_str().ok_or("the temporary directory is not UTF-8")?;
-    let options = format!(
-        "-k {socket} -c listen_addresses= -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-         -c max_connections=300 -c shared_buffers=32MB"
-    );
     let started = run_as(
         &server.bin,
         "initdb",
         &["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
     )
-    .and_then(|()| {
-        run_as(
-            &server.bin,
-            "pg_ctl",
-            &[
-                "-D",
-                data,
-                "-l",
-                log.to_str().unwrap_or("/dev/null"),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                &options,
-                "start",
-            ],
-        )
-    });
+    .and_then(|()| server.pg_ctl_start());
     if let Err(e) = started {
-        let _ = std::fs::remove_dir_all(&server.dir);
+        stop(&server.bin, &server.dir);
         return Err(e);
     }
-    // SAFETY: `stop_at_exit` is an `extern "C" fn()` that does not unwind (it catches nothing
-    // that can panic: it only runs commands and removes files, ignoring their errors).
-    unsafe { libc::atexit(stop_at_exit) };
     Ok(server)
 }
 

@@ -5,11 +5,11 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{text, Service, BIN};
+use common::{text, Engine, Service, BIN};
 use secrets_server::store::{DataDir, Owner, Store};
 
-fn service() -> Service {
-    let svc = Service::start_with_rate(0.0);
+fn service(engine: Engine) -> Service {
+    let svc = Service::start_on(engine, 0.0, &[], None);
     svc.op(&["org:create", "acme"]);
     svc.op(&["site:create", "s1", "--org", "acme"]);
     svc
@@ -28,7 +28,7 @@ fn key_ids(data: &Path) -> Vec<u32> {
 #[test]
 fn overlapping_key_rotations_lose_no_value() {
     const VALUES: usize = 3000;
-    let svc = service();
+    let svc = service(Engine::Sqlite);
     {
         let store = Store::open(&DataDir(svc.data.clone())).unwrap();
         let site = Owner::Site("s1".into());
@@ -76,25 +76,25 @@ fn overlapping_key_rotations_lose_no_value() {
     assert_eq!(doc["Secrets"][format!("V{}", VALUES - 1)]["Value"], format!("value-{}", VALUES - 1));
 }
 
-/// A rotation never hands out an id it handed out before, even when the key file lost track of
-/// the newer ones (a restored file, or the aftermath of the race above).
-#[test]
-fn key_rotate_never_reuses_a_key_id() {
-    let svc = service();
-    svc.admin_cli(&["secret:site:set", "s1", "A", "a-value"]);
-    svc.op(&["key:rotate"]);
-    svc.op(&["key:rotate"]);
-    assert_eq!(key_ids(&svc.data), [1, 2, 3]);
-    // A key file that only knows key 1 again (holding key 3's bytes), while the database says 3
-    // was handed out.
-    let key_file = svc.data.join("master.key");
-    let saved = std::fs::read_to_string(&key_file).unwrap();
-    let key3 = saved.lines().find_map(|l| l.strip_prefix("3 ")).unwrap();
-    std::fs::write(&key_file, format!("1 {key3}\n")).unwrap();
-    let db = rusqlite::Connection::open(svc.data.join("secrets.db")).unwrap();
-    db.execute("UPDATE secret_values SET key_id = 1", []).unwrap();
-    let out = text(&svc.op_output(&["key:rotate"]));
-    assert!(out.contains("Master key 4 is current"), "{out}");
-    let (_, doc) = svc.api(&svc.admin).get("/sites/s1/secrets/showall");
-    assert_eq!(doc["Secrets"]["A"]["Value"], "a-value");
+engine_test! {
+    /// A rotation never hands out an id it handed out before, even when the key file lost track of
+    /// the newer ones (a restored file, or the aftermath of the race above).
+    fn key_rotate_never_reuses_a_key_id(engine) {
+        let svc = service(engine);
+        svc.admin_cli(&["secret:site:set", "s1", "A", "a-value"]);
+        svc.op(&["key:rotate"]);
+        svc.op(&["key:rotate"]);
+        assert_eq!(key_ids(&svc.data), [1, 2, 3]);
+        // A key file that only knows key 1 again (holding key 3's bytes), while the database says 3
+        // was handed out.
+        let key_file = svc.data.join("master.key");
+        let saved = std::fs::read_to_string(&key_file).unwrap();
+        let key3 = saved.lines().find_map(|l| l.strip_prefix("3 ")).unwrap();
+        std::fs::write(&key_file, format!("1 {key3}\n")).unwrap();
+        svc.sql("UPDATE secret_values SET key_id = 1");
+        let out = text(&svc.op_output(&["key:rotate"]));
+        assert!(out.contains("Master key 4 is current"), "{out}");
+        let (_, doc) = svc.api(&svc.admin).get("/sites/s1/secrets/showall");
+        assert_eq!(doc["Secrets"]["A"]["Value"], "a-value");
+    }
 }

@@ -108,3 +108,22 @@ fn replicas_key_rotate_while_both_serve_no_read_fails() {
     assert_eq!(value(&first.runtime(&pem), "NEW"), Some("new"));
     assert_eq!(value(&second.runtime(&pem), "NEW"), Some("new"));
 }
+
+#[test]
+#[cfg_attr(no_postgres, ignore = "no PostgreSQL server installed (postgresql-15 on Debian 12)")]
+fn replicas_share_one_rate_limit_per_user() {
+    let first = Service::start_on(Engine::Postgres, 3.0, &[], None);
+    first.op(&["site:create", "s1"]);
+    let second = first.replica();
+    let token = first.token("ann", &["--site", "s1"]);
+    let apis = [first.api(&token), second.api(&token)];
+    let started = std::time::Instant::now();
+    let statuses: Vec<u16> = (0..8).map(|i| apis[i % 2].get("/sites/s1/secrets/showall").0).collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    let allowed = statuses.iter().filter(|s| **s == 200).count();
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+    // One budget of 3 at once and 3 a second for both replicas (each alone would allow 3 more).
+    let most = 3 + (3.0 * elapsed).ceil() as usize;
+    assert!(allowed <= most, "{allowed} of 8 allowed in {elapsed:.2} s: {statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+}

@@ -38,7 +38,14 @@ impl FromRequestParts<Shared> for AuthUser {
         let user = blocking(state, move |store| store.user_for_token(&token)).await?.ok_or_else(|| {
             ApiError::Unauthorized { code: "unauthorized", message: "The token is not valid.".into() }
         })?;
-        state.limiter.check(&user.name).map_err(|wait| {
+        let verdict = if state.limiter.rate > 0.0 && state.store.engine() == "postgres" {
+            // Replicas share the database, so they share the budget kept there.
+            let (bucket, rate) = (format!("user:{}", user.name), state.limiter.rate);
+            blocking(state, move |store| store.take_request(&bucket, rate)).await?
+        } else {
+            state.limiter.check(&user.name)
+        };
+        verdict.map_err(|wait| {
             state.metrics.rate_limited(super::metrics::Limit::User);
             ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64)
         })?;
@@ -107,7 +114,9 @@ impl FromRequestParts<Shared> for Runtime {
     }
 }
 
-/// A token bucket per user: `burst` requests at once, refilled at `rate` per second.
+/// A token bucket per user: `burst` requests at once, refilled at `rate` per second, in memory:
+/// the limit of a service alone on its database (SQLite). On PostgreSQL the buckets are kept in
+/// the database instead ([`crate::store::Store::take_request`]), shared by every replica.
 pub struct RateLimiter {
     rate: f64,
     burst: f64,
@@ -128,14 +137,15 @@ impl RateLimiter {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let (tokens, last) = buckets.entry(user.to_string()).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
+        let verdict;
+        (*tokens, verdict) = crate::store::limits::take(
+            *tokens,
+            now.duration_since(*last).as_secs_f64(),
+            self.rate,
+            self.burst,
+        );
         *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - *tokens) / self.rate))
-        }
+        verdict
     }
 }
 

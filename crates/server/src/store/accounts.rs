@@ -256,9 +256,7 @@ impl Store {
                 if id.len() < 8 || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(StoreError::Invalid {
                         code: "invalid_token_id",
-                        message: format!(
-                            "a token id is 8 to 64 hex digits, as token:list shows it; got '{id}'"
-                        ),
+                        message: format!("a token id is 8 to 64 hex digits; got '{id}'"),
                     });
                 }
                 Some(id)
@@ -312,8 +310,7 @@ impl Store {
             return Err(StoreError::Conflict {
                 code: "site_in_use",
                 message: format!(
-                    "Site '{}' has {secrets} secret(s) and {live} unrevoked binding(s): delete or revoke \
-                     them first, or pass --force to delete them with the site.",
+                    "Site '{}' has {secrets} secret(s) and {live} unrevoked binding(s).",
                     site.name
                 ),
             });
@@ -344,8 +341,7 @@ impl Store {
             return Err(StoreError::Conflict {
                 code: "org_in_use",
                 message: format!(
-                    "Organization '{}' owns {sites} site(s) and has {secrets} secret(s): delete them first, \
-                     or pass --force (its secrets are deleted, its sites keep theirs and lose their owner).",
+                    "Organization '{}' owns {sites} site(s) and has {secrets} secret(s).",
                     org.name
                 ),
             });

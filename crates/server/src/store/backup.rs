@@ -265,8 +265,8 @@ impl Store {
         let _lock = self.lock_keys()?;
         let record =
             self.backups()?.into_iter().find(|b| b.id == id).ok_or_else(|| StoreError::NotFound {
-                code: "backup_not_found",
-                message: format!("no recorded backup has id {id} (`backup:list` shows them)"),
+                code: "backup_record_not_found",
+                message: format!("no recorded backup has id {id}"),
             })?;
         self.conn()?.execute("DELETE FROM backups WHERE id = ?1", args![id])?;
         Ok(record)
@@ -327,9 +327,7 @@ impl Store {
             if sealing > 0 {
                 return Err(StoreError::Conflict {
                     code: "key_in_use",
-                    message: format!(
-                        "master key {id} still seals {sealing} value(s): run `key:rotate` first; nothing pruned"
-                    ),
+                    message: format!("master key {id} still seals {sealing} value(s); nothing pruned"),
                 });
             }
         }
@@ -339,9 +337,8 @@ impl Store {
                 return Err(StoreError::Conflict {
                     code: "key_needed_by_backup",
                     message: format!(
-                        "master key {id} is needed by backup {} ({}, {}): keep the key, or run \
-                         `backup:forget {}` once that backup is destroyed; nothing pruned",
-                        backup.id, backup.at, backup.path, backup.id
+                        "master key {id} is needed by backup {} ({}, {}); nothing pruned",
+                        backup.id, backup.at, backup.path
                     ),
                 });
             }

@@ -121,6 +121,17 @@ pub(super) struct PgConn {
     statements: HashMap<String, postgres::Statement>,
 }
 
+/// A PostgreSQL error with its cause (the driver's own text says only "db error" or "error
+/// connecting to server"). The server's messages name rows by key, never a value: values reach
+/// it sealed.
+pub fn pg_message(e: &postgres::Error) -> String {
+    match (e.as_db_error(), std::error::Error::source(e)) {
+        (Some(db), _) => format!("{e}: {} ({})", db.message(), db.code().code()),
+        (None, Some(cause)) => format!("{e}: {cause}"),
+        (None, None) => e.to_string(),
+    }
+}
+
 /// Opens a PostgreSQL connection.
 pub(super) fn pg_connect(config: &postgres::Config) -> Result<postgres::Client> {
     Ok(config.connect(postgres::NoTls)?)
@@ -304,7 +315,7 @@ macro_rules! column {
     )*};
 }
 
-column!(String, Option<String>, i64, Option<i64>, bool, Vec<u8>);
+column!(String, Option<String>, i64, Option<i64>, f64, bool, Vec<u8>);
 
 /// Integers other than `i64` are stored as `BIGINT` and checked on the way out.
 macro_rules! column_from_i64 {
@@ -357,7 +368,7 @@ macro_rules! param {
     )*};
 }
 
-param!(&str, String, Option<&str>, Option<String>, bool, i64, Option<i64>, &[u8], Vec<u8>);
+param!(&str, String, Option<&str>, Option<String>, bool, i64, Option<i64>, f64, &[u8], Vec<u8>);
 
 /// The parameters of one statement: `args![a, b]`.
 macro_rules! args {
@@ -493,7 +504,10 @@ pub(super) fn pg_key_lock(config: &postgres::Config) -> Result<postgres::Client>
 /// The PostgreSQL schema, one numbered migration per file; `schema_migrations` records those
 /// that ran. PostgreSQL support began at the schema SQLite reaches with its 0200, so its
 /// first file is that schema.
-const PG_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/postgres/0001_schema.sql"))];
+const PG_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/postgres/0001_schema.sql")),
+    (2, include_str!("migrations/postgres/0002_rate_buckets.sql")),
+];
 
 /// The advisory lock migrations run under, so replicas starting together upgrade once.
 const PG_MIGRATE_LOCK: i64 = 0x7073_0003;

@@ -43,6 +43,7 @@ mod audit;
 pub mod backup;
 mod bindings;
 pub mod db;
+pub mod limits;
 pub mod model;
 mod secrets;
 
@@ -87,6 +88,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(include_str!("migrations/0101_token_rights.sql")),
     Migration::Sql(include_str!("migrations/0120_keyring_backups.sql")),
     Migration::Sql(include_str!("migrations/0200_token_expiry.sql")),
+    Migration::Sql(include_str!("migrations/0300_rate_buckets.sql")),
 ];
 
 /// The key of `meta` naming the master key new values are sealed with.
@@ -131,7 +133,7 @@ pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The PostgreSQL database.
-    #[error("database: {0}")]
+    #[error("database: {}", db::pg_message(.0))]
     Postgres(#[from] postgres::Error),
     /// A migration failed; the database is as it was before.
     #[error("upgrading the database to schema {number}: {source}")]
@@ -553,6 +555,8 @@ pub(crate) fn create_private_db(path: &Path) -> Result<()> {
 
 fn open_connection(path: &Path, keys: &Keyring) -> Result<Connection> {
     let mut conn = Connection::open(path)?;
+    // Every statement of the store is prepared once per connection (db.rs): room for all.
+    conn.set_prepared_statement_cache_capacity(128);
     conn.busy_timeout(Duration::from_secs(30))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;

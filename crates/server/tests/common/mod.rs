@@ -83,13 +83,31 @@ impl Service {
 
     /// A service as [`Service::start_with`] makes it, on `engine`.
     pub fn start_on(engine: Engine, rate_limit: f64, serve_args: &[&str], nofile: Option<u64>) -> Service {
+        let database = match engine {
+            Engine::Sqlite => None,
+            Engine::Postgres => Some(secrets_server::test_postgres::database()),
+        };
+        Service::start_in(database.as_deref(), rate_limit, serve_args, nofile)
+    }
+
+    /// A service whose store is in the PostgreSQL database `url`.
+    pub fn start_on_database(url: &str, rate_limit: f64) -> Service {
+        Service::start_in(Some(url), rate_limit, &[], None)
+    }
+
+    fn start_in(
+        database: Option<&str>,
+        rate_limit: f64,
+        serve_args: &[&str],
+        nofile: Option<u64>,
+    ) -> Service {
         let dir = temp_dir();
         let data = dir.join("data");
-        let mut init = vec!["init".to_string(), "--data-dir".into(), data.to_str().unwrap().into()];
-        if engine == Engine::Postgres {
-            init.extend(["--database".into(), secrets_server::test_postgres::database()]);
+        let mut init = vec!["init", "--data-dir", data.to_str().unwrap()];
+        if let Some(url) = database {
+            init.extend(["--database", url]);
         }
-        let out = run(&init.iter().map(String::as_str).collect::<Vec<_>>());
+        let out = run(&init);
         assert!(out.status.success(), "init: {}", text(&out));
         let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let serve_args = serve_args.iter().map(|a| a.to_string()).collect();
@@ -141,6 +159,67 @@ impl Service {
         };
         replica.serve();
         replica
+    }
+
+    /// The PostgreSQL database the data directory records; `None`: its SQLite file.
+    pub fn database_url(&self) -> Option<String> {
+        std::fs::read_to_string(self.data.join("database")).ok()
+    }
+
+    /// Runs one SQL statement on the service's database from outside, as another tool would;
+    /// returns the number of rows it changed.
+    pub fn sql(&self, sql: &str) -> u64 {
+        match self.database_url() {
+            None => {
+                rusqlite::Connection::open(self.data.join("secrets.db")).unwrap().execute(sql, []).unwrap()
+                    as u64
+            }
+            Some(url) => postgres::Client::connect(&url, postgres::NoTls).unwrap().execute(sql, &[]).unwrap(),
+        }
+    }
+
+    /// The number a query of one `BIGINT` (`count(*)`) gives on the service's database.
+    pub fn sql_count(&self, sql: &str) -> i64 {
+        match self.database_url() {
+            None => rusqlite::Connection::open(self.data.join("secrets.db"))
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
+            Some(url) => {
+                postgres::Client::connect(&url, postgres::NoTls).unwrap().query_one(sql, &[]).unwrap().get(0)
+            }
+        }
+    }
+
+    /// Every byte the database keeps on disk: the SQLite file with its WAL and shared-memory
+    /// files, or every file of the PostgreSQL server's data directory (after a checkpoint, so
+    /// what it held in memory is there too).
+    pub fn database_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        match self.database_url() {
+            None => {
+                for name in ["secrets.db", "secrets.db-wal", "secrets.db-shm"] {
+                    if let Ok(bytes) = std::fs::read(self.data.join(name)) {
+                        all.extend(bytes);
+                    }
+                }
+            }
+            Some(_) => {
+                secrets_server::test_postgres::checkpoint();
+                let mut dirs = vec![secrets_server::test_postgres::data_dir().expect("the test server")];
+                while let Some(dir) = dirs.pop() {
+                    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                        let path = entry.path();
+                        if path.is_dir() {
+                            dirs.push(path);
+                        } else if let Ok(bytes) = std::fs::read(&path) {
+                            all.extend(bytes);
+                        }
+                    }
+                }
+            }
+        }
+        all
     }
 
     /// Starts `serve` and waits for its address.
