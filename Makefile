@@ -40,9 +40,11 @@ test: deps-test lint build server
 	@EXT=$(EXT) SERVER=$(SERVER) PHP=$(PHP) tools/test.sh
 
 ## e2e: the service, nginx and PHP-FPM (three pools, two sites) on loopback, checked over HTTP;
+##      then two replicas on PostgreSQL behind HAProxy (e2e/replicas.sh);
 ##      then WordPress with the must-use plugin, checked in headless Chromium
 e2e: deps-e2e build server
 	@e2e/run.sh $(EXT) $(SERVER)
+	@e2e/replicas.sh $(EXT) $(SERVER)
 	@e2e/wordpress.sh $(EXT) $(SERVER)
 
 ## bench: every figure of bench/REPORT.md in one run (instruction counts under callgrind, the web

@@ -55,6 +55,15 @@ figure service bench/service.sh "$SERVER" 100 7 2
 figure growth bench/growth.sh "$EXT" "$SERVER"
 figure https "$PHP" bench/https.php "$EXT" 15 "$SERVER"
 figure web bench/web.sh "$EXT" 5 4
+# The runtime API on its storage engines (SQLite, PostgreSQL, two replicas behind HAProxy): a
+# Markdown section of its own, added to the report.
+printf '%s\n' "bench/replicas.sh $SERVER" | sed "s|$PWD/|\$PWD/|g" > "$out/replicas.cmd"
+if bench/replicas.sh "$SERVER" > "$out/replicas.md" 2> "$out/replicas.err"; then
+  [ -z "${BENCH_SMOKE:-}" ] || echo "ok - figure replicas runs"
+else
+  failed=$((failed + 1)); echo "not ok - figure replicas runs"; tail -n 20 "$out/replicas.err" >&2
+  : > "$out/replicas.md"
+fi
 
 # The growth plot, beside the report.
 svg=bench/growth.svg
@@ -67,7 +76,7 @@ fi
 
 if BENCH_MACHINE="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)" \
   "$PHP" -n bench/report.php "$out" > "$out/report.md" 2> "$out/report.err"; then
-  cp "$out/report.md" "$REPORT"
+  cat "$out/report.md" "$out/replicas.md" > "$REPORT"
   if [ -z "${BENCH_SMOKE:-}" ]; then rm -rf target/bench && mkdir -p target/bench && cp "$out"/*.json "$out"/*.cmd "$out/made" target/bench/; fi
   if [ -n "${BENCH_SMOKE:-}" ]; then echo "ok - the report is written"; else cat "$REPORT"; fi
 else

@@ -3,8 +3,8 @@
 #   tools/deps.sh SET…        SET is one of:
 #     build  what `make build`, `make server`, `make install` and `make run` need
 #     test   what `make test` adds (PHP-FPM, php-cgi, cgi-fcgi, phpunit, nginx, the TLS test server,
-#            wrk, valgrind for the instruction counts, the PostgreSQL server the store's tests start
-#            a throwaway instance of)
+#            wrk, valgrind for the instruction counts, the PostgreSQL server the store's tests and
+#            e2e/replicas.sh start a throwaway instance of, HAProxy in front of that script's replicas)
 #     e2e    what the WordPress check of `make e2e` adds (a browser, a database, WordPress, Composer)
 #     fresh  what `make fresh` and `make package-test` need on the host (mmdebstrap, git)
 #     deb    what `make deb` adds (dpkg-shlibdeps, for cargo-deb's computed dependencies; cargo-deb
@@ -48,8 +48,9 @@ packages() { # set
     build) echo "php$v-cli php$v-dev libclang-dev gcc libc6-dev curl" ;;
     # posix and pcntl come with php-cli; python3 runs the TLS test server of php-tests/tls.
     # Apache prefork with mod_php (and ab) for e2e/apache.sh. postgresql-NN for the store's tests on
-    # PostgreSQL (they start a server of their own; the package's cluster is not used).
-    test) echo "php$v-fpm php$v-cgi valgrind libfcgi-bin phpunit nginx openssl python3 wrk procps apache2 libapache2-mod-php$v apache2-utils postgresql-$pg" ;;
+    # PostgreSQL and e2e/replicas.sh (they start a server of their own; the package's cluster is not
+    # used); haproxy in front of that script's two replicas.
+    test) echo "php$v-fpm php$v-cgi valgrind libfcgi-bin phpunit nginx openssl python3 wrk procps apache2 libapache2-mod-php$v apache2-utils postgresql-$pg haproxy" ;;
     e2e) echo "mariadb-server wordpress chromium composer" ;;
     fresh) echo "mmdebstrap git" ;;
     deb) echo "dpkg-dev" ;;

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 PHP=${PHP:-php}
 EXT=${EXT:-$PWD/target/release/pantheon_secrets.so}
 SERVER=${SERVER:-$PWD/target/release/pantheon-secrets}
-SUITES=" ${SUITES:-cargo phpt phpunit bench e2e apache wordpress selftest} "
+SUITES=" ${SUITES:-cargo phpt phpunit bench e2e replicas apache wordpress selftest} "
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 passed=0 failed=0 skipped=0 status=0
@@ -124,6 +124,8 @@ run_checks() { # name script needs…
   count "$name" "$p" "$f" 0
 }
 wanted e2e && run_checks "e2e (service, nginx, PHP-FPM)" e2e/run.sh nginx
+wanted replicas && run_checks "e2e (two replicas on PostgreSQL, HAProxy)" e2e/replicas.sh nginx haproxy ab \
+  "$(ls -d /usr/lib/postgresql/*/bin/initdb 2> /dev/null | sort -V | tail -n1)"
 wanted apache && run_checks "e2e (Apache prefork, mod_php)" e2e/apache.sh /usr/sbin/apache2 ab \
   "/usr/lib/apache2/modules/libphp$("$PHP" -n -r 'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION;').so"
 wanted wordpress && run_checks "e2e (WordPress, headless Chromium)" e2e/wordpress.sh nginx mariadbd chromium node /usr/share/wordpress/wp-load.php
