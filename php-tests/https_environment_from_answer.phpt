@@ -4,10 +4,6 @@ https: an answer resolved for the binding's environment is served as it is, and 
 pantheon_secrets
 --SKIPIF--
 <?php require __DIR__ . '/tls.inc'; if ($why = tls_skip_reason()) die("skip $why"); ?>
---INI--
-pantheon_secrets.client_cert=/tmp/pantheon-secrets-test-certs/client.pem
-pantheon_secrets.ca_file=/tmp/pantheon-secrets-test-certs/ca.pem
-pantheon_secrets.environment=dev
 --FILE--
 <?php
 require __DIR__ . '/secrets.inc';
@@ -16,7 +12,7 @@ $server = new TlsServer([]);
 // What the service answers a live binding: each secret resolved for live, and the answer says so.
 file_put_contents("{$server->dir}/document.json", json_encode(['SiteID' => 'site-under-test', 'Environment' => 'live',
     'Scopes' => ['web'], 'Secrets' => ['STRIPE_KEY' => ['Type' => 'runtime', 'Value' => 'sk_live', 'Scopes' => ['web']]]]));
-ps_with_ini(['pantheon_secrets.backend' => $server->url()]);
+ps_with_ini(['pantheon_secrets.backend' => $server->url(), 'pantheon_secrets.environment' => 'dev'] + tls_ini());
 echo "before the first fetch: ", Pantheon\Secrets\status()['environment'], "\n";
 var_dump(pantheon_get_secret('STRIPE_KEY'));
 echo "status(): ", Pantheon\Secrets\status()['environment'], "\n";
@@ -25,6 +21,12 @@ phpinfo(INFO_MODULES);
 $info = ob_get_clean();
 echo str_contains($info, "\nenvironment => live\n") ? "phpinfo(): live\n" : "phpinfo(): MISSING\n";
 $server->stop();
+?>
+--CLEAN--
+<?php
+require __DIR__ . '/secrets.inc';
+require __DIR__ . '/tls.inc';
+tls_clean();
 ?>
 --EXPECT--
 before the first fetch: dev
