@@ -31,7 +31,7 @@ fn audit_list_forged_id_escaped_in_table_exact_in_json() {
     let mallory = svc.api(&svc.token("mallory", &["--site", "s1"]));
     let (status, body) = mallory.get(&format!("/sites/{}/secrets/showall", percent_encode(FORGED)));
     assert_eq!(status, 403, "{body}");
-    let events = wait_for_events(&svc, |events| {
+    let events = svc.audit_when(|events| {
         events.iter().any(|e| e["action"] == "access.denied" && e["actor"] == "user:mallory")
     });
     let denied = events.iter().find(|e| e["action"] == "access.denied").unwrap();
@@ -54,7 +54,7 @@ fn audit_refused_huge_id_stored_bounded() {
     let huge = "x".repeat(60_000);
     let (status, _) = mallory.get(&format!("/sites/{huge}/secrets/showall"));
     assert_eq!(status, 403);
-    let events = wait_for_events(&svc, |events| events.iter().any(|e| e["action"] == "access.denied"));
+    let events = svc.audit_when(|events| events.iter().any(|e| e["action"] == "access.denied"));
     let target = events.iter().find(|e| e["action"] == "access.denied").unwrap()["target"]
         .as_str()
         .unwrap()
@@ -84,17 +84,4 @@ fn secret_site_list_value_with_escape_sequences_escaped_in_table_exact_in_json()
     assert!(out.status.success(), "{}", common::text(&out));
     let listed: Json = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed["K"]["value"], json!(value), "JSON output is exact");
-}
-
-/// The audit trail as `audit:list --format json` prints it, once `ready` holds (the service
-/// writes it from a background thread).
-fn wait_for_events(svc: &Service, ready: impl Fn(&[Json]) -> bool) -> Vec<Json> {
-    for _ in 0..100 {
-        let events: Vec<Json> = serde_json::from_str(&svc.op(&["audit:list", "--format", "json"])).unwrap();
-        if ready(&events) {
-            return events;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("the audit trail never held the expected events");
 }

@@ -306,6 +306,20 @@ impl Service {
         }
     }
 
+    /// The audit trail as `audit:list --format json` prints it, once `ready` holds: the service
+    /// writes it from a background thread, so a test waits for the events it expects (10 s at most).
+    pub fn audit_when(&self, ready: impl Fn(&[Json]) -> bool) -> Vec<Json> {
+        for _ in 0..100 {
+            let events: Vec<Json> =
+                serde_json::from_str(&self.op(&["audit:list", "--format", "json"])).unwrap();
+            if ready(&events) {
+                return events;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the audit trail never held the expected events");
+    }
+
     /// Runs an operator command on this data directory; panics unless it succeeds.
     pub fn op(&self, args: &[&str]) -> String {
         let out = self.op_output(args);
