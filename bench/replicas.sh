@@ -62,22 +62,7 @@ serve pg-b "$work/pg/data"
 pg_b_port=$port
 replica_pids[haproxy]="${replica_pids[postgres]} $pid"
 haproxy_port=$(free_port)
-cat > "$work/haproxy.cfg" <<CONF
-global
-  maxconn 4096
-defaults
-  mode tcp
-  timeout connect 2s
-  timeout client 30s
-  timeout server 30s
-frontend secrets
-  bind 127.0.0.1:$haproxy_port
-  default_backend replicas
-backend replicas
-  balance roundrobin
-  server a 127.0.0.1:$pg_a_port check
-  server b 127.0.0.1:$pg_b_port check
-CONF
+haproxy_tcp_conf "$haproxy_port" "127.0.0.1:$pg_a_port" "127.0.0.1:$pg_b_port" > "$work/haproxy.cfg"
 spawn haproxy haproxy -db -f "$work/haproxy.cfg"
 wait_for "curl -sf -o /dev/null --cacert '$work/pg/data/ca.pem' --cert '$work/pg/binding.pem' https://127.0.0.1:$haproxy_port$path"
 

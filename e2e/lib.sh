@@ -123,3 +123,31 @@ set_secret() { # site[.env] name value [option…]
 issue_binding() { # site.env file
   "$BIN" binding:issue --data-dir "$data" "$1" --out "$2" > /dev/null && chmod 0644 "$2"
 }
+
+# An HAProxy configuration in TCP mode on 127.0.0.1:PORT, round-robin over the replicas at ADDR…
+# (host:port), each health-checked every 500 ms. TLS passes through: the replicas identify PHP
+# workers by their client certificates, so TLS must end there.
+haproxy_tcp_conf() { # port addr…
+  local port=$1 n=0 addr
+  shift
+  cat <<CONF
+global
+  maxconn 4096
+defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  retries 3
+  option redispatch
+frontend secrets
+  bind 127.0.0.1:$port
+  default_backend replicas
+backend replicas
+  balance roundrobin
+CONF
+  for addr in "$@"; do
+    n=$((n + 1))
+    echo "  server r$n $addr check inter 500ms fall 1 rise 2"
+  done
+}

@@ -61,27 +61,7 @@ body_of() { sed '$d'; }
 
 # --- HAProxy in TCP mode: TLS passes through to the replicas --------------------------------------
 haproxy_port=$(free_port)
-haproxy_conf() {
-  cat <<CONF
-global
-  maxconn 4096
-defaults
-  mode tcp
-  timeout connect 2s
-  timeout client 30s
-  timeout server 30s
-  retries 3
-  option redispatch
-frontend secrets
-  bind 127.0.0.1:$haproxy_port
-  default_backend replicas
-backend replicas
-  balance roundrobin
-  server r1 ${r1#https://} check inter 500ms fall 1 rise 2
-  server r2 ${r2#https://} check inter 500ms fall 1 rise 2
-CONF
-}
-haproxy_conf > "$work/haproxy.cfg"
+haproxy_tcp_conf "$haproxy_port" "${r1#https://}" "${r2#https://}" > "$work/haproxy.cfg"
 spawn haproxy haproxy -db -f "$work/haproxy.cfg"
 wait_for "curl -s -o /dev/null --cacert '$data/ca.pem' https://127.0.0.1:$haproxy_port/readyz" || { cat "$work/haproxy.out"; exit 1; }
 

@@ -139,26 +139,20 @@ impl Service {
             }
             std::fs::copy(entry.path(), data.join(name)).unwrap();
         }
-        let mut replica = Service {
-            dir,
-            data,
-            url: String::new(),
-            admin: self.admin.clone(),
-            rate_limit: self.rate_limit,
-            serve_args: self.serve_args.clone(),
-            nofile: self.nofile,
-            child: None,
-        };
-        replica.serve();
-        replica
+        self.replica_at(dir, data)
     }
 
     /// Another replica on this host: `serve` of the same data directory (so the same key file,
     /// which both re-read when they meet a key they do not know) on a port of its own.
     pub fn replica_sharing_data_dir(&self) -> Service {
+        self.replica_at(temp_dir(), self.data.clone())
+    }
+
+    /// `serve` of `data` with this service's settings and admin token, its own files in `dir`.
+    fn replica_at(&self, dir: PathBuf, data: PathBuf) -> Service {
         let mut replica = Service {
-            dir: temp_dir(),
-            data: self.data.clone(),
+            dir,
+            data,
             url: String::new(),
             admin: self.admin.clone(),
             rate_limit: self.rate_limit,
