@@ -85,7 +85,7 @@ if ($svc = figure('service')) {
     $rows[] = ['nginx, static file (the ceiling)', sprintf('%.0f', $n['keepalive']['rps']), sprintf('%.2f', $n['keepalive']['p99_ms']), sprintf('%.0f', $n['new']['rps']), sprintf('%.2f', $n['new']['p99_ms']), '1.00× / 1.00×'];
     $rows[] = ['the runtime API, SQLite', sprintf('%.0f', $v['keepalive']['rps']), sprintf('%.2f', $v['keepalive']['p99_ms']), sprintf('%.0f', $v['new']['rps']), sprintf('%.2f', $v['new']['p99_ms']),
         sprintf('%.2f× / %.2f×', $ratio('keepalive'), $ratio('new'))];
-    $rows[] = ['the runtime API, PostgreSQL', 'after the scale-out issue', '', '', '', ''];
+    $rows[] = ['the runtime API, PostgreSQL', 'see the storage engines below (bench/replicas.sh, 10 secrets)', '', '', '', ''];
     $errors = $n['keepalive']['errors'] + $n['new']['errors'] + $v['keepalive']['errors'] + $v['new']['errors'];
     $sections[] = sprintf("## The service next to its ceiling (a site's document of %d secrets, %d bytes, over mutual TLS on loopback; %s, %d interleaved rounds, medians)
 
