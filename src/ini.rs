@@ -135,7 +135,7 @@ fn push(out: &mut Vec<u8>, value: Option<&[u8]>) {
     }
 }
 
-/// The environment variables of `secrets_core::config`, NUL-terminated for PHP's `sapi_getenv`.
+/// The environment variables of `secrets_runtime::config`, NUL-terminated for PHP's `sapi_getenv`.
 const FAKE_FILE_ENV_C: &CStr = c"CUSTOMER_SECRETS_FAKE_FILE";
 const ENVIRONMENT_ENV_C: &CStr = c"PANTHEON_ENVIRONMENT";
 const _: () = assert!(same(FAKE_FILE_ENV_C, FAKE_FILE_ENV) && same(ENVIRONMENT_ENV_C, ENVIRONMENT_ENV));
