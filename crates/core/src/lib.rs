@@ -4,6 +4,7 @@
 //! [`document`] (parse, validate, serialize) → [`resolve`] (per environment and scope) →
 //! [`composer`] (a build's secrets as Composer's authentication); [`validate`] holds the limits.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod composer;
 pub mod document;

@@ -10,6 +10,7 @@
 //! [`config::BackendSpec`] alone (for `ic:composer-auth`); nothing else of this crate is referenced
 //! from it, so none of the cache, reader, snapshot or fork machinery is linked into it.
 #![warn(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod backend;
 pub mod cache;

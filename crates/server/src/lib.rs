@@ -7,6 +7,7 @@
 //! [`api_client`], [`composer_auth`]). [`api_paths`] is shared by [`server`] and [`api_client`];
 //! no module imports one that imports it.
 #![warn(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod api_client;
 pub mod api_paths;

@@ -1,4 +1,5 @@
 //! `pantheon-secrets`: the service and its CLI.
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 use clap::Parser;
 
