@@ -42,6 +42,13 @@ INI
     if [ -f "$ini" ] && command -v phpdismod > /dev/null; then
       phpdismod -v "$version" pantheon_secrets
       rm -f "$ini"
+      # phpdismod records the module as disabled by the administrator, and a package's postinst
+      # honours that (it would leave the packaged extension disabled); undoing make install is no
+      # such veto, so its records go, for every SAPI (phpdismod -p forgets only one SAPI's).
+      state=/var/lib/php/modules/$version
+      rm -f "$state"/*/enabled_by_admin/pantheon_secrets "$state"/*/disabled_by_admin/pantheon_secrets \
+        "$state"/*/enabled_by_maint/pantheon_secrets "$state"/*/disabled_by_maint/pantheon_secrets \
+        "$state/registry/pantheon_secrets"
       echo "disabled for PHP $version and removed $ini"
     fi
     if [ -e "$so" ]; then
