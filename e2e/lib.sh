@@ -46,6 +46,19 @@ fpm_pool() { # name workers
 fpm_service_settings() { # binding-file
   printf 'php_admin_value[pantheon_secrets.%s] = %s\n' backend "https://127.0.0.1:$service_port" client_cert "$1" ca_file "$data/ca.pem"
 }
+# A pool reading from the service at $service_port with binding-file, checked the way the e2e
+# stacks check it: the TTL $TTL, a back-off of 1 s, errors logged to $work/php-errors.log.
+fpm_service_pool() { # name workers binding-file
+  fpm_pool "$1" "$2"
+  fpm_service_settings "$3"
+  cat <<POOL
+php_admin_value[pantheon_secrets.ttl] = $TTL
+php_admin_value[pantheon_secrets.backoff_max] = 1
+php_admin_flag[display_errors] = off
+php_admin_flag[log_errors] = on
+php_admin_value[error_log] = $work/php-errors.log
+POOL
+}
 
 # Starts PHP-FPM with this extension and the pools in $work/pools.conf (each [name] listening on
 # $work/NAME.sock). Extra php -d options may follow.

@@ -67,17 +67,7 @@ wait_for "curl -s -o /dev/null --cacert '$data/ca.pem' https://127.0.0.1:$haprox
 
 # --- PHP-FPM behind nginx, reading through HAProxy -------------------------------------------------
 service_port=$haproxy_port
-{
-  fpm_pool a-dev 4
-  fpm_service_settings "$work/binding-site-a.dev.pem"
-  cat <<POOL
-php_admin_value[pantheon_secrets.ttl] = $TTL
-php_admin_value[pantheon_secrets.backoff_max] = 1
-php_admin_flag[display_errors] = off
-php_admin_flag[log_errors] = on
-php_admin_value[error_log] = $work/php-errors.log
-POOL
-} > "$work/pools.conf"
+fpm_service_pool a-dev 4 "$work/binding-site-a.dev.pem" > "$work/pools.conf"
 fpm_start "$EXT"
 cp e2e/page.php "$work/index.php"
 # The page the load runs against: the value only, so every answer has the same length (ab counts

@@ -25,15 +25,7 @@ chmod 0644 "$data/ca.pem"
 # --- PHP-FPM: three pools, each its own binding --------------------------------------------------
 for pool in a-dev:site-a.dev:4 a-live:site-a.live:2 b-dev:site-b.dev:2; do
   IFS=: read -r name binding workers <<< "$pool"
-  fpm_pool "$name" "$workers"
-  fpm_service_settings "$work/binding-$binding.pem"
-  cat <<POOL
-php_admin_value[pantheon_secrets.ttl] = $TTL
-php_admin_value[pantheon_secrets.backoff_max] = 1
-php_admin_flag[display_errors] = off
-php_admin_flag[log_errors] = on
-php_admin_value[error_log] = $work/php-errors.log
-POOL
+  fpm_service_pool "$name" "$workers" "$work/binding-$binding.pem"
 done > "$work/pools.conf"
 # A pool that reads a file and takes its environment from the environment PHP sees: the pool's
 # env[] here, or a FastCGI parameter nginx sends (below), as getenv() reads them.
